@@ -1,0 +1,32 @@
+# The README's two commands: `make render STACK=prod` and `make test`. Both create .venv on first use.
+SHELL := /bin/bash
+# Debian's interpreter when present: a venv made from it is executable by the unprivileged
+# user the live tests run the server as (the default python3 may live under /root).
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STACK ?= prod
+OUT ?= build/$(STACK)
+CONFIG ?=
+
+.PHONY: setup render test lint clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt components/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(BIN)/.installed
+
+render: setup
+	$(BIN)/python -m hayhooks_pulumi.render --stack $(STACK) --out $(OUT) $(if $(CONFIG),--config $(CONFIG))
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf build .pytest_cache
