@@ -1,0 +1,18 @@
+"""Credential files that proxies read (htpasswd), built from hashes, never from plaintext."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+
+def htpasswd_line(username: str, password_hash: str) -> str:
+    """One htpasswd entry; nginx and Traefik accept bcrypt (`$2b$`/`$2y$`) hashes."""
+    if ":" in username or "\n" in username:
+        raise ValueError("a user name cannot contain ':' or a line break")
+    return f"{username}:{password_hash}\n"
+
+
+def sha_hash(password: str) -> str:
+    """`{SHA}` + base64(sha1), the only htpasswd hash Envoy Gateway's basicAuth accepts."""
+    return "{SHA}" + base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()

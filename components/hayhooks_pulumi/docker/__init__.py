@@ -1,0 +1,1 @@
+"""HayhooksContainer: Hayhooks on a local Docker engine."""

@@ -1,0 +1,251 @@
+"""Hayhooks' server settings and the environment variables it reads them from.
+
+This module is the one place that knows the variable names and how the server parses them
+(pydantic-settings, prefix `HAYHOOKS_`): lists are JSON arrays, enums lowercase, booleans
+`true`/`false`, and an unset optional is left out rather than set empty.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from .model import ConfigModel
+
+DEFAULT_PORT = 1416
+MCP_PORT = 1417
+A2A_PORT = 1418
+WILDCARD = "*"
+TELEMETRY_ENV = {"HAYSTACK_TELEMETRY_ENABLED": "False"}
+
+# Variables whose presence breaks the server or hides a setting from this model.
+FORBIDDEN_ENV = {
+    "WEB_CONCURRENCY": "above 1 it makes `hayhooks run` exit; workers are set by the component",
+    "LOG": "legacy alias of HAYHOOKS_LOG_LEVEL; use server.logLevel",
+}
+
+_OWNED_ENV = {"FORWARDED_ALLOW_IPS", *TELEMETRY_ENV}
+_ORIGIN = re.compile(r"^(https?)://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+class LogLevel(StrEnum):
+    """Loguru levels the server accepts in `HAYHOOKS_LOG_LEVEL`."""
+
+    TRACE = "TRACE"
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    SUCCESS = "SUCCESS"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+
+
+class LogFormat(StrEnum):
+    """`HAYHOOKS_LOG_FORMAT`: `verbose` adds module, function and line to each record."""
+
+    DEFAULT = "default"
+    VERBOSE = "verbose"
+
+
+class StartupDeployStrategy(StrEnum):
+    """How pipelines load at start-up."""
+
+    SEQUENTIAL = "sequential"
+    PARALLEL = "parallel"
+
+
+class DeployConcurrency(StrEnum):
+    """How run-time deploy/undeploy operations are synchronized."""
+
+    SERIALIZED = "serialized"
+    PARALLEL = "parallel"
+
+
+class CorsSettings(ConfigModel):
+    """CORS, checked by the server's Starlette middleware. The server's own defaults allow
+    everything (`["*"]`), so every list is always written out, even when empty."""
+
+    allow_origins: list[str] = Field(default_factory=list)
+    """Origins allowed to call the API, e.g. `https://app.example.com` (scheme, host, optional
+    port; no path, no trailing slash). Empty: no cross-origin browser access. `*`: any origin."""
+    allow_methods: list[str] = Field(default_factory=lambda: ["GET", "POST"])
+    """HTTP methods allowed cross-origin (uppercase), or `*`."""
+    allow_headers: list[str] = Field(default_factory=lambda: ["Content-Type"])
+    """Request headers allowed cross-origin, or `*`."""
+    allow_credentials: bool = False
+    """Allow cookies and `Authorization` on cross-origin requests. Never with origin `*`."""
+    allow_origin_regex: str | None = None
+    """A regular expression origins may match as well, e.g. `https://.*\\.example\\.com`.
+    Unset means none (an empty string would be the empty regex, so it is refused)."""
+    expose_headers: list[str] = Field(default_factory=list)
+    """Response headers the browser may read."""
+    max_age: Annotated[int, Field(ge=0, le=86400)] = 600
+    """Seconds a browser may cache a preflight answer (0..86400)."""
+
+    @field_validator("allow_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != WILDCARD and not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write scheme://host[:port], e.g. "
+                    "https://app.example.com, with no path and no trailing slash, or '*'"
+                )
+        return _unique(origins)
+
+    @field_validator("allow_methods")
+    @classmethod
+    def _methods(cls, methods: list[str]) -> list[str]:
+        for method in methods:
+            if method != WILDCARD and method not in _HTTP_METHODS:
+                raise ValueError(
+                    f"{method!r} is not an HTTP method: use one of "
+                    f"{', '.join(sorted(_HTTP_METHODS))} (uppercase) or '*'"
+                )
+        return _unique(methods)
+
+    @field_validator("allow_headers", "expose_headers")
+    @classmethod
+    def _headers(cls, headers: list[str]) -> list[str]:
+        for header in headers:
+            if header != WILDCARD and not _TOKEN.match(header):
+                raise ValueError(f"{header!r} is not an HTTP header name")
+        return _unique(headers)
+
+    @field_validator("allow_credentials")
+    @classmethod
+    def _credentials(cls, credentials: bool, info: ValidationInfo) -> bool:
+        if credentials and WILDCARD in info.data.get("allow_origins", ()):
+            raise ValueError(
+                "cannot be true with allowOrigins '*' (the server would echo any origin "
+                "with credentials); list the origins instead"
+            )
+        return credentials
+
+    @field_validator("allow_origin_regex")
+    @classmethod
+    def _regex(cls, regex: str | None) -> str | None:
+        if regex is None:
+            return None
+        if not regex:
+            raise ValueError("an empty regex matches every origin; leave the key out instead")
+        try:
+            re.compile(regex)
+        except re.error as error:
+            raise ValueError(f"not a valid regular expression: {error}") from None
+        return regex
+
+    @property
+    def any_origin(self) -> bool:
+        return WILDCARD in self.allow_origins
+
+
+class StartupDeploy(ConfigModel):
+    """How the pipelines in the pipelines dir are loaded at start-up."""
+
+    strategy: StartupDeployStrategy = StartupDeployStrategy.PARALLEL
+    """`parallel` prepares pipelines concurrently then commits them in order; `sequential` loads one at a time."""
+    workers: Annotated[int, Field(ge=1, le=32)] = 4
+    """Threads used by the parallel strategy (1..32)."""
+
+
+class ServerSettings(ConfigModel):
+    """Every setting of the production guide, as the server reads it from its environment."""
+
+    host: str = "0.0.0.0"
+    """Address the server binds inside its container. `0.0.0.0` so probes and the Service reach it."""
+    port: Annotated[int, Field(ge=1024, le=65535)] = DEFAULT_PORT
+    """Port the server listens on (1024..65535: the container runs without capabilities)."""
+    pipelines_dir: str = "/opt/hayhooks/pipelines"
+    """Absolute path in the container where the pipelines are mounted read-only."""
+    show_tracebacks: bool = False
+    """Return Python tracebacks in error answers. Never in production."""
+    log_level: LogLevel = LogLevel.INFO
+    """Server log level."""
+    log_format: LogFormat = LogFormat.DEFAULT
+    """Log line format."""
+    cors: CorsSettings = Field(default_factory=CorsSettings)
+    """Cross-origin access from browsers."""
+    startup_deploy: StartupDeploy = Field(default_factory=StartupDeploy)
+    """How pipelines load at start-up."""
+    deploy_concurrency: DeployConcurrency = DeployConcurrency.SERIALIZED
+    """Synchronization of run-time deploy/undeploy (moot in durable mode, where those routes are gone)."""
+    durable_mode: bool = True
+    """Load the pipeline set once, read-only, and remove the code-upload routes. Required in production."""
+    graceful_shutdown_timeout: Annotated[int, Field(ge=0, le=300)] = 20
+    """Seconds in-flight requests may take to drain on shutdown (0..300)."""
+    forwarded_allow_ips: str | None = None
+    """Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the
+    proxy can reach the server. Unset: the component chooses (see its docs)."""
+    extra_env: dict[str, str] = Field(default_factory=dict)
+    """Further plain environment variables for pipelines (never secrets: use `secrets`)."""
+
+    @field_validator("pipelines_dir")
+    @classmethod
+    def _absolute(cls, path: str) -> str:
+        if not path.startswith("/") or path.rstrip("/") == "":
+            raise ValueError("must be an absolute path other than /, e.g. /opt/hayhooks/pipelines")
+        return path.rstrip("/")
+
+    @field_validator("extra_env")
+    @classmethod
+    def _extra_env(cls, env: dict[str, str]) -> dict[str, str]:
+        for name in env:
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+                raise ValueError(f"{name!r} is not a valid environment variable name")
+            if name in FORBIDDEN_ENV:
+                raise ValueError(f"{name} is not allowed: {FORBIDDEN_ENV[name]}")
+            if name.upper().startswith("HAYHOOKS_") or name in _OWNED_ENV:
+                raise ValueError(
+                    f"{name} is a server setting owned by this model; set it through its typed key "
+                    "(an unknown HAYHOOKS_* variable is ignored silently by the server)"
+                )
+        return dict(sorted(env.items()))
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def server_env(settings: ServerSettings) -> dict[str, str]:
+    """The environment variables the server parses, in a stable order, each exactly as it reads them."""
+    cors = settings.cors
+    env = {
+        "HAYHOOKS_HOST": settings.host,
+        "HAYHOOKS_PORT": str(settings.port),
+        # Pinned so a Service link variable (HAYHOOKS_MCP_PORT=tcp://...) can never crash the server.
+        "HAYHOOKS_MCP_PORT": str(MCP_PORT),
+        "HAYHOOKS_A2A_PORT": str(A2A_PORT),
+        "HAYHOOKS_PIPELINES_DIR": settings.pipelines_dir,
+        "HAYHOOKS_SHOW_TRACEBACKS": _flag(settings.show_tracebacks),
+        "HAYHOOKS_LOG_LEVEL": settings.log_level.value,
+        "HAYHOOKS_LOG_FORMAT": settings.log_format.value,
+        "HAYHOOKS_CORS_ALLOW_ORIGINS": json.dumps(cors.allow_origins),
+        "HAYHOOKS_CORS_ALLOW_METHODS": json.dumps(cors.allow_methods),
+        "HAYHOOKS_CORS_ALLOW_HEADERS": json.dumps(cors.allow_headers),
+        "HAYHOOKS_CORS_ALLOW_CREDENTIALS": _flag(cors.allow_credentials),
+        "HAYHOOKS_CORS_EXPOSE_HEADERS": json.dumps(cors.expose_headers),
+        "HAYHOOKS_CORS_MAX_AGE": str(cors.max_age),
+        "HAYHOOKS_STARTUP_DEPLOY_STRATEGY": settings.startup_deploy.strategy.value,
+        "HAYHOOKS_STARTUP_DEPLOY_WORKERS": str(settings.startup_deploy.workers),
+        "HAYHOOKS_DEPLOY_CONCURRENCY": settings.deploy_concurrency.value,
+        "HAYHOOKS_DURABLE_MODE": _flag(settings.durable_mode),
+        "HAYHOOKS_GRACEFUL_SHUTDOWN_TIMEOUT": str(settings.graceful_shutdown_timeout),
+        **TELEMETRY_ENV,
+    }
+    if cors.allow_origin_regex is not None:
+        env["HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX"] = cors.allow_origin_regex
+    if settings.forwarded_allow_ips is not None:
+        env["FORWARDED_ALLOW_IPS"] = settings.forwarded_allow_ips
+    env.update(settings.extra_env)
+    return env

@@ -1,0 +1,73 @@
+"""Reading a stack's structured config (`hayhooks:*` keys) into validated models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pulumi
+
+from .errors import ConfigError, Problem
+
+
+class Target(StrEnum):
+    """Where a stack runs Hayhooks."""
+
+    KUBERNETES = "kubernetes"
+    DOCKER = "docker"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """A stack's target, its raw service config, and the secret values it names."""
+
+    namespace: str
+    target: Target
+    service: dict[str, Any]
+    secret_values: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+
+    def key(self, path: str) -> str:
+        return f"{self.namespace}:{path}"
+
+    @contextmanager
+    def scope(self, key: str) -> Iterator[None]:
+        """Re-raise a component's ConfigError with paths under the stack key, e.g. `hayhooks:service.replicas`."""
+        try:
+            yield
+        except ConfigError as error:
+            raise error.under(self.key(key)) from None
+
+
+def load_stack_config(namespace: str | None = None) -> StackConfig:
+    """`<namespace>:target` and `<namespace>:service` from the running stack's config."""
+    namespace = namespace or pulumi.get_project()
+    config = pulumi.Config(namespace)
+    raw_target = config.get("target") or Target.KUBERNETES.value
+    try:
+        target = Target(raw_target)
+    except ValueError:
+        raise ConfigError(
+            [
+                Problem(
+                    f"{namespace}:target",
+                    f"{raw_target!r} is not a target: use one of " + ", ".join(t.value for t in Target),
+                )
+            ]
+        ) from None
+    try:
+        service = config.get_object("service") or {}
+    except Exception as error:  # the SDK raises its own type for malformed JSON
+        raise ConfigError([Problem(f"{namespace}:service", f"not a structured value: {error}")]) from None
+    if not isinstance(service, dict):
+        raise ConfigError([Problem(f"{namespace}:service", "must be a mapping of settings")])
+    secrets = service.get("secrets") or {}
+    values: dict[str, pulumi.Output[str]] = {}
+    if isinstance(secrets, dict):
+        for env_name, source in secrets.items():
+            key = source.get("fromConfig") if isinstance(source, dict) else None
+            if isinstance(key, str) and config.get(key) is not None:
+                values[env_name] = config.require_secret(key)
+    return StackConfig(namespace=namespace, target=target, service=service, secret_values=values)
