@@ -1,0 +1,20 @@
+"""The hayhooks stacks: stack config -> model -> component -> exports."""
+
+import pulumi
+from hayhooks_pulumi import HayhooksService, Target, load_stack_config
+
+stack = load_stack_config()
+
+if stack.target is Target.KUBERNETES:
+    with stack.scope("service"):
+        service = HayhooksService("hayhooks", stack.service, secret_values=stack.secret_values)
+    pulumi.export("namespace", service.namespace)
+    pulumi.export("serviceName", service.service_name)
+    pulumi.export("internalUrl", service.internal_url)
+    pulumi.export("publicUrl", service.public_url)
+    pulumi.export("image", service.image)
+    pulumi.export("env", service.env)
+    pulumi.export("basicAuthUsername", service.basic_auth_username)
+    pulumi.export("basicAuthPassword", service.basic_auth_password)
+else:
+    raise pulumi.RunError(f"target {stack.target.value!r} is not supported yet")

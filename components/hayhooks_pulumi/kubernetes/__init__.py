@@ -1,0 +1,1 @@
+"""HayhooksService: Hayhooks on Kubernetes."""

@@ -1,0 +1,200 @@
+"""The Deployment: one worker per pod, restricted security, probes on /status, graceful rollouts."""
+
+from __future__ import annotations
+
+import math
+
+import pulumi_kubernetes as k8s
+
+from .configmap import configmap_items
+from .metadata import object_meta, selector
+from .plan import CONTAINER_NAME, HOME_DIR, PORT_NAME, PRESTOP_SECONDS, TMP_DIR, ServicePlan
+from .secrets import secret_env
+
+STARTUP_PERIOD = 5
+SHUTDOWN_MARGIN = 5
+PIPELINES_VOLUME = "pipelines"
+CHECKSUM_ANNOTATION = "hayhooks.deepset.ai/pipelines-checksum"
+ZONE_KEY = "topology.kubernetes.io/zone"
+HOST_KEY = "kubernetes.io/hostname"
+
+
+def server_command(plan: ServicePlan) -> tuple[list[str], list[str]]:
+    """`hayhooks run` with host, port and a single worker explicit (scale with replicas)."""
+    server = plan.args.server
+    return ["hayhooks"], ["run", "--host", server.host, "--port", str(server.port), "--workers", "1"]
+
+
+def readiness_paths(plan: ServicePlan) -> list[str]:
+    """`/status/<name>` answers 404 until that pipeline has loaded: the per-pipeline readiness signal."""
+    return [f"/status/{name}" for name in plan.args.required_pipelines] or ["/status"]
+
+
+def readiness_probe(plan: ServicePlan) -> k8s.core.v1.ProbeArgs:
+    period = plan.args.probes.readiness_period_seconds
+    paths = readiness_paths(plan)
+    if len(paths) == 1:
+        return k8s.core.v1.ProbeArgs(
+            http_get=k8s.core.v1.HTTPGetActionArgs(path=paths[0], port=PORT_NAME),
+            period_seconds=period,
+            timeout_seconds=3,
+            failure_threshold=3,
+            success_threshold=1,
+        )
+    # Several required pipelines: one probe can name one path, so check them all with the image's
+    # Python (the official image has no curl).
+    urls = [f"http://127.0.0.1:{plan.port}{path}" for path in paths]
+    script = f"import sys, urllib.request\nfor url in {urls!r}:\n    urllib.request.urlopen(url, timeout=2)\n"
+    return k8s.core.v1.ProbeArgs(
+        exec_=k8s.core.v1.ExecActionArgs(command=["python", "-c", script]),
+        period_seconds=period,
+        timeout_seconds=5,
+        failure_threshold=3,
+        success_threshold=1,
+    )
+
+
+def startup_probe(plan: ServicePlan) -> k8s.core.v1.ProbeArgs:
+    """The port opens only after every pipeline loads, so the start-up budget is a probe, not a delay."""
+    budget = plan.args.probes.startup_budget_seconds
+    return k8s.core.v1.ProbeArgs(
+        http_get=k8s.core.v1.HTTPGetActionArgs(path="/status", port=PORT_NAME),
+        period_seconds=STARTUP_PERIOD,
+        timeout_seconds=3,
+        failure_threshold=math.ceil(budget / STARTUP_PERIOD),
+    )
+
+
+def liveness_probe(plan: ServicePlan) -> k8s.core.v1.ProbeArgs:
+    """TCP, unlike readiness: a slow pipeline must make a pod unready, not restart it."""
+    return k8s.core.v1.ProbeArgs(
+        tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=PORT_NAME),
+        period_seconds=plan.args.probes.liveness_period_seconds,
+        timeout_seconds=3,
+        failure_threshold=3,
+    )
+
+
+def termination_grace_seconds(plan: ServicePlan) -> int:
+    """Above the server's own drain timeout plus the preStop pause."""
+    return plan.args.server.graceful_shutdown_timeout + PRESTOP_SECONDS + SHUTDOWN_MARGIN
+
+
+def container_env(plan: ServicePlan) -> list[k8s.core.v1.EnvVarArgs]:
+    plain = {**plan.env, "HOME": HOME_DIR}
+    return [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in plain.items()] + secret_env(plan)
+
+
+def resources(plan: ServicePlan) -> k8s.core.v1.ResourceRequirementsArgs:
+    spec = plan.args.resources
+    limits = {k: v for k, v in (("cpu", spec.cpu_limit), ("memory", spec.memory_limit)) if v is not None}
+    return k8s.core.v1.ResourceRequirementsArgs(
+        requests={"cpu": spec.cpu_request, "memory": spec.memory_request},
+        limits=limits or None,
+    )
+
+
+def container(plan: ServicePlan, image: str) -> k8s.core.v1.ContainerArgs:
+    command, args = server_command(plan)
+    security = plan.args.security
+    return k8s.core.v1.ContainerArgs(
+        name=CONTAINER_NAME,
+        image=image,
+        image_pull_policy="IfNotPresent",
+        command=command,
+        args=args,
+        ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=plan.port, protocol="TCP")],
+        env=container_env(plan),
+        resources=resources(plan),
+        startup_probe=startup_probe(plan),
+        readiness_probe=readiness_probe(plan),
+        liveness_probe=liveness_probe(plan),
+        lifecycle=k8s.core.v1.LifecycleArgs(
+            # Lets the endpoint be removed from load balancers before the server stops accepting.
+            pre_stop=k8s.core.v1.LifecycleHandlerArgs(sleep=k8s.core.v1.SleepActionArgs(seconds=PRESTOP_SECONDS)),
+        ),
+        security_context=k8s.core.v1.SecurityContextArgs(
+            allow_privilege_escalation=False,
+            read_only_root_filesystem=True,
+            run_as_non_root=True,
+            run_as_user=security.run_as_user,
+            run_as_group=security.run_as_group,
+            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        volume_mounts=[
+            k8s.core.v1.VolumeMountArgs(
+                name=PIPELINES_VOLUME, mount_path=plan.args.server.pipelines_dir, read_only=True
+            ),
+            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path=TMP_DIR),
+            k8s.core.v1.VolumeMountArgs(name="home", mount_path=HOME_DIR),
+        ],
+    )
+
+
+def volumes(plan: ServicePlan, configmap_name: str) -> list[k8s.core.v1.VolumeArgs]:
+    return [
+        k8s.core.v1.VolumeArgs(
+            name=PIPELINES_VOLUME,
+            config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
+                name=configmap_name, items=configmap_items(plan), default_mode=0o444
+            ),
+        ),
+        k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="1Gi")),
+        k8s.core.v1.VolumeArgs(name="home", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="256Mi")),
+    ]
+
+
+def spread(plan: ServicePlan) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
+    return [
+        k8s.core.v1.TopologySpreadConstraintArgs(
+            max_skew=1,
+            topology_key=key,
+            when_unsatisfiable="ScheduleAnyway",
+            label_selector=selector(plan),
+        )
+        for key in (HOST_KEY, ZONE_KEY)
+    ]
+
+
+def deployment_args(
+    plan: ServicePlan, image: str, configmap_name: str, service_account_name: str
+) -> k8s.apps.v1.DeploymentInitArgs:
+    security = plan.args.security
+    return k8s.apps.v1.DeploymentInitArgs(
+        metadata=object_meta(plan, plan.name),
+        spec=k8s.apps.v1.DeploymentSpecArgs(
+            # Left out when an autoscaler owns the count, so an update never resets it.
+            replicas=None if plan.args.autoscaling.enabled else plan.args.replicas,
+            revision_history_limit=5,
+            selector=selector(plan),
+            strategy=k8s.apps.v1.DeploymentStrategyArgs(
+                type="RollingUpdate",
+                rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+            ),
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    labels=plan.labels,
+                    # A pipeline change rolls the pods.
+                    annotations={CHECKSUM_ANNOTATION: plan.pipelines.checksum},
+                ),
+                spec=k8s.core.v1.PodSpecArgs(
+                    service_account_name=service_account_name,
+                    automount_service_account_token=False,
+                    # Service links would inject HAYHOOKS_PORT=tcp://... for a Service named hayhooks.
+                    enable_service_links=False,
+                    termination_grace_period_seconds=termination_grace_seconds(plan),
+                    security_context=k8s.core.v1.PodSecurityContextArgs(
+                        run_as_non_root=True,
+                        run_as_user=security.run_as_user,
+                        run_as_group=security.run_as_group,
+                        fs_group=security.fs_group,
+                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                    ),
+                    containers=[container(plan, image)],
+                    volumes=volumes(plan, configmap_name),
+                    topology_spread_constraints=spread(plan),
+                ),
+            ),
+        ),
+    )

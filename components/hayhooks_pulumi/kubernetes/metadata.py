@@ -1,0 +1,20 @@
+"""Object metadata: every object names its namespace and carries the recommended labels."""
+
+from __future__ import annotations
+
+import pulumi_kubernetes as k8s
+
+from .plan import ServicePlan
+
+
+def object_meta(plan: ServicePlan, name: str, annotations: dict[str, str] | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+    return k8s.meta.v1.ObjectMetaArgs(
+        name=name,
+        namespace=plan.namespace,
+        labels=plan.labels,
+        annotations=annotations or None,
+    )
+
+
+def selector(plan: ServicePlan) -> k8s.meta.v1.LabelSelectorArgs:
+    return k8s.meta.v1.LabelSelectorArgs(match_labels=plan.selector)
