@@ -1,0 +1,102 @@
+"""`python -m hayhooks_pulumi.render --stack prod [--config FILE] [--out DIR] [--project-dir DIR]`"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="hayhooks-pulumi-render", description=__doc__)
+    parser.add_argument("--stack", required=True, help="stack name, e.g. prod")
+    parser.add_argument("--config", type=Path, help="stack config file (default: Pulumi.<stack>.yaml)")
+    parser.add_argument("--out", type=Path, help="output directory (default: build/<stack>), replaced whole")
+    parser.add_argument("--project-dir", type=Path, default=Path.cwd(), help="the Pulumi project (default: .)")
+    parser.add_argument("--quiet", action="store_true", help="do not print the resource tree")
+    return parser.parse_args(argv)
+
+
+def run_program(project_dir: Path, stack: str, config_file: Path) -> tuple[list, dict[str, Any]]:
+    """Run the project's own __main__.py under the mock engine; return registrations and stack outputs."""
+    import pulumi
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    from .mocks import RecordingMonitor, RenderMocks
+    from .stackfile import project_name, read_stack_file
+
+    project = project_name(project_dir)
+    stackfile = read_stack_file(config_file, project)
+    mocks = RenderMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(stackfile.config, stackfile.secret_keys)
+    sys.path.insert(0, str(project_dir))
+    os.chdir(project_dir)
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
+    root = pulumi.runtime.settings.get_root_resource()
+    outputs = _sync_await(_resolve(getattr(root, "outputs", {})))
+    return monitor.registrations, outputs
+
+
+async def _resolve(outputs: dict[str, Any]) -> dict[str, Any]:
+    import pulumi
+    from pulumi.runtime.rpc import wrap_rpc_secret
+
+    resolved = {}
+    for key, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        plain = await output.future()
+        resolved[key] = wrap_rpc_secret(plain) if await output.is_secret() else plain
+    return resolved
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    project_dir = args.project_dir.resolve()
+    config_file = (args.config or project_dir / f"Pulumi.{args.stack}.yaml").resolve()
+    out = (args.out or project_dir / "build" / args.stack).resolve()
+    if not config_file.is_file():
+        print(f"error: no stack config {config_file}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    from ..errors import ConfigError
+    from .writer import tree, write_render
+
+    try:
+        registrations, outputs = run_program(project_dir, args.stack, config_file)
+    except ConfigError as error:
+        print(f"error: invalid config in {config_file.name} (nothing was written):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except Exception as error:
+        print(f"error: the program failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".render-{args.stack}-", dir=out.parent))
+    try:
+        records = write_render(staging, registrations, outputs)
+        if out.exists():
+            shutil.rmtree(out)
+        shutil.move(str(staging), out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if not args.quiet:
+        print(tree(records))
+    print(f"rendered {len(records)} resources of stack {args.stack!r} to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The mock engine: records every registration and gives provider-computed values stand-ins."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import bcrypt
+import pulumi
+from pulumi.runtime.mocks import MockMonitor
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    parent_urn: str
+    urn: str
+    custom: bool
+    inputs: dict[str, Any]
+
+
+def _stand_in(name: str, length: int) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:length]
+
+
+def _bcrypt_salt(name: str) -> bytes:
+    # bcrypt's own base64 alphabet; derived from the name so two renders are byte-identical.
+    alphabet = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    digest = hashlib.sha256(name.encode()).digest()
+    body = bytes(alphabet[b % 64] for b in digest[:21]) + b"."
+    return b"$2b$12$" + body
+
+
+def random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """pulumi-random's RandomPassword outputs, deterministic per resource name."""
+    length = int(inputs.get("length", 16))
+    result = ("rendered" + _stand_in(name, 64))[:length]
+    return {**inputs, "result": result, "bcryptHash": bcrypt.hashpw(result.encode(), _bcrypt_salt(name)).decode()}
+
+
+class RenderMocks(pulumi.runtime.Mocks):
+    """Inputs echo as state; the few provider-computed values get deterministic stand-ins."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        state = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state = random_password(args.name, args.inputs)
+        elif args.typ.startswith("kubernetes:"):
+            metadata = dict(state.get("metadata") or {})
+            metadata.setdefault("name", f"{args.name}-{_stand_in(args.name, 8)}")
+            state["metadata"] = metadata
+        elif args.typ == "docker:index/remoteImage:RemoteImage":
+            state["imageId"] = "sha256:" + hashlib.sha256(str(args.inputs.get("name")).encode()).hexdigest()
+            state["repoDigest"] = str(args.inputs.get("name"))
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        raise NotImplementedError(f"the offline render cannot answer the function call {args.token}")
+
+
+class RecordingMonitor(MockMonitor):
+    """MockMonitor that also keeps each resource's type, parent and inputs, in registration order."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            from pulumi.runtime import rpc
+
+            self.registrations.append(
+                Registration(
+                    type=request.type,
+                    name=request.name,
+                    parent_urn=request.parent,
+                    urn=response.urn,
+                    custom=request.custom,
+                    inputs=rpc.deserialize_properties(request.object),
+                )
+            )
+        return response

@@ -1,0 +1,120 @@
+"""What a render writes: one manifest per Kubernetes object, one spec per Docker resource,
+`resources.json` of everything, with every secret value redacted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
+
+from .mocks import Registration
+
+REDACTED = "[secret]"
+
+
+def redact(value: Any) -> Any:
+    """Secret outputs become `[secret]`, wherever they sit; keys sorted, whole numbers as ints
+    (the wire format carries every number as a double)."""
+    if is_rpc_secret(value):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: redact(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _redact_values(value: Any) -> Any:
+    """A Secret's data map with its keys kept and every value redacted."""
+    value = unwrap_rpc_secret(value)
+    if isinstance(value, dict):
+        return {k: REDACTED for k in sorted(value)}
+    return REDACTED
+
+
+def _parent_names(registrations: list[Registration]) -> dict[str, str]:
+    return {r.urn: r.name for r in registrations}
+
+
+def resource_records(registrations: list[Registration]) -> list[dict[str, Any]]:
+    names = _parent_names(registrations)
+    records = [
+        {"type": r.type, "name": r.name, "parent": names.get(r.parent_urn), "inputs": redact(_secret_data(r))}
+        for r in registrations
+    ]
+    return sorted(records, key=lambda r: (r["type"], r["name"]))
+
+
+def _secret_data(registration: Registration) -> dict[str, Any]:
+    """Kubernetes Secrets keep their key names, whether or not the engine marked them secret."""
+    inputs = registration.inputs
+    if registration.type == "kubernetes:core/v1:Secret":
+        inputs = {**inputs, **{k: _redact_values(inputs[k]) for k in ("data", "stringData") if k in inputs}}
+    return inputs
+
+
+def is_kubernetes_object(record: dict[str, Any]) -> bool:
+    inputs = record["inputs"]
+    return record["type"].startswith("kubernetes:") and "kind" in inputs and "apiVersion" in inputs
+
+
+def manifest(record: dict[str, Any]) -> dict[str, Any]:
+    """The object as the provider would send it: apiVersion, kind, metadata first; Secret data redacted."""
+    inputs = dict(record["inputs"])
+    body = {"apiVersion": inputs.pop("apiVersion"), "kind": inputs.pop("kind"), "metadata": inputs.pop("metadata", {})}
+    body.update(inputs)
+    return body
+
+
+def manifest_filename(body: dict[str, Any]) -> str:
+    return f"{body['kind'].lower()}-{body['metadata'].get('name', 'unnamed')}.yaml"
+
+
+def _dump_yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
+
+
+def docker_filename(record: dict[str, Any]) -> str:
+    kind = record["type"].rsplit(":", 1)[-1].lower()
+    return f"{kind}-{record['name']}.yaml"
+
+
+def write_render(out: Path, registrations: list[Registration], outputs: dict[str, Any]) -> list[dict[str, Any]]:
+    records = resource_records(registrations)
+    (out / "manifests").mkdir(parents=True)
+    for record in records:
+        if is_kubernetes_object(record):
+            body = manifest(record)
+            (out / "manifests" / manifest_filename(body)).write_text(_dump_yaml(body))
+        elif record["type"].startswith("docker:"):
+            (out / "docker").mkdir(exist_ok=True)
+            (out / "docker" / docker_filename(record)).write_text(
+                _dump_yaml({"type": record["type"], "name": record["name"], "inputs": record["inputs"]})
+            )
+    (out / "resources.json").write_text(json.dumps(records, indent=2, sort_keys=True) + "\n")
+    (out / "outputs.json").write_text(json.dumps(redact(outputs), indent=2, sort_keys=True) + "\n")
+    return records
+
+
+def tree(records: list[dict[str, Any]]) -> str:
+    """A short tree of what was registered, children under their parent."""
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for record in records:
+        children.setdefault(record["parent"], []).append(record)
+    lines: list[str] = []
+
+    def walk(parent: str | None, indent: str) -> None:
+        items = children.get(parent, [])
+        for index, record in enumerate(items):
+            last = index == len(items) - 1
+            branch = "└─ " if last else "├─ "
+            lines.append(f"{indent}{branch}{record['type']}  {record['name']}")
+            walk(record["name"], indent + ("   " if last else "│  "))
+
+    walk(None, "")
+    return "\n".join(lines)
