@@ -1,0 +1,95 @@
+"""Schema checks of a render: built-in kinds against Kubernetes' own schemas (strict), custom
+resources against their CRDs. Needs the `check` extra (kubernetes-validate, jsonschema)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# The oldest Kubernetes release still supported by its maintainers that we validate against,
+# besides the newest schema kubernetes-validate ships.
+OLDEST_KUBERNETES = "1.33.0"
+
+
+@dataclass(frozen=True)
+class SchemaIssue:
+    file: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message}"
+
+
+def kubernetes_versions() -> list[str]:
+    import kubernetes_validate
+
+    return [OLDEST_KUBERNETES, kubernetes_validate.latest_version()]
+
+
+def _loader() -> type:
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@cache
+def crd_schemas(crd_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """openAPIV3Schema by (apiVersion, kind), for every served version of every CRD in the folder."""
+    schemas = {}
+    for path in sorted(crd_dir.glob("*.yaml")):
+        crd = yaml.load(path.read_text(), Loader=_loader())
+        if not isinstance(crd, dict) or crd.get("kind") != "CustomResourceDefinition":
+            continue
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for version in crd["spec"]["versions"]:
+            if version.get("served"):
+                schemas[(f"{group}/{version['name']}", kind)] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
+def validate_custom_resource(body: dict[str, Any], crd_dir: Path) -> list[str]:
+    """The body without apiVersion, kind and metadata against the served version's schema."""
+    import jsonschema
+
+    schema = crd_schemas(crd_dir).get((body.get("apiVersion"), body.get("kind")))
+    if schema is None:
+        return [f"no served CRD version for {body.get('apiVersion')} {body.get('kind')} in {crd_dir}"]
+    rest = {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata")}
+    # metadata is the API server's to check; keep the schema's other properties.
+    schema = {**schema, "properties": {k: v for k, v in schema.get("properties", {}).items() if k != "metadata"}}
+    validator = jsonschema.Draft7Validator(schema)
+    return [f"{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(rest)]
+
+
+def validate_manifest(body: dict[str, Any], crd_dir: Path, versions: Iterable[str]) -> list[str]:
+    import kubernetes_validate
+
+    if body.get("apiVersion", "").split("/")[0] in {group for group, _ in _crd_groups(crd_dir)}:
+        return validate_custom_resource(body, crd_dir)
+    problems = []
+    for version in versions:
+        try:
+            kubernetes_validate.validate(body, version, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            path = ".".join(map(str, error.path)) or "(root)"
+            problems.append(f"Kubernetes {version}: {path}: {error.message}")
+        except kubernetes_validate.SchemaNotFoundError as error:
+            problems.append(f"Kubernetes {version}: no schema: {error}")
+    return problems
+
+
+def _crd_groups(crd_dir: Path) -> set[tuple[str, str]]:
+    return {(api.split("/")[0], kind) for api, kind in crd_schemas(crd_dir)}
+
+
+def validate_render(render_dir: Path, crd_dir: Path) -> list[SchemaIssue]:
+    """Every manifest of a render; an empty list means all valid."""
+    versions = kubernetes_versions()
+    issues = []
+    for path in sorted((render_dir / "manifests").glob("*.yaml")):
+        body = yaml.load(path.read_text(), Loader=_loader())
+        issues.extend(SchemaIssue(path.name, m) for m in validate_manifest(body, crd_dir, versions))
+    return issues

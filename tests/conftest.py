@@ -1,0 +1,43 @@
+"""Shared test helpers: the repository's paths, the offline render, the SDK mock engine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pulumi
+import pytest
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from hayhooks_pulumi.render.mocks import RecordingMonitor, Registration, RenderMocks
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def crd_dir() -> Path:
+    """`../shared/crds` beside the checkout (CI lays shared/ beside its clone), or $HAYHOOKS_CRD_DIR."""
+    path = Path(os.environ.get("HAYHOOKS_CRD_DIR", REPO.parent / "shared" / "crds"))
+    if not path.is_dir():
+        pytest.fail(f"CRD schemas not found at {path}: set HAYHOOKS_CRD_DIR to shared/crds", pytrace=False)
+    return path
+
+
+def render(stack: str, out: Path, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the README's render the way `make render` does, in a fresh interpreter."""
+    command = [sys.executable, "-m", "hayhooks_pulumi.render", "--stack", stack, "--out", str(out)]
+    if config is not None:
+        command += ["--config", str(config)]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+
+
+def register(program: Callable[[], object], project: str = "test", stack: str = "test") -> dict[str, Registration]:
+    """Run `program` under the SDK mock engine; what each resource received, by resource name."""
+    mocks = RenderMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    _sync_await(run_pulumi_func(program))
+    return {r.name: r for r in monitor.registrations}
