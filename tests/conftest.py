@@ -8,12 +8,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import hypothesis  # noqa: F401  imported before the mock engine runs: see below
 import pulumi
 import pytest
+from hayhooks_pulumi.render.mocks import RecordingMonitor, Registration, RenderMocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from hayhooks_pulumi.render.mocks import RecordingMonitor, Registration, RenderMocks
+# Debian's Python 3.11.2 can fail to compile a module imported late in the session, after the
+# mock engine's threads ran ("AST constructor recursion depth mismatch"); hypothesis' pytest
+# plugin imports it at the end otherwise.
 
 REPO = Path(__file__).resolve().parents[1]
 
