@@ -7,12 +7,13 @@ This module is the one place that knows the variable names and how the server pa
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from .model import ConfigModel
 
@@ -29,8 +30,12 @@ FORBIDDEN_ENV = {
 }
 
 _OWNED_ENV = {"FORWARDED_ALLOW_IPS", *TELEMETRY_ENV}
-_ORIGIN = re.compile(r"^(https?)://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# `\Z`, not `$`: `$` also matches before a trailing newline, which would let "x\n" through.
+_ORIGIN = re.compile(r"^(?P<scheme>https?)://(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?\Z")
+_HOSTNAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\Z")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
@@ -67,56 +72,99 @@ class DeployConcurrency(StrEnum):
     PARALLEL = "parallel"
 
 
+def _origin(origin: str) -> str:
+    """One origin exactly as a browser sends it in `Origin` (the server compares strings exactly)."""
+    if origin == WILDCARD:
+        return origin
+    match = _ORIGIN.match(origin)
+    if match is None:
+        raise ValueError(
+            f"{origin!r} is not an origin: write scheme://host[:port], e.g. "
+            "https://app.example.com, with no path and no trailing slash, or '*'"
+        )
+    scheme, host, port = match.group("scheme", "host", "port")
+    if host != host.lower():
+        raise ValueError(f"{origin!r}: write the host in lowercase, as browsers send it (origins are compared exactly)")
+    if not (_ipv6(host[1:-1]) if host.startswith("[") else _HOSTNAME.match(host)):
+        raise ValueError(f"{origin!r}: {host!r} is neither a host name nor a bracketed IPv6 address")
+    if port is not None:
+        if port.startswith("0") or not 1 <= int(port) <= 65535:
+            raise ValueError(f"{origin!r}: the port must be 1..65535, without leading zeros")
+        if int(port) == _DEFAULT_PORTS[scheme]:
+            raise ValueError(
+                f"{origin!r}: browsers leave out the default port {port} of {scheme}, so this origin never "
+                "matches; leave the port out"
+            )
+    return origin
+
+
+def _ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _method(method: str) -> str:
+    if method != WILDCARD and method not in _HTTP_METHODS:
+        raise ValueError(
+            f"{method!r} is not an HTTP method: use one of {', '.join(sorted(_HTTP_METHODS))} (uppercase) or '*'"
+        )
+    return method
+
+
+def _header(header: str) -> str:
+    if header != WILDCARD and not _TOKEN.match(header):
+        raise ValueError(f"{header!r} is not an HTTP header name")
+    return header
+
+
+def _env_key(name: str) -> str:
+    if not _ENV_NAME.match(name):
+        raise ValueError(f"{name!r} is not a valid environment variable name")
+    if name in FORBIDDEN_ENV:
+        raise ValueError(f"{name} is not allowed: {FORBIDDEN_ENV[name]}")
+    if name.upper().startswith("HAYHOOKS_") or name in _OWNED_ENV:
+        raise ValueError(
+            f"{name} is a server setting owned by this model; set it through its typed key "
+            "(an unknown HAYHOOKS_* variable is ignored silently by the server)"
+        )
+    return name
+
+
+# Item types, so that an error names the entry (`cors.allowOrigins[1]`, `extraEnv.LOG`).
+Origin = Annotated[str, AfterValidator(_origin)]
+Method = Annotated[str, AfterValidator(_method)]
+Header = Annotated[str, AfterValidator(_header)]
+ExtraEnvName = Annotated[str, AfterValidator(_env_key)]
+
+
 class CorsSettings(ConfigModel):
     """CORS, checked by the server's Starlette middleware. The server's own defaults allow
     everything (`["*"]`), so every list is always written out, even when empty."""
 
-    allow_origins: list[str] = Field(default_factory=list)
+    allow_origins: list[Origin] = Field(default_factory=list)
     """Origins allowed to call the API, e.g. `https://app.example.com` (scheme, host, optional
     port; no path, no trailing slash). Empty: no cross-origin browser access. `*`: any origin."""
-    allow_methods: list[str] = Field(default_factory=lambda: ["GET", "POST"])
+    allow_methods: list[Method] = Field(default_factory=lambda: ["GET", "POST"])
     """HTTP methods allowed cross-origin (uppercase), or `*`."""
-    allow_headers: list[str] = Field(default_factory=lambda: ["Content-Type"])
+    allow_headers: list[Header] = Field(default_factory=lambda: ["Content-Type"])
     """Request headers allowed cross-origin, or `*`."""
     allow_credentials: bool = False
     """Allow cookies and `Authorization` on cross-origin requests. Never with origin `*`."""
     allow_origin_regex: str | None = None
     """A regular expression origins may match as well, e.g. `https://.*\\.example\\.com`.
     Unset means none (an empty string would be the empty regex, so it is refused)."""
-    expose_headers: list[str] = Field(default_factory=list)
+    expose_headers: list[Header] = Field(default_factory=list)
     """Response headers the browser may read."""
     max_age: Annotated[int, Field(ge=0, le=86400)] = 600
     """Seconds a browser may cache a preflight answer (0..86400)."""
 
-    @field_validator("allow_origins")
+    @field_validator("allow_origins", "allow_methods", "allow_headers", "expose_headers")
     @classmethod
-    def _origins(cls, origins: list[str]) -> list[str]:
-        for origin in origins:
-            if origin != WILDCARD and not _ORIGIN.match(origin):
-                raise ValueError(
-                    f"{origin!r} is not an origin: write scheme://host[:port], e.g. "
-                    "https://app.example.com, with no path and no trailing slash, or '*'"
-                )
-        return _unique(origins)
-
-    @field_validator("allow_methods")
-    @classmethod
-    def _methods(cls, methods: list[str]) -> list[str]:
-        for method in methods:
-            if method != WILDCARD and method not in _HTTP_METHODS:
-                raise ValueError(
-                    f"{method!r} is not an HTTP method: use one of "
-                    f"{', '.join(sorted(_HTTP_METHODS))} (uppercase) or '*'"
-                )
-        return _unique(methods)
-
-    @field_validator("allow_headers", "expose_headers")
-    @classmethod
-    def _headers(cls, headers: list[str]) -> list[str]:
-        for header in headers:
-            if header != WILDCARD and not _TOKEN.match(header):
-                raise ValueError(f"{header!r} is not an HTTP header name")
-        return _unique(headers)
+    def _lists(cls, values: list[str]) -> list[str]:
+        return _unique(values)
 
     @field_validator("allow_credentials")
     @classmethod
@@ -183,7 +231,7 @@ class ServerSettings(ConfigModel):
     forwarded_allow_ips: str | None = None
     """Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the
     proxy can reach the server. Unset: the component chooses (see its docs)."""
-    extra_env: dict[str, str] = Field(default_factory=dict)
+    extra_env: dict[ExtraEnvName, str] = Field(default_factory=dict)
     """Further plain environment variables for pipelines (never secrets: use `secrets`)."""
 
     @field_validator("pipelines_dir")
@@ -196,16 +244,6 @@ class ServerSettings(ConfigModel):
     @field_validator("extra_env")
     @classmethod
     def _extra_env(cls, env: dict[str, str]) -> dict[str, str]:
-        for name in env:
-            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-                raise ValueError(f"{name!r} is not a valid environment variable name")
-            if name in FORBIDDEN_ENV:
-                raise ValueError(f"{name} is not allowed: {FORBIDDEN_ENV[name]}")
-            if name.upper().startswith("HAYHOOKS_") or name in _OWNED_ENV:
-                raise ValueError(
-                    f"{name} is a server setting owned by this model; set it through its typed key "
-                    "(an unknown HAYHOOKS_* variable is ignored silently by the server)"
-                )
         return dict(sorted(env.items()))
 
 
