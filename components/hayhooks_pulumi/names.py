@@ -7,12 +7,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+# `\Z`, not `$`: `$` also matches before a trailing newline.
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?\Z")
 _LABEL_KEY = re.compile(
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z"
 )
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def dns_label(value: str) -> str:
@@ -26,7 +27,8 @@ def dns_label(value: str) -> str:
 
 def labels(value: dict[str, str]) -> dict[str, str]:
     for key, text in value.items():
-        if len(key.split("/")[-1]) > 63 or not _LABEL_KEY.match(key):
+        prefix, _, name = key.rpartition("/")
+        if len(name) > 63 or len(prefix) > 253 or not _LABEL_KEY.match(key):
             raise ValueError(f"{key!r} is not a valid label key")
         if len(text) > 63 or not _LABEL_VALUE.match(text):
             raise ValueError(f"{text!r} (label {key}) is not a valid label value")
