@@ -13,7 +13,7 @@ from .errors import ConfigError, Problem
 _IGNORED_DIRS = {"__pycache__"}
 _IGNORED_SUFFIXES = {".pyc", ".pyo", ".pyd", ".so", ".egg"}
 _YAML_SUFFIXES = {".yml", ".yaml"}
-PIPELINE_NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$")
+PIPELINE_NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?\Z")
 
 
 @dataclass(frozen=True)
@@ -50,14 +50,39 @@ def load_pipelines(directory: str | Path, path: str = "pipelinesPath") -> Pipeli
             continue
         if file.is_file() and file.suffix not in _IGNORED_SUFFIXES:
             files[relative.as_posix()] = file.read_bytes()
-    names = []
+    names: list[str] = []
+    sources: dict[str, str] = {}
+    problems: list[Problem] = []
     for entry in sorted(root.iterdir()):
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or entry.name in _IGNORED_DIRS:
             continue
-        if entry.is_dir() and (entry / "pipeline_wrapper.py").is_file():
-            names.append(entry.name)
+        if entry.is_dir():
+            # The server loads every top-level directory as a wrapper pipeline; one without a
+            # wrapper fails its start-up (durable mode), so it is refused here, not shipped.
+            if not (entry / "pipeline_wrapper.py").is_file():
+                problems.append(
+                    Problem(
+                        path,
+                        f"directory {entry.name!r} has no pipeline_wrapper.py, but the server loads every "
+                        "top-level directory as a pipeline and would fail to start; move shared code into "
+                        "a pipeline directory",
+                    )
+                )
+                continue
+            name = entry.name
         elif entry.is_file() and entry.suffix in _YAML_SUFFIXES:
-            names.append(entry.stem)
+            name = entry.stem
+        else:
+            continue
+        if name in sources:
+            problems.append(
+                Problem(path, f"pipeline {name!r} is defined twice ({sources[name]}, {entry.name}); the server refuses")
+            )
+            continue
+        sources[name] = entry.name
+        names.append(name)
+    if problems:
+        raise ConfigError(problems)
     if not names:
         raise ConfigError(
             [
