@@ -16,7 +16,7 @@ _LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
 _DOMAIN = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 _REFERENCE = re.compile(
     rf"^(?:(?P<registry>{_DOMAIN})/)?(?P<path>{_COMPONENT}(?:/{_COMPONENT})*)"
-    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
     r"(?:@(?P<digest>[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}))?$"
 )
 _SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -37,8 +37,10 @@ class ImageRef:
     @property
     def version(self) -> str:
         """A label-safe version: the tag, else the digest's first 12 hex digits."""
-        if self.tag:
-            return self.tag[:63]
+        # A label value starts and ends with a letter or digit; a tag may start with '_' and end with '.' or '-'.
+        version = self.tag[:63].strip("_.-") if self.tag else ""
+        if version:
+            return version
         return self.digest.split(":", 1)[1][:12] if self.digest else "unknown"
 
     def __str__(self) -> str:
