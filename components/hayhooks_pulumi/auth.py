@@ -8,8 +8,11 @@ import hashlib
 
 def htpasswd_line(username: str, password_hash: str) -> str:
     """One htpasswd entry; nginx and Traefik accept bcrypt (`$2b$`/`$2y$`) hashes."""
-    if ":" in username or "\n" in username:
-        raise ValueError("a user name cannot contain ':' or a line break")
+    if not username or any(c in username for c in ":\r\n"):
+        raise ValueError("a user name must be non-empty and cannot contain ':' or a line break")
+    if not password_hash or any(c in password_hash for c in "\r\n"):
+        # A line break would add a second, attacker-chosen entry to the file.
+        raise ValueError("a password hash must be non-empty and cannot contain a line break")
     return f"{username}:{password_hash}\n"
 
 
