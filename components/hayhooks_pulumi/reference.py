@@ -1,0 +1,91 @@
+"""The config reference, generated from the models' field docs (`python -m hayhooks_pulumi.reference`)."""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from enum import Enum
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+
+def _models(annotation: object) -> list[type[BaseModel]]:
+    """Models nested in an annotation (`X | None`, `dict[str, X]`, `list[X]`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found = []
+    for arg in typing.get_args(annotation):
+        found.extend(_models(arg))
+    return found
+
+
+def _type_name(annotation: object) -> str:
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return " \\| ".join(f"`{m.value}`" for m in annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "mapping"
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _type_name(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(annotation) if a is not type(None))
+    if origin is list:
+        return f"list of {_type_name(typing.get_args(annotation)[0])}"
+    if origin is dict:
+        return f"map of {_type_name(typing.get_args(annotation)[1])}"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _default(field: FieldInfo) -> str:
+    if field.is_required():
+        return "required"
+    value = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
+    if value is PydanticUndefined or value is None:
+        return "unset"
+    if isinstance(value, BaseModel):
+        return "see below"
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        return "see below"
+    return f"`{json.dumps(value)}`"
+
+
+def reference(model: type[BaseModel], prefix: str) -> str:
+    """Markdown: one table per model, keys as a stack file spells them."""
+    sections: list[str] = []
+    seen: set[type[BaseModel]] = set()
+
+    def walk(current: type[BaseModel], path: str) -> None:
+        if current in seen:
+            return
+        seen.add(current)
+        rows = [f"#### `{path}`", "", " ".join((current.__doc__ or "").split()), "",
+                "| key | type | default | description |", "| --- | --- | --- | --- |"]
+        nested = []
+        for name, field in current.model_fields.items():
+            key = field.alias or name
+            doc = " ".join((field.description or "").split()).replace("|", "\\|")
+            rows.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field)} | {doc} |")
+            for sub in _models(field.annotation):
+                suffix = ".<NAME>" if typing.get_origin(field.annotation) is dict else ""
+                nested.append((sub, f"{path}.{key}{suffix}"))
+        sections.append("\n".join(rows))
+        for sub, sub_path in nested:
+            walk(sub, sub_path)
+
+    walk(model, prefix)
+    return "\n\n".join(sections) + "\n"
+
+
+def main() -> None:
+    from .kubernetes.args import HayhooksServiceArgs
+
+    print(reference(HayhooksServiceArgs, "hayhooks:service"), end="")
+
+
+if __name__ == "__main__":
+    main()
