@@ -9,7 +9,7 @@ STACK ?= prod
 OUT ?= build/$(STACK)
 CONFIG ?=
 
-.PHONY: setup render test lint clean
+.PHONY: setup render test lint clean reference
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt components/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,10 @@ test: setup lint
 
 clean:
 	rm -rf build .pytest_cache
+
+# Rewrites the config reference in README.md from the models.
+reference: setup
+	$(BIN)/python -c "import re, pathlib; from hayhooks_pulumi.reference import current; \
+	p = pathlib.Path('README.md'); s = p.read_text(); \
+	p.write_text(re.sub(r'(<!-- config-reference:start -->\n).*(<!-- config-reference:end -->)', \
+	lambda m: m.group(1) + current() + m.group(2), s, flags=re.S))"

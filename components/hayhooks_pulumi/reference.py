@@ -81,10 +81,15 @@ def reference(model: type[BaseModel], prefix: str) -> str:
     return "\n\n".join(sections) + "\n"
 
 
-def main() -> None:
+def current() -> str:
+    """The reference of every config model this package reads."""
     from .kubernetes.args import HayhooksServiceArgs
 
-    print(reference(HayhooksServiceArgs, "hayhooks:service"), end="")
+    return reference(HayhooksServiceArgs, "hayhooks:service")
+
+
+def main() -> None:
+    print(current(), end="")
 
 
 if __name__ == "__main__":
