@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from conftest import REPO
-
 from hayhooks_pulumi.kubernetes.args import HayhooksServiceArgs
 from hayhooks_pulumi.reference import current, reference
 
