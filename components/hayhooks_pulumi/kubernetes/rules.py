@@ -3,44 +3,10 @@
 from __future__ import annotations
 
 from ..errors import Problem
-from ..settings import WILDCARD, LogLevel, ServerSettings
+from ..rules import server_problems
 from .args import AuthType, HayhooksServiceArgs
 
-_NOISY_LEVELS = {LogLevel.DEBUG, LogLevel.TRACE}
-
-
-def server_problems(server: ServerSettings, prefix: str = "server") -> list[Problem]:
-    """Production rules on server settings, shared by every target."""
-    problems = []
-    cors = server.cors
-    if WILDCARD in cors.allow_origins:
-        problems.append(
-            Problem(f"{prefix}.cors.allowOrigins", "'*' is refused in production: list the origins of your front-ends")
-        )
-    if WILDCARD in cors.allow_methods:
-        problems.append(
-            Problem(f"{prefix}.cors.allowMethods", "'*' is refused in production: list the methods (e.g. GET, POST)")
-        )
-    if server.show_tracebacks:
-        problems.append(
-            Problem(f"{prefix}.showTracebacks", "must be false in production (tracebacks leak code and data)")
-        )
-    if server.log_level in _NOISY_LEVELS:
-        problems.append(
-            Problem(
-                f"{prefix}.logLevel",
-                f"{server.log_level.value} is refused in production (it logs request payloads); use INFO or higher",
-            )
-        )
-    if not server.durable_mode:
-        problems.append(
-            Problem(
-                f"{prefix}.durableMode",
-                "must be true in production: without it the server rewrites YAML pipelines in a writable "
-                "pipelines dir and serves the code-upload routes (/deploy_files, /deploy-yaml, /undeploy)",
-            )
-        )
-    return problems
+__all__ = ["server_problems", "service_problems"]
 
 
 def service_problems(args: HayhooksServiceArgs) -> list[Problem]:

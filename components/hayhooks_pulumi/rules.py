@@ -1,0 +1,42 @@
+"""Production rules on server settings, shared by every target (Kubernetes, Docker)."""
+
+from __future__ import annotations
+
+from .errors import Problem
+from .settings import WILDCARD, LogLevel, ServerSettings
+
+_NOISY_LEVELS = {LogLevel.DEBUG, LogLevel.TRACE}
+
+
+def server_problems(server: ServerSettings, prefix: str = "server") -> list[Problem]:
+    """What the production profile refuses in the server settings, each with the key to change."""
+    problems = []
+    cors = server.cors
+    if WILDCARD in cors.allow_origins:
+        problems.append(
+            Problem(f"{prefix}.cors.allowOrigins", "'*' is refused in production: list the origins of your front-ends")
+        )
+    if WILDCARD in cors.allow_methods:
+        problems.append(
+            Problem(f"{prefix}.cors.allowMethods", "'*' is refused in production: list the methods (e.g. GET, POST)")
+        )
+    if server.show_tracebacks:
+        problems.append(
+            Problem(f"{prefix}.showTracebacks", "must be false in production (tracebacks leak code and data)")
+        )
+    if server.log_level in _NOISY_LEVELS:
+        problems.append(
+            Problem(
+                f"{prefix}.logLevel",
+                f"{server.log_level.value} is refused in production (it logs request payloads); use INFO or higher",
+            )
+        )
+    if not server.durable_mode:
+        problems.append(
+            Problem(
+                f"{prefix}.durableMode",
+                "must be true in production: without it the server rewrites YAML pipelines in a writable "
+                "pipelines dir and serves the code-upload routes (/deploy_files, /deploy-yaml, /undeploy)",
+            )
+        )
+    return problems
