@@ -13,6 +13,7 @@ if stack.target is Target.KUBERNETES:
     pulumi.export("internalUrl", service.internal_url)
     pulumi.export("publicUrl", service.public_url)
     pulumi.export("image", service.image)
+    pulumi.export("imageDigest", service.image_digest)
     pulumi.export("env", service.env)
     pulumi.export("basicAuthUsername", service.basic_auth_username)
     pulumi.export("basicAuthPassword", service.basic_auth_password)

@@ -51,6 +51,7 @@ def build(args: dict[str, Any], name: str = "hh", **kwargs: Any) -> tuple[dict, 
             "service_name",
             "internal_url",
             "public_url",
+            "image_digest",
             "image",
             "env",
             "basic_auth_username",
@@ -354,6 +355,7 @@ def test_existing_namespace_is_used_not_created() -> None:
 def test_image_given_as_an_output_is_validated_inside_apply() -> None:
     registrations, outputs = build(base_args(image=None), image=pulumi.Output.from_input(IMAGE))
     assert container(registrations)["image"] == IMAGE and outputs["image"] == IMAGE
+    assert outputs["image_digest"] == DIGEST
     with pytest.raises(ConfigError, match="not pinned by digest"):
         build(base_args(image=None), image=pulumi.Output.from_input("deepset/hayhooks:v2.1.0"))
 

@@ -156,3 +156,11 @@ def test_component_name_must_fit_kubernetes_names() -> None:
 
     register(program)
     assert errors and errors[0].problems[0].path == "name"
+
+
+def test_pipelines_too_big_for_a_configmap_are_refused(tmp_path) -> None:
+    (tmp_path / "big.yml").write_text("# padding\n" * 110_000)
+    error, registrations = refusal({**base_args(), "pipelinesPath": str(tmp_path)})
+    (problem,) = error.problems
+    assert problem.path == "pipelinesPath" and "more than a ConfigMap carries" in problem.message
+    assert registrations == {}

@@ -43,6 +43,7 @@ class HayhooksService(pulumi.ComponentResource):
     internal_url: pulumi.Output[str]
     public_url: pulumi.Output[str | None]
     image: pulumi.Output[str]
+    image_digest: pulumi.Output[str | None]
     env: pulumi.Output[dict[str, str]]
     basic_auth_username: pulumi.Output[str | None]
     basic_auth_password: pulumi.Output[str | None]
@@ -95,6 +96,7 @@ class HayhooksService(pulumi.ComponentResource):
         self.internal_url = pulumi.Output.from_input(plan.internal_url)
         self.public_url = pulumi.Output.from_input(public_url(plan))
         self.image = image_ref
+        self.image_digest = image_ref.apply(lambda ref: ref.rpartition("@")[2] or None)
         self.env = pulumi.Output.from_input(dict(plan.env))
         self.basic_auth_username = pulumi.Output.from_input(username)
         self.basic_auth_password = password
@@ -105,6 +107,7 @@ class HayhooksService(pulumi.ComponentResource):
                 "internalUrl": self.internal_url,
                 "publicUrl": self.public_url,
                 "image": self.image,
+                "imageDigest": self.image_digest,
                 "env": self.env,
                 "basicAuthUsername": self.basic_auth_username,
                 "basicAuthPassword": self.basic_auth_password,
