@@ -59,9 +59,22 @@ def from_validation_error(error: ValidationError) -> ConfigError:
     for item in error.errors(include_url=False):
         # A model_validator's message carries its own path after "Value error, ".
         message = str(item["msg"]).removeprefix("Value error, ")
-        loc = [p for p in item["loc"] if not _is_union_tag(p)]
+        loc = _user_loc(item["loc"])
         problems.append(Problem(format_path(loc), _friendly(item["type"], message, item)))
     return ConfigError(problems)
+
+
+def _user_loc(loc: Loc) -> list[str | int]:
+    """The location without pydantic's own parts. Before `[key]` (a dict key's marker) stands the
+    user's key itself, kept whatever it looks like (`[`, `str`)."""
+    kept: list[str | int] = []
+    for index, part in enumerate(loc):
+        if part == "[key]":
+            continue
+        is_key = index + 1 < len(loc) and loc[index + 1] == "[key]"
+        if is_key or not _is_union_tag(part):
+            kept.append(part)
+    return kept
 
 
 def _is_union_tag(part: str | int) -> bool:
