@@ -1,0 +1,681 @@
+"""ServerSettings -> server_env -> what Hayhooks 2.1.0 itself parses, and every refusal with its config path.
+
+The oracle is the server's own code: `hayhooks.settings.AppSettings` (pydantic-settings, prefix
+`HAYHOOKS_`), loguru for the log level, and haystack's telemetry switch. Nothing here re-implements
+how the server reads its environment.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import ipaddress
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+from unittest import mock
+from urllib.parse import urlsplit
+
+import loguru
+import pytest
+from hayhooks_pulumi.errors import ConfigError, Problem, from_validation_error
+from hayhooks_pulumi.settings import (
+    FORBIDDEN_ENV,
+    CorsSettings,
+    DeployConcurrency,
+    LogFormat,
+    LogLevel,
+    ServerSettings,
+    StartupDeployStrategy,
+    server_env,
+)
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+# Variables that change what the server reads besides HAYHOOKS_*: the legacy log level, uvicorn's workers.
+_FOREIGN = ("LOG", "WEB_CONCURRENCY")
+
+
+# --------------------------------------------------------------------------------------------
+# The server's parser, isolated from the ambient environment and from any .env file
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hayhooks_settings(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    """`hayhooks.settings`, imported from an empty directory: at import it loads a `.env` found from the cwd."""
+    cwd = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("no-dotenv"))
+    try:
+        return importlib.import_module("hayhooks.settings")
+    finally:
+        os.chdir(cwd)
+
+
+def _server_owned(name: str) -> bool:
+    return name.upper().startswith("HAYHOOKS_") or name in _FOREIGN
+
+
+@pytest.fixture
+def parse_env(hayhooks_settings: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path):
+    """Build the server's AppSettings from exactly `env` (nothing else named HAYHOOKS_* is set)."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if _server_owned(name):
+            monkeypatch.delenv(name)
+
+    def parse(env: dict[str, str]) -> Any:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return hayhooks_settings.AppSettings()
+
+    return parse
+
+
+@contextmanager
+def _only_env(env: dict[str, str]) -> Iterator[None]:
+    """The same isolation for hypothesis tests, which cannot use function-scoped fixtures."""
+    with mock.patch.dict(os.environ):
+        for name in list(os.environ):
+            if _server_owned(name):
+                del os.environ[name]
+        os.environ.update(env)
+        yield
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Round trip through the server's own parser
+# --------------------------------------------------------------------------------------------
+
+PRODUCTION = {
+    "port": 8080,
+    "pipelinesDir": "/srv/hayhooks/pipelines/",
+    "showTracebacks": False,
+    "logLevel": "WARNING",
+    "logFormat": "verbose",
+    "cors": {
+        "allowOrigins": ["https://app.example.com", "https://admin.example.com", "http://localhost:3000"],
+        "allowMethods": ["GET", "POST", "OPTIONS"],
+        "allowHeaders": ["Content-Type", "Authorization", "X-Request-Id"],
+        "allowCredentials": True,
+        "allowOriginRegex": r"https://[a-z0-9-]+\.preview\.example\.com",
+        "exposeHeaders": ["X-Request-Id", "X-Trace-Id"],
+        "maxAge": 3600,
+    },
+    "startupDeploy": {"strategy": "parallel", "workers": 32},
+    "deployConcurrency": "parallel",
+    "durableMode": True,
+    "gracefulShutdownTimeout": 300,
+    "forwardedAllowIps": "10.0.0.0/8",
+    "extraEnv": {"HF_HOME": "/cache/hf", "OPENAI_BASE_URL": "https://llm.internal"},
+}
+DEVELOPMENT = {
+    "host": "127.0.0.1",
+    "showTracebacks": True,
+    "logLevel": "DEBUG",
+    "logFormat": "default",
+    "cors": {"allowOrigins": ["*"], "allowMethods": ["*"], "allowHeaders": ["*"], "maxAge": 0},
+    "startupDeploy": {"strategy": "sequential", "workers": 1},
+    "deployConcurrency": "serialized",
+    "durableMode": False,
+    "gracefulShutdownTimeout": 0,
+}
+LOCKED_DOWN = {
+    # No cross-origin access at all: the server's own default would be ["*"] for each list.
+    "cors": {"allowOrigins": [], "allowMethods": [], "allowHeaders": [], "exposeHeaders": []},
+    "logLevel": "ERROR",
+}
+REGEX_ONLY = {
+    "port": 65535,
+    "logLevel": "TRACE",
+    "cors": {
+        "allowOrigins": ["http://[::1]:8080", "http://127.0.0.1:5173", "https://example.com:8443"],
+        "allowOriginRegex": r"https://(www|app)\.example\.org",
+        "allowCredentials": True,
+        "allowMethods": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    },
+    "startupDeploy": {"strategy": "parallel", "workers": 7},
+    "gracefulShutdownTimeout": 45,
+}
+CONFIGS = {
+    "production": PRODUCTION,
+    "development": DEVELOPMENT,
+    "locked-down": LOCKED_DOWN,
+    "regex-only": REGEX_ONLY,
+    "defaults": {},
+}
+
+
+def _assert_server_reads(app: Any, settings: ServerSettings, env: dict[str, str]) -> None:
+    cors = settings.cors
+    assert app.host == settings.host
+    assert app.port == settings.port
+    assert app.mcp_port == 1417
+    assert app.a2a_port == 1418
+    assert app.pipelines_dir == settings.pipelines_dir
+    assert app.show_tracebacks is settings.show_tracebacks
+    assert app.cors_allow_origins == cors.allow_origins
+    assert app.cors_allow_methods == cors.allow_methods
+    assert app.cors_allow_headers == cors.allow_headers
+    assert app.cors_allow_credentials is cors.allow_credentials
+    assert app.cors_allow_origin_regex == cors.allow_origin_regex
+    assert app.cors_expose_headers == cors.expose_headers
+    assert app.cors_max_age == cors.max_age
+    assert app.startup_deploy_strategy.value == settings.startup_deploy.strategy.value
+    assert app.startup_deploy_workers == settings.startup_deploy.workers
+    assert app.deploy_concurrency.value == settings.deploy_concurrency.value
+    assert app.durable_mode is settings.durable_mode
+    assert app.graceful_shutdown_timeout == settings.graceful_shutdown_timeout
+    # The server logs at the level and in the format asked (its logger reads these at import).
+    level = env["HAYHOOKS_LOG_LEVEL"]
+    assert loguru.logger.level(level.upper()).name == settings.log_level.value
+    assert (env["HAYHOOKS_LOG_FORMAT"].lower() == "verbose") is (settings.log_format is LogFormat.VERBOSE)
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_server_parses_every_setting_back(config: dict, parse_env) -> None:
+    settings = ServerSettings.model_validate(config)
+    env = server_env(settings)
+    _assert_server_reads(parse_env(env), settings, env)
+
+
+def test_production_config_values_reach_the_server_as_written(parse_env) -> None:
+    # Against the literal config, not the model: a model that dropped or reordered entries fails here.
+    app = parse_env(server_env(ServerSettings.model_validate(PRODUCTION)))
+    cors = PRODUCTION["cors"]
+    assert app.cors_allow_origins == cors["allowOrigins"]
+    assert app.cors_allow_methods == cors["allowMethods"]
+    assert app.cors_allow_headers == cors["allowHeaders"]
+    assert app.cors_expose_headers == cors["exposeHeaders"]
+    assert app.cors_allow_origin_regex == cors["allowOriginRegex"]
+    assert app.cors_allow_credentials is True
+    assert app.cors_max_age == 3600
+    assert app.startup_deploy_strategy.value == "parallel"
+    assert app.startup_deploy_workers == 32
+    assert app.deploy_concurrency.value == "parallel"
+    assert app.durable_mode is True
+    assert app.graceful_shutdown_timeout == 300
+    assert app.pipelines_dir == "/srv/hayhooks/pipelines"  # the trailing slash is dropped
+    assert app.port == 8080
+
+
+def test_development_config_values_reach_the_server_as_written(parse_env) -> None:
+    app = parse_env(server_env(ServerSettings.model_validate(DEVELOPMENT)))
+    assert app.host == "127.0.0.1"
+    assert app.cors_allow_origins == app.cors_allow_methods == app.cors_allow_headers == ["*"]
+    assert app.cors_max_age == 0
+    assert app.show_tracebacks is True
+    assert app.startup_deploy_strategy.value == "sequential"
+    assert app.startup_deploy_workers == 1
+    assert app.deploy_concurrency.value == "serialized"
+    assert app.durable_mode is False
+    assert app.graceful_shutdown_timeout == 0
+
+
+def test_server_defaults_that_are_wrong_for_production_are_overridden(parse_env, hayhooks_settings) -> None:
+    untouched = parse_env({})
+    assert untouched.host == "localhost"  # the trap: unreachable from probes and the Service
+    assert untouched.cors_allow_origins == ["*"]
+    app = parse_env(server_env(ServerSettings()))
+    assert app.host == "0.0.0.0"
+    assert app.cors_allow_origins == []
+    assert app.cors_allow_methods == ["GET", "POST"]
+    assert app.cors_allow_headers == ["Content-Type"]
+    assert app.durable_mode is True
+
+
+def test_an_empty_cors_list_is_written_out_not_left_to_the_server_default(parse_env) -> None:
+    env = server_env(ServerSettings.model_validate(LOCKED_DOWN))
+    for name in ("ORIGINS", "METHODS", "HEADERS"):
+        assert env[f"HAYHOOKS_CORS_ALLOW_{name}"] == "[]"
+    app = parse_env(env)
+    assert app.cors_allow_origins == app.cors_allow_methods == app.cors_allow_headers == []
+
+
+def test_unset_origin_regex_is_absent_not_empty(parse_env) -> None:
+    env = server_env(ServerSettings.model_validate({"cors": {"allowOrigins": ["https://a.example.com"]}}))
+    assert "HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX" not in env
+    assert parse_env(env).cors_allow_origin_regex is None
+
+
+def test_origin_regex_with_json_and_shell_metacharacters_arrives_unchanged(parse_env) -> None:
+    regex = r'https://"[a-z]+"\.example\.com(:\d+)?$'
+    env = server_env(ServerSettings.model_validate({"cors": {"allowOriginRegex": regex}}))
+    assert parse_env(env).cors_allow_origin_regex == regex
+
+
+def test_every_hayhooks_variable_is_one_the_server_knows(hayhooks_settings) -> None:
+    # The server ignores an unknown HAYHOOKS_* silently; a misspelt name would be a lost setting.
+    # AppSettings reads most; the logger module reads the log variables itself, with os.getenv.
+    fields = set(hayhooks_settings.AppSettings.model_fields)
+    logger_source = inspect.getsource(importlib.import_module("hayhooks.server.logger"))
+    for config in CONFIGS.values():
+        env = server_env(ServerSettings.model_validate(config))
+        for name in env:
+            if name.startswith("HAYHOOKS_"):
+                known = name.removeprefix("HAYHOOKS_").lower() in fields or f'"{name}"' in logger_source
+                assert known, name
+
+
+def test_lists_are_json_arrays_never_joined() -> None:
+    env = server_env(ServerSettings.model_validate(PRODUCTION))
+    for name in ("ORIGINS", "METHODS", "HEADERS"):
+        assert isinstance(json.loads(env[f"HAYHOOKS_CORS_ALLOW_{name}"]), list)
+    assert json.loads(env["HAYHOOKS_CORS_EXPOSE_HEADERS"]) == ["X-Request-Id", "X-Trace-Id"]
+
+
+def test_env_never_sets_what_breaks_the_server() -> None:
+    for config in CONFIGS.values():
+        env = server_env(ServerSettings.model_validate(config))
+        assert not set(env) & set(FORBIDDEN_ENV)
+        assert env["HAYSTACK_TELEMETRY_ENABLED"] == "False"
+        assert all(isinstance(value, str) for value in env.values())
+
+
+def test_extra_env_and_forwarded_ips_are_passed_through() -> None:
+    env = server_env(ServerSettings.model_validate(PRODUCTION))
+    assert env["FORWARDED_ALLOW_IPS"] == "10.0.0.0/8"
+    assert env["HF_HOME"] == "/cache/hf"
+    assert env["OPENAI_BASE_URL"] == "https://llm.internal"
+    assert "FORWARDED_ALLOW_IPS" not in server_env(ServerSettings())
+
+
+def test_duplicates_in_cors_lists_are_dropped_keeping_order(parse_env) -> None:
+    settings = ServerSettings.model_validate(
+        {"cors": {"allowOrigins": ["https://b.example.com", "https://a.example.com", "https://b.example.com"]}}
+    )
+    assert parse_env(server_env(settings)).cors_allow_origins == ["https://b.example.com", "https://a.example.com"]
+
+
+@pytest.mark.parametrize("level", list(LogLevel))
+def test_every_log_level_is_one_loguru_accepts(level: LogLevel, parse_env) -> None:
+    env = server_env(ServerSettings(log_level=level))
+    value = env["HAYHOOKS_LOG_LEVEL"]
+    assert loguru.logger.level(value.upper()).name == level.value
+    # Adding a sink at that level is what the server does at import; it must not raise.
+    sink = loguru.logger.add(lambda _: None, level=value.upper())
+    loguru.logger.remove(sink)
+    parse_env(env)  # and AppSettings does not choke on the rest of the environment
+
+
+@pytest.mark.parametrize(
+    ("level", "log_format", "shown", "hidden"),
+    [("DEBUG", "verbose", "probe-debug", "probe-trace"), ("WARNING", "default", "probe-warning", "probe-info")],
+)
+def test_server_logger_and_telemetry_read_the_env_at_import(tmp_path, level, log_format, shown, hidden) -> None:
+    """The real import-time behaviour, in a fresh interpreter: level filter, format, telemetry off."""
+    settings = ServerSettings.model_validate({"logLevel": level, "logFormat": log_format})
+    env = {name: value for name, value in os.environ.items() if not _server_owned(name)}
+    env.update(server_env(settings))
+    script = textwrap.dedent(
+        """
+        import json
+        import hayhooks.settings as hs
+        import hayhooks.server.logger as logger
+        from haystack.telemetry import _telemetry
+        for level in ("trace", "debug", "info", "warning"):
+            getattr(logger.log, level)("probe-" + level)
+        print(json.dumps({"verbose": logger._VERBOSE, "telemetry": _telemetry.telemetry is not None,
+                          "durable": hs.settings.durable_mode}))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"verbose": log_format == "verbose", "telemetry": False, "durable": True}
+    assert shown in result.stderr
+    assert hidden not in result.stderr
+
+
+# Origins as a browser sends them: lowercase scheme and host, no default port, no path.
+_label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
+_hostname = st.lists(_label, min_size=1, max_size=4).map(".".join)
+_ipv4 = st.ip_addresses(v=4).map(str)
+_ipv6 = st.ip_addresses(v=6).map(lambda ip: f"[{ip.compressed}]")
+
+
+@st.composite
+def origins(draw: st.DrawFn) -> str:
+    scheme = draw(st.sampled_from(["http", "https"]))
+    host = draw(st.one_of(_hostname, _ipv4, _ipv6))
+    default = 80 if scheme == "http" else 443
+    port = draw(st.none() | st.integers(1, 65535).filter(lambda p: p != default))
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+@hyp_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(origins(), max_size=6), st.booleans())
+def test_any_valid_origin_list_round_trips_through_the_server(
+    hayhooks_settings: ModuleType, origin_list: list[str], credentials: bool
+) -> None:
+    settings = ServerSettings.model_validate({"cors": {"allowOrigins": origin_list, "allowCredentials": credentials}})
+    env = server_env(settings)
+    expected = list(dict.fromkeys(origin_list))
+    assert json.loads(env["HAYHOOKS_CORS_ALLOW_ORIGINS"]) == expected
+    with _only_env(env):
+        app = hayhooks_settings.AppSettings()
+    assert app.cors_allow_origins == expected
+    assert app.cors_allow_credentials is credentials
+
+
+@hyp_settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(
+        st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True).filter(
+            lambda name: not name.upper().startswith("HAYHOOKS_") and name not in {"LOG", "WEB_CONCURRENCY"}
+        ),
+        st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\0"), max_size=30),
+        max_size=5,
+    )
+)
+def test_extra_env_never_shadows_a_server_setting(hayhooks_settings: ModuleType, extra: dict[str, str]) -> None:
+    try:
+        settings = ServerSettings.model_validate({"extraEnv": extra})
+    except ValidationError as error:
+        # The only names refused here are the ones this model owns.
+        assert {p.path for p in from_validation_error(error).problems} <= {
+            "extraEnv.FORWARDED_ALLOW_IPS",
+            "extraEnv.HAYSTACK_TELEMETRY_ENABLED",
+        }
+        return
+    env = server_env(settings)
+    base = server_env(ServerSettings())
+    assert {name: env[name] for name in base} == base
+    assert {name: env[name] for name in extra} == extra
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Refusals, with the config path the user has to fix
+# --------------------------------------------------------------------------------------------
+
+
+def _problems(config: dict) -> list[Problem]:
+    with pytest.raises(ValidationError) as caught:
+        ServerSettings.model_validate(config)
+    error = from_validation_error(caught.value)
+    assert isinstance(error, ConfigError)
+    return list(error.problems)
+
+
+def _only_problem(config: dict) -> Problem:
+    problems = _problems(config)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+REFUSALS = [
+    ({"cors": {"allowOrigins": ["https://a.example.com/"]}}, "cors.allowOrigins[0]", ["no trailing slash"]),
+    (
+        {"cors": {"allowOrigins": ["https://ok.example.com", "https://a.example.com/api"]}},
+        "cors.allowOrigins[1]",
+        ["'https://a.example.com/api'", "no path"],
+    ),
+    ({"cors": {"allowOrigins": ["app.example.com"]}}, "cors.allowOrigins[0]", ["scheme://host[:port]"]),
+    ({"cors": {"allowOrigins": ["ftp://a.example.com"]}}, "cors.allowOrigins[0]", ["scheme://host[:port]"]),
+    ({"cors": {"allowOrigins": ["https://App.Example.com"]}}, "cors.allowOrigins[0]", ["lowercase"]),
+    ({"cors": {"allowOrigins": ["https://a.example.com:443"]}}, "cors.allowOrigins[0]", ["default port"]),
+    ({"cors": {"allowOrigins": ["http://a.example.com:80"]}}, "cors.allowOrigins[0]", ["default port"]),
+    ({"cors": {"allowOrigins": ["https://a.example.com:70000"]}}, "cors.allowOrigins[0]", ["1..65535"]),
+    ({"cors": {"allowOrigins": ["https://a.example.com\n"]}}, "cors.allowOrigins[0]", ["not an origin"]),
+    ({"cors": {"allowOrigins": ["https://[1:2:3:4:5:6:7:8:9]"]}}, "cors.allowOrigins[0]", ["IPv6"]),
+    ({"cors": {"allowOrigins": ["https://a..example.com"]}}, "cors.allowOrigins[0]", ["host name"]),
+    ({"cors": {"allowMethods": ["get"]}}, "cors.allowMethods[0]", ["'get'", "uppercase", "GET", "OPTIONS"]),
+    ({"cors": {"allowMethods": ["GET", "CONNECT"]}}, "cors.allowMethods[1]", ["'CONNECT'"]),
+    ({"cors": {"allowHeaders": ["Content-Type", "X Bad"]}}, "cors.allowHeaders[1]", ["header name"]),
+    ({"cors": {"exposeHeaders": ["X-Trace\n"]}}, "cors.exposeHeaders[0]", ["header name"]),
+    ({"cors": {"allowOriginRegex": ""}}, "cors.allowOriginRegex", ["leave the key out"]),
+    ({"cors": {"allowOriginRegex": "(["}}, "cors.allowOriginRegex", ["not a valid regular expression"]),
+    (
+        {"cors": {"allowOrigins": ["*"], "allowCredentials": True}},
+        "cors.allowCredentials",
+        ["allowOrigins '*'", "list the origins"],
+    ),
+    ({"cors": {"maxAge": -1}}, "cors.maxAge", ["greater than or equal to 0"]),
+    ({"cors": {"maxAge": 86401}}, "cors.maxAge", ["less than or equal to 86400"]),
+    ({"startupDeploy": {"workers": 0}}, "startupDeploy.workers", ["greater than or equal to 1"]),
+    ({"startupDeploy": {"workers": 33}}, "startupDeploy.workers", ["less than or equal to 32"]),
+    ({"startupDeploy": {"strategy": "PARALLEL"}}, "startupDeploy.strategy", ["'sequential'", "'parallel'"]),
+    ({"deployConcurrency": "serial"}, "deployConcurrency", ["'serialized'", "'parallel'"]),
+    ({"port": 80}, "port", ["greater than or equal to 1024"]),
+    ({"port": 65536}, "port", ["less than or equal to 65535"]),
+    ({"gracefulShutdownTimeout": 301}, "gracefulShutdownTimeout", ["less than or equal to 300"]),
+    ({"gracefulShutdownTimeout": -1}, "gracefulShutdownTimeout", ["greater than or equal to 0"]),
+    ({"pipelinesDir": "pipelines"}, "pipelinesDir", ["absolute path"]),
+    ({"pipelinesDir": "./pipelines"}, "pipelinesDir", ["absolute path"]),
+    ({"pipelinesDir": "/"}, "pipelinesDir", ["other than /"]),
+    ({"extraEnv": {"HAYHOOKS_FOO": "1"}}, "extraEnv.HAYHOOKS_FOO", ["typed key", "ignored silently"]),
+    ({"extraEnv": {"hayhooks_port": "1"}}, "extraEnv.hayhooks_port", ["typed key"]),
+    ({"extraEnv": {"WEB_CONCURRENCY": "2"}}, "extraEnv.WEB_CONCURRENCY", ["not allowed", "hayhooks run"]),
+    ({"extraEnv": {"LOG": "DEBUG"}}, "extraEnv.LOG", ["not allowed", "logLevel"]),
+    ({"extraEnv": {"FORWARDED_ALLOW_IPS": "*"}}, "extraEnv.FORWARDED_ALLOW_IPS", ["typed key"]),
+    ({"extraEnv": {"HAYSTACK_TELEMETRY_ENABLED": "True"}}, "extraEnv.HAYSTACK_TELEMETRY_ENABLED", ["typed key"]),
+    ({"extraEnv": {"1ST": "x"}}, "extraEnv.1ST", ["not a valid environment variable name"]),
+    ({"extraEnv": {"MY-VAR": "x"}}, "extraEnv.MY-VAR", ["not a valid environment variable name"]),
+    ({"extraEnv": {"OK": 1}}, "extraEnv.OK", ["valid string"]),
+    ({"cors": {"allowOrigin": ["https://a.example.com"]}}, "cors.allowOrigin", ["unknown key"]),
+    ({"logLevels": "INFO"}, "logLevels", ["unknown key"]),
+    ({"startupDeploy": {"worker": 2}}, "startupDeploy.worker", ["unknown key"]),
+    ({"logFormat": "json"}, "logFormat", ["'default'", "'verbose'"]),
+    ({"durableMode": "maybe"}, "durableMode", ["bool"]),
+]
+
+
+@pytest.mark.parametrize(("config", "path", "fragments"), REFUSALS, ids=[r[1] for r in REFUSALS])
+def test_refusal_names_the_key(config: dict, path: str, fragments: list[str]) -> None:
+    problem = _only_problem(config)
+    assert problem.path == path
+    for fragment in fragments:
+        assert fragment in problem.message, (fragment, problem.message)
+    assert str(problem) == f"{path}: {problem.message}"
+
+
+def test_log_level_refusal_lists_every_allowed_value() -> None:
+    problem = _only_problem({"logLevel": "verbose"})
+    assert problem.path == "logLevel"
+    assert problem.message.startswith("must be one of:")
+    for level in LogLevel:
+        assert f"'{level.value}'" in problem.message
+
+
+def test_every_bad_entry_is_reported_not_just_the_first() -> None:
+    problems = _problems(
+        {
+            "port": 1,
+            "cors": {"allowOrigins": ["https://ok.example.com", "bad", "also bad"], "allowMethods": ["get"]},
+            "extraEnv": {"LOG": "x", "FINE": "y", "WEB_CONCURRENCY": "2"},
+        }
+    )
+    assert {p.path for p in problems} == {
+        "port",
+        "cors.allowOrigins[1]",
+        "cors.allowOrigins[2]",
+        "cors.allowMethods[0]",
+        "extraEnv.LOG",
+        "extraEnv.WEB_CONCURRENCY",
+    }
+
+
+def test_snake_case_keys_are_accepted_too() -> None:
+    settings = ServerSettings.model_validate({"log_level": "DEBUG", "cors": {"allow_origins": ["https://a.b"]}})
+    assert settings.log_level is LogLevel.DEBUG
+    assert settings.cors.allow_origins == ["https://a.b"]
+
+
+def test_config_error_places_paths_under_a_prefix() -> None:
+    error = ConfigError([Problem("cors.allowOrigins[0]", "m1"), Problem("[2]", "m2"), Problem("", "m3")])
+    moved = error.under("hayhooks:service.server")
+    assert [p.path for p in moved.problems] == [
+        "hayhooks:service.server.cors.allowOrigins[0]",
+        "hayhooks:service.server[2]",
+        "hayhooks:service.server",
+    ]
+    assert str(moved).splitlines()[0] == "hayhooks:service.server.cors.allowOrigins[0]: m1"
+
+
+def test_models_are_frozen() -> None:
+    settings = ServerSettings()
+    with pytest.raises(ValidationError):
+        settings.port = 2000  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------------------------
+# Property tests of the validators
+# --------------------------------------------------------------------------------------------
+
+# Near misses of an origin: wrong schemes, paths, queries, ports, brackets, case, whitespace.
+_origin_like = st.one_of(
+    st.text(max_size=40),
+    st.from_regex(
+        r"(https?|HTTPS?|ftp|ws)://[A-Za-z0-9.:\[\]_-]{0,25}(:[0-9]{0,7})?(/|/x|\?q|#f|\n| )?",
+        fullmatch=True,
+    ),
+    origins(),
+)
+
+
+@hyp_settings(max_examples=400, deadline=None)
+@given(_origin_like)
+def test_an_accepted_origin_is_scheme_host_port_and_nothing_else(text: str) -> None:
+    try:
+        settings = CorsSettings.model_validate({"allowOrigins": [text]})
+    except ValidationError as error:
+        # A refusal always points at the entry.
+        assert [p.path for p in from_validation_error(error).problems] == ["allowOrigins[0]"]
+        return
+    assert settings.allow_origins == [text]
+    if text == "*":
+        return
+    url = urlsplit(text)
+    assert url.scheme in {"http", "https"}
+    assert (url.path, url.query, url.fragment) == ("", "", "")
+    assert url.username is None and url.password is None
+    assert url.hostname and url.hostname == url.hostname.lower()
+    port = url.port  # raises ValueError when out of range
+    assert port is None or (1 <= port <= 65535 and port != {"http": 80, "https": 443}[url.scheme])
+    assert f"{url.scheme}://{url.netloc}" == text
+    if url.netloc.startswith("["):
+        ipaddress.IPv6Address(url.hostname)
+    assert text == text.strip()
+
+
+@given(origins(), st.sampled_from(["/", "/api", "?x=1", "#top", "\n", " ", ":", "/ "]))
+def test_an_origin_with_anything_after_host_and_port_is_refused(origin: str, suffix: str) -> None:
+    problem = _only_problem({"cors": {"allowOrigins": [origin + suffix]}})
+    assert problem.path == "cors.allowOrigins[0]"
+
+
+@given(origins())
+def test_an_origin_with_uppercase_host_is_refused(origin: str) -> None:
+    scheme, rest = origin.split("://", 1)
+    shouted = f"{scheme}://{rest.upper()}"
+    if shouted == origin:  # digits-only hosts have no case
+        return
+    assert _only_problem({"cors": {"allowOrigins": [shouted]}}).path == "cors.allowOrigins[0]"
+
+
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+@given(st.one_of(st.text(max_size=10), st.sampled_from(sorted(_METHODS)).map(str.lower), st.sampled_from(["*"])))
+def test_a_method_is_accepted_exactly_when_it_is_an_uppercase_method_or_wildcard(method: str) -> None:
+    try:
+        CorsSettings.model_validate({"allowMethods": [method]})
+    except ValidationError:
+        assert method not in _METHODS | {"*"}
+    else:
+        assert method in _METHODS | {"*"}
+
+
+_TCHAR = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+@given(st.one_of(st.text(max_size=20), st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,15}", fullmatch=True)))
+def test_an_accepted_header_is_an_http_token(header: str) -> None:
+    try:
+        CorsSettings.model_validate({"allowHeaders": [header], "exposeHeaders": [header]})
+    except ValidationError as error:
+        assert {p.path for p in from_validation_error(error).problems} == {"allowHeaders[0]", "exposeHeaders[0]"}
+        assert not _TCHAR.fullmatch(header)
+    else:
+        assert _TCHAR.fullmatch(header)
+
+
+@given(st.text(max_size=20))
+def test_an_accepted_origin_regex_is_non_empty_and_compiles(regex: str) -> None:
+    try:
+        settings = CorsSettings.model_validate({"allowOriginRegex": regex})
+    except ValidationError as error:
+        assert [p.path for p in from_validation_error(error).problems] == ["allowOriginRegex"]
+        if regex:
+            with pytest.raises(re.error):
+                re.compile(regex)
+    else:
+        assert settings.allow_origin_regex == regex
+        assert regex
+        re.compile(regex)
+
+
+@pytest.mark.parametrize(
+    ("key", "low", "high"),
+    [
+        ("port", 1024, 65535),
+        ("gracefulShutdownTimeout", 0, 300),
+        ("startupDeploy.workers", 1, 32),
+        ("cors.maxAge", 0, 86400),
+    ],
+)
+@given(value=st.integers(-(10**6), 10**6) | st.integers(-3, 3) | st.integers(1020, 1030) | st.integers(29, 35))
+def test_integer_settings_accept_exactly_their_range(key: str, low: int, high: int, value: int) -> None:
+    head, _, tail = key.rpartition(".")
+    config: dict = {tail: value} if not head else {head: {tail: value}}
+    try:
+        settings = ServerSettings.model_validate(config)
+    except ValidationError as error:
+        assert not low <= value <= high
+        assert [p.path for p in from_validation_error(error).problems] == [key]
+    else:
+        assert low <= value <= high
+        obj: Any = settings
+        for part in key.split("."):
+            obj = getattr(obj, re.sub(r"[A-Z]", lambda m: "_" + m.group().lower(), part))
+        assert obj == value
+
+
+@given(st.text(max_size=15))
+def test_an_accepted_extra_env_name_is_a_plain_variable_name(name: str) -> None:
+    try:
+        settings = ServerSettings.model_validate({"extraEnv": {name: "v"}})
+    except ValidationError as error:
+        assert [p.path for p in from_validation_error(error).problems] == [f"extraEnv.{name}"]
+    else:
+        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)
+        assert not name.upper().startswith("HAYHOOKS_")
+        assert name not in FORBIDDEN_ENV
+        assert server_env(settings)[name] == "v"
+
+
+@given(st.sampled_from(list(StartupDeployStrategy)), st.sampled_from(list(DeployConcurrency)), st.booleans())
+def test_enums_and_flags_are_written_lowercase(strategy, concurrency, flag) -> None:
+    env = server_env(
+        ServerSettings(
+            startup_deploy={"strategy": strategy},
+            deploy_concurrency=concurrency,
+            durable_mode=flag,
+            show_tracebacks=not flag,
+        )
+    )
+    assert env["HAYHOOKS_STARTUP_DEPLOY_STRATEGY"] == strategy.value == strategy.value.lower()
+    assert env["HAYHOOKS_DEPLOY_CONCURRENCY"] == concurrency.value.lower()
+    assert env["HAYHOOKS_DURABLE_MODE"] == ("true" if flag else "false")
+    assert env["HAYHOOKS_SHOW_TRACEBACKS"] == ("false" if flag else "true")
