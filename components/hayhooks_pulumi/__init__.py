@@ -3,6 +3,8 @@
 Public API: import from here, not from submodules.
 """
 
+from .docker.args import HayhooksContainerArgs
+from .docker.component import HayhooksContainer
 from .errors import ConfigError, Problem
 from .image import ImageRef, parse_image
 from .kubernetes.args import HayhooksServiceArgs
@@ -14,6 +16,8 @@ from .stack_config import StackConfig, Target, load_stack_config
 __all__ = [
     "ConfigError",
     "CorsSettings",
+    "HayhooksContainer",
+    "HayhooksContainerArgs",
     "HayhooksService",
     "HayhooksServiceArgs",
     "ImageRef",

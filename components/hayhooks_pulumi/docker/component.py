@@ -1,0 +1,80 @@
+"""HayhooksContainer: wires the builders' args into resources, parented to the component."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_docker as docker
+
+from ..image import resolve_image
+from .args import HayhooksContainerArgs
+from .container import container_args
+from .network import network_args
+from .plan import plan_container
+from .remote_image import remote_image_args
+from .secrets import secret_envs
+
+TYPE_TOKEN = "hayhooks:index:HayhooksContainer"
+
+
+class HayhooksContainer(pulumi.ComponentResource):
+    """Hayhooks on a local Docker engine, as the production guide's Docker section says.
+
+    Everything that can be checked on plain values is checked before the first child
+    registers: a bad config raises `ConfigError` (naming each key) and changes nothing.
+    """
+
+    container_name: pulumi.Output[str]
+    network_name: pulumi.Output[str]
+    url: pulumi.Output[str | None]
+    image_digest: pulumi.Output[str]
+    env: pulumi.Output[dict[str, str]]
+
+    def __init__(
+        self,
+        name: str,
+        args: HayhooksContainerArgs | Mapping[str, Any],
+        *,
+        image: pulumi.Input[str] | None = None,
+        secret_values: Mapping[str, pulumi.Input[str]] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`args`: the validated model or its camelCase dict; `image` overrides `args.image` with a
+        value known only at deploy time (validated inside `apply`); `secret_values`: the values of
+        `fromConfig` secrets, by environment variable name."""
+        values = dict(secret_values or {})
+        plan = plan_container(name, args, image_given=image is not None, secret_values=values)
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        self.plan = plan
+        child = pulumi.ResourceOptions(parent=self)
+        image_ref = resolve_image(image if image is not None else str(plan.image), plan.args.profile)
+
+        network = docker.Network(f"{name}-network", network_args(plan), opts=child)
+        remote = docker.RemoteImage(f"{name}-image", remote_image_args(image_ref), opts=child)
+        secret = secret_envs(plan, values)
+        container = docker.Container(
+            f"{name}-container",
+            container_args(plan, remote.image_id, network.name, secret),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # The provider echoes `envs` back; keep the whole list secret in state when any entry is.
+                additional_secret_outputs=["envs"] if secret else None,
+            ),
+        )
+
+        self.container_name = container.name
+        self.network_name = network.name
+        self.url = pulumi.Output.from_input(plan.url)
+        self.image_digest = remote.repo_digest
+        self.env = pulumi.Output.from_input(dict(plan.env))
+        self.register_outputs(
+            {
+                "containerName": self.container_name,
+                "networkName": self.network_name,
+                "url": self.url,
+                "imageDigest": self.image_digest,
+                "env": self.env,
+            }
+        )

@@ -1,0 +1,104 @@
+"""The container: the production guide's Docker settings, hardened, health-checked and waited for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_docker as docker
+
+from .healthcheck import healthcheck_args, wait_timeout_seconds
+from .plan import HOME_DIR, TMP_DIR, ContainerPlan
+
+# Seconds beyond the server's own drain timeout before Docker kills it.
+SHUTDOWN_MARGIN = 5
+PIPELINES_CHECKSUM_LABEL = "hayhooks.deepset.ai/pipelines-checksum"
+TMP_SIZE = "1024m"
+HOME_SIZE = "256m"
+
+
+def server_command(plan: ContainerPlan) -> list[str]:
+    """`hayhooks run` with host, port and workers explicit (the image's CMD sets only the host)."""
+    server = plan.args.server
+    return ["hayhooks", "run", "--host", server.host, "--port", str(server.port), "--workers", str(plan.workers)]
+
+
+def plain_envs(plan: ContainerPlan) -> list[str]:
+    return [f"{name}={value}" for name, value in plan.env.items()]
+
+
+def tmpfs(plan: ContainerPlan) -> dict[str, str]:
+    """Writable scratch space on a read-only root: `/tmp` for everyone, `HOME` owned by the server's user."""
+    return {
+        TMP_DIR: f"rw,noexec,nosuid,nodev,size={TMP_SIZE},mode=1777",
+        HOME_DIR: f"rw,noexec,nosuid,nodev,size={HOME_SIZE},uid={plan.args.uid},gid={plan.args.gid},mode=0700",
+    }
+
+
+def ports(plan: ContainerPlan) -> list[docker.ContainerPortArgs] | None:
+    publish = plan.args.publish
+    if publish is None:
+        return None
+    return [
+        docker.ContainerPortArgs(internal=plan.port, external=publish.host_port, ip=publish.host_ip, protocol="tcp")
+    ]
+
+
+def labels(plan: ContainerPlan) -> list[docker.ContainerLabelArgs]:
+    """The recommended labels, plus the pipelines' checksum: a changed pipeline replaces the container,
+    since durable mode loads the pipelines once at start-up."""
+    values = {**plan.labels, PIPELINES_CHECKSUM_LABEL: plan.pipelines.checksum}
+    return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(values.items())]
+
+
+def log_options(plan: ContainerPlan) -> dict[str, str]:
+    options = plan.args.log_options
+    return {"max-size": options.max_size, "max-file": str(options.max_file)}
+
+
+def stop_seconds(plan: ContainerPlan) -> int:
+    return plan.args.server.graceful_shutdown_timeout + SHUTDOWN_MARGIN
+
+
+def container_args(
+    plan: ContainerPlan,
+    image_id: pulumi.Input[str],
+    network_name: pulumi.Input[str],
+    secret_envs: Sequence[pulumi.Input[str]] = (),
+) -> docker.ContainerArgs:
+    """`image_id` (not the repo digest, which would recreate the container on every refresh) of the pulled
+    image; `secret_envs`: secret `KEY=VALUE` entries appended to the plain environment."""
+    resources = plan.args.resources
+    check = plan.args.healthcheck
+    return docker.ContainerArgs(
+        name=plan.container_name,
+        image=image_id,
+        command=server_command(plan),
+        envs=[*plain_envs(plan), *secret_envs],
+        user=plan.args.user,
+        read_only=True,
+        tmpfs=tmpfs(plan),
+        capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
+        security_opts=["no-new-privileges:true"],
+        memory=resources.memory_mb,
+        cpus=None if resources.cpus is None else str(resources.cpus),
+        volumes=[
+            docker.ContainerVolumeArgs(
+                host_path=plan.pipelines_host_path,
+                container_path=plan.args.server.pipelines_dir,
+                read_only=True,
+            )
+        ],
+        ports=ports(plan),
+        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name, aliases=[plan.alias])],
+        healthcheck=healthcheck_args(plan),
+        wait=check.wait,
+        wait_timeout=wait_timeout_seconds(plan) if check.wait else None,
+        restart="unless-stopped",
+        stop_signal="SIGTERM",
+        stop_timeout=stop_seconds(plan),
+        destroy_grace_seconds=stop_seconds(plan),
+        log_driver=plan.args.log_options.driver.value,
+        log_opts=log_options(plan),
+        labels=labels(plan),
+    )

@@ -1,0 +1,193 @@
+"""The facts every Docker builder shares, computed once from validated args: names, labels, env, workers."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..errors import ConfigError, Problem, from_validation_error
+from ..image import ImageRef, parse_image
+from ..names import dns_label
+from ..pipelines import PipelineSet, load_pipelines
+from ..profile import Profile
+from ..settings import server_env
+from .args import HayhooksContainerArgs, WorkloadType
+from .envfile import read_env_file
+from .rules import container_problems
+
+APP_NAME = "hayhooks"
+HOME_DIR = "/home/hayhooks"
+TMP_DIR = "/tmp"
+MAX_NAME = 40
+# Addresses that mean "every interface" inside the container: the only ones a published port reaches.
+_ANY_ADDRESS = {"0.0.0.0", "::"}
+
+
+@dataclass(frozen=True)
+class ContainerPlan:
+    """Derived once; builders read it and never recompute."""
+
+    name: str
+    args: HayhooksContainerArgs
+    image: ImageRef | None
+    pipelines: PipelineSet
+    pipelines_host_path: str
+    env: dict[str, str]
+    """The plain (non-secret) environment, exactly as the server parses it."""
+    config_secrets: tuple[str, ...]
+    """Names of the secret variables whose values are given from Pulumi config."""
+    env_file: dict[str, str] = field(default_factory=dict, repr=False)
+    """Variables read from `envFile`; their values are secret."""
+
+    @property
+    def container_name(self) -> str:
+        return self.name
+
+    @property
+    def network_name(self) -> str:
+        return f"{self.name}-network"
+
+    @property
+    def alias(self) -> str:
+        """The name other containers on the network reach the server by."""
+        return self.name
+
+    @property
+    def port(self) -> int:
+        return self.args.server.port
+
+    @property
+    def workers(self) -> int:
+        """One for I/O-bound pipelines; 2 x CPU limit + 1 for CPU-bound ones (the production guide's rule)."""
+        if self.args.workload_type is WorkloadType.CPU and self.args.resources.cpus is not None:
+            return int(2 * self.args.resources.cpus) + 1
+        return 1
+
+    @property
+    def secret_names(self) -> tuple[str, ...]:
+        return (*self.config_secrets, *self.env_file)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The recommended labels plus the caller's, on the container and the network."""
+        labels = {
+            **self.args.labels,
+            "app.kubernetes.io/name": APP_NAME,
+            "app.kubernetes.io/instance": self.name,
+            "app.kubernetes.io/component": "server",
+            "app.kubernetes.io/part-of": APP_NAME,
+            "app.kubernetes.io/managed-by": "pulumi",
+        }
+        if self.image is not None:
+            labels["app.kubernetes.io/version"] = self.image.version
+        return dict(sorted(labels.items()))
+
+    @property
+    def url(self) -> str | None:
+        """Where the server answers on the host, or None when no port is published."""
+        publish = self.args.publish
+        if publish is None:
+            return None
+        address = ipaddress.ip_address(publish.host_ip)
+        if address.is_unspecified:
+            address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+        host = f"[{address}]" if address.version == 6 else str(address)
+        return f"http://{host}:{publish.host_port}"
+
+
+def plan_container(
+    name: str,
+    args: HayhooksContainerArgs | Mapping,
+    *,
+    image_given: bool = False,
+    secret_values: Mapping[str, object] | None = None,
+    cwd: str | Path | None = None,
+) -> ContainerPlan:
+    """Validate everything that can be validated on plain values; raise one ConfigError listing all problems.
+    Relative paths (`pipelinesPath`, `envFile`) are resolved against `cwd` (default: the working directory)."""
+    if not isinstance(args, HayhooksContainerArgs):
+        try:
+            args = HayhooksContainerArgs.model_validate(args)
+        except ValidationError as error:
+            raise from_validation_error(error) from None
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    problems: list[Problem] = []
+    try:
+        dns_label(name)
+        if len(name) > MAX_NAME:
+            raise ValueError(f"at most {MAX_NAME} characters")
+    except ValueError as error:
+        problems.append(Problem("name", f"component name: {error}"))
+
+    image = None
+    if args.image is None and not image_given:
+        problems.append(
+            Problem("image", "required: an image reference such as deepset/hayhooks:v2.1.0@sha256:<digest>")
+        )
+    elif args.image is not None:
+        try:
+            image = parse_image(args.image, args.profile)
+        except ConfigError as error:
+            problems.extend(error.problems)
+
+    host_path = (base / args.pipelines_path).resolve()
+    pipelines = None
+    try:
+        pipelines = load_pipelines(host_path)
+    except ConfigError as error:
+        problems.extend(error.problems)
+
+    if args.server.host not in _ANY_ADDRESS:
+        problems.append(
+            Problem(
+                "server.host",
+                f"{args.server.host!r} inside a container is unreachable through the published port and the "
+                "network alias; keep 0.0.0.0 (or ::) and limit exposure with publish.hostIp",
+            )
+        )
+
+    plain = {**server_env(args.server), "HOME": HOME_DIR}
+    given = dict(secret_values or {})
+    config_secrets = []
+    for env_name, source in args.secrets.items():
+        if env_name in plain:
+            problems.append(Problem(f"secrets.{env_name}", f"{env_name} is already set as a plain variable"))
+        elif env_name in given:
+            config_secrets.append(env_name)
+        elif not source.optional:
+            problems.append(
+                Problem(
+                    f"secrets.{env_name}.fromConfig",
+                    f"no value given; set it with `pulumi config set --secret {source.from_config} <value>` "
+                    "(or mark the secret `optional: true`)",
+                )
+            )
+
+    env_file: dict[str, str] = {}
+    if args.env_file is not None and args.profile is not Profile.PRODUCTION:
+        try:
+            env_file = read_env_file(base / args.env_file)
+        except ConfigError as error:
+            problems.extend(error.problems)
+        for env_name in env_file:
+            if env_name in plain or env_name in args.secrets:
+                problems.append(Problem("envFile", f"{env_name} is also set by this config; set each variable once"))
+
+    problems.extend(container_problems(args))
+    if problems:
+        raise ConfigError(problems)
+    assert pipelines is not None
+    return ContainerPlan(
+        name=name,
+        args=args,
+        image=image,
+        pipelines=pipelines,
+        pipelines_host_path=str(host_path),
+        env=plain,
+        config_secrets=tuple(config_secrets),
+        env_file=env_file,
+    )
