@@ -1,7 +1,7 @@
 """The hayhooks stacks: stack config -> model -> component -> exports."""
 
 import pulumi
-from hayhooks_pulumi import HayhooksService, Target, load_stack_config
+from hayhooks_pulumi import HayhooksContainer, HayhooksService, Target, load_stack_config
 
 stack = load_stack_config()
 
@@ -17,5 +17,12 @@ if stack.target is Target.KUBERNETES:
     pulumi.export("env", service.env)
     pulumi.export("basicAuthUsername", service.basic_auth_username)
     pulumi.export("basicAuthPassword", service.basic_auth_password)
+elif stack.target is Target.DOCKER:
+    with stack.scope("service"):
+        container = HayhooksContainer("hayhooks", stack.service, secret_values=stack.secret_values)
+    pulumi.export("containerName", container.container_name)
+    pulumi.export("url", container.url)
+    pulumi.export("imageDigest", container.image_digest)
+    pulumi.export("env", container.env)
 else:
     raise pulumi.RunError(f"target {stack.target.value!r} is not supported yet")
