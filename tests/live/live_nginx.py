@@ -1,0 +1,167 @@
+"""An nginx config written the way ingress-nginx applies a rendered networking.k8s.io/v1 Ingress.
+
+Modelled: one `server` per rule host; each path with its pathType (`Exact` -> `location = /p`,
+`Prefix` -> `location = /p` plus `location /p/`); the basic-auth annotations (`auth-type`,
+`auth-secret`, `auth-realm`) as `auth_basic` + `auth_basic_user_file`, with the Secret's `auth` key
+written to a file as the controller does; `proxy-buffering`, `proxy-read-timeout`,
+`proxy-send-timeout`, `proxy-body-size`; the proxy headers the controller sets; and, for every
+path no rule routes and every unknown host, the controller's default backend (404).
+Not modelled: TLS and the HTTP->HTTPS redirect (the test speaks plain HTTP on loopback, i.e. what
+the controller does after TLS ends). An `nginx.ingress.kubernetes.io/*` annotation this module
+does not know fails the emulation, so a new annotation cannot be silently ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from live_pod import EmulationError, Render
+
+PREFIX = "nginx.ingress.kubernetes.io/"
+KNOWN = {
+    "auth-type",
+    "auth-secret",
+    "auth-secret-type",
+    "auth-realm",
+    "proxy-buffering",
+    "proxy-read-timeout",
+    "proxy-send-timeout",
+    "proxy-body-size",
+}
+# The access log names the upstream each request went to: "-" means nginx answered it itself.
+LOG_FORMAT = "'$http_x_test_id $request_method $uri $status upstream=$upstream_addr'"
+
+
+def annotations(ingress: dict[str, Any]) -> dict[str, str]:
+    """The ingress-nginx annotations of the Ingress, without the prefix; unknown ones are an error."""
+    found = {
+        key.removeprefix(PREFIX): value
+        for key, value in ingress["metadata"].get("annotations", {}).items()
+        if key.startswith(PREFIX)
+    }
+    unknown = sorted(set(found) - KNOWN)
+    if unknown:
+        raise EmulationError(f"ingress-nginx annotations not emulated: {unknown}")
+    return found
+
+
+def auth_secret_ref(ingress: dict[str, Any]) -> tuple[str, str] | None:
+    """(namespace, name) of the basic-auth Secret, or None when the Ingress has no basic auth."""
+    notes = annotations(ingress)
+    if notes.get("auth-type") is None:
+        return None
+    if notes["auth-type"] != "basic":
+        raise EmulationError(f"auth-type {notes['auth-type']!r} is not emulated")
+    if notes.get("auth-secret-type", "auth-file") != "auth-file":
+        raise EmulationError("only auth-secret-type auth-file is emulated")
+    namespace = ingress["metadata"].get("namespace", "default")
+    secret = notes["auth-secret"]
+    if "/" in secret:
+        namespace, secret = secret.split("/", 1)
+    return namespace, secret
+
+
+def service_target(render: Render, namespace: str, backend: dict[str, Any]) -> tuple[str, int | str]:
+    """(Service name, the container port it targets) of an Ingress backend, checked against the render."""
+    ref = backend["service"]
+    services = [s for s in render.in_namespace("Service", namespace) if s["metadata"]["name"] == ref["name"]]
+    if not services:
+        raise EmulationError(f"the Ingress routes to Service {ref['name']!r}, which is not in the render")
+    port_ref = ref["port"]
+    for port in services[0]["spec"]["ports"]:
+        if port.get("name") == port_ref.get("name") or port["port"] == port_ref.get("number"):
+            return ref["name"], port.get("targetPort", port["port"])
+    raise EmulationError(f"Service {ref['name']} has no port {port_ref}")
+
+
+def nginx_conf(
+    render: Render,
+    ingress: dict[str, Any],
+    *,
+    prefix: Path,
+    listen: int,
+    upstream: Mapping[tuple[str, int | str], str],
+    htpasswd_file: Path | None,
+) -> str:
+    """The whole nginx.conf: `upstream` maps (Service, target port) to the live server's `127.0.0.1:<port>`."""
+    notes = annotations(ingress)
+    namespace = ingress["metadata"].get("namespace", "default")
+    location_settings = [
+        "proxy_http_version 1.1;",
+        'proxy_set_header Connection "";',
+        "proxy_set_header Host $host;",
+        "proxy_set_header X-Real-IP $remote_addr;",
+        "proxy_set_header X-Forwarded-For $remote_addr;",
+        "proxy_set_header X-Forwarded-Host $host;",
+        "proxy_set_header X-Forwarded-Port $server_port;",
+        "proxy_set_header X-Forwarded-Proto https;",
+        "proxy_set_header X-Scheme https;",
+        f"proxy_buffering {notes.get('proxy-buffering', 'off')};",
+        f"proxy_read_timeout {notes.get('proxy-read-timeout', '60')}s;",
+        f"proxy_send_timeout {notes.get('proxy-send-timeout', '60')}s;",
+        f"client_max_body_size {notes.get('proxy-body-size', '1m')};",
+    ]
+    if auth_secret_ref(ingress) is not None:
+        if htpasswd_file is None:
+            raise EmulationError("the Ingress asks for basic auth: an htpasswd file is required")
+        realm = notes.get("auth-realm", "")
+        location_settings += [f'auth_basic "{realm}";', f"auth_basic_user_file {htpasswd_file};"]
+
+    servers = []
+    for rule in ingress["spec"].get("rules", []):
+        host = rule.get("host")
+        if host is None:
+            raise EmulationError("a rule without host is not emulated")
+        locations = []
+        for path in rule["http"]["paths"]:
+            target = service_target(render, namespace, path["backend"])
+            if target not in upstream:
+                raise EmulationError(f"no live endpoint for Service {target[0]} port {target[1]}")
+            body = "\n".join(
+                f"            {line}" for line in [*location_settings, f"proxy_pass http://{upstream[target]};"]
+            )
+            kind = path.get("pathType")
+            if kind == "Exact":
+                matchers = [f"= {path['path']}"]
+            elif kind == "Prefix":
+                base = path["path"].rstrip("/")
+                matchers = [f"= {base}", f"{base}/"] if base else ["/"]
+            else:
+                raise EmulationError(f"pathType {kind!r} is not emulated")
+            locations += [f"        location {m} {{\n{body}\n        }}" for m in matchers]
+        if not any(loc.startswith("        location / {") for loc in locations):
+            # ingress-nginx sends everything no path matches to its default backend, which answers 404.
+            locations.append("        location / {\n            return 404;\n        }")
+        servers.append(
+            f"    server {{\n        listen 127.0.0.1:{listen};\n        server_name {host};\n"
+            + "\n".join(locations)
+            + "\n    }"
+        )
+    return f"""worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log info;
+events {{
+    worker_connections 64;
+}}
+http {{
+    log_format edge {LOG_FORMAT};
+    access_log {prefix}/access.log edge;
+    client_body_temp_path {prefix}/client_body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    server_tokens off;
+    # Any other host: the controller's catch-all server and its default backend.
+    server {{
+        listen 127.0.0.1:{listen} default_server;
+        server_name _;
+        location / {{
+            return 404;
+        }}
+    }}
+{chr(10).join(servers)}
+}}
+"""
