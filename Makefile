@@ -25,8 +25,13 @@ render: setup
 lint: setup
 	$(BIN)/ruff check .
 
-test: setup lint
+test: setup lint live-deps
 	$(BIN)/python -m pytest
+
+# nginx for the live tests (tests/live): apt-get as root on Debian/Ubuntu, else a message naming the package.
+.PHONY: live-deps
+live-deps:
+	tests/live/ensure-nginx.sh
 
 clean:
 	rm -rf build .pytest_cache
