@@ -1,0 +1,285 @@
+"""load_pipelines: which files ship, which names the server will serve, what is refused, the checksum.
+
+Where it can, the expected names come from Hayhooks 2.1.0's own discovery
+(`hayhooks.server.pipelines.loader._discover_candidates`, what durable mode loads).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hayhooks_pulumi.errors import ConfigError
+from hayhooks_pulumi.pipelines import PipelineSet, load_pipelines
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
+
+REPO = Path(__file__).resolve().parents[1]
+WRAPPER = b"from hayhooks import BasePipelineWrapper\n"
+YAML = b"components: {}\nconnections: []\ninputs: {question: prompt.question}\noutputs: {replies: llm.replies}\n"
+
+
+def _tree(root: Path, files: dict[str, bytes | str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return root
+
+
+def _server_names(root: Path) -> tuple[str, ...]:
+    loader = importlib.import_module("hayhooks.server.pipelines.loader")
+    return tuple(loader._discover_candidates(root))
+
+
+def _refusal(root: Path, path: str = "pipelinesPath") -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_pipelines(root, path)
+    assert {p.path for p in caught.value.problems} == {path}
+    return str(caught.value)
+
+
+STANDARD = {
+    "greeter/pipeline_wrapper.py": WRAPPER,
+    "greeter/prompts/system.txt": "You greet.\n",
+    "greeter/lib/util.py": "X = 1\n",
+    "qa.yml": YAML,
+    "summarize.yaml": YAML,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Names and files
+# --------------------------------------------------------------------------------------------
+
+
+def test_names_from_wrapper_dirs_and_yaml_files(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "p", STANDARD)
+    loaded = load_pipelines(root)
+    assert loaded.names == ("greeter", "qa", "summarize")
+    assert loaded.names == _server_names(root)
+    assert loaded.root == root
+
+
+def test_every_file_ships_by_relative_posix_path_with_its_bytes(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "p", STANDARD)
+    files = load_pipelines(root).files
+    assert set(files) == set(STANDARD)
+    for relative, content in STANDARD.items():
+        assert files[relative] == (content.encode() if isinstance(content, str) else content)
+
+
+def test_dot_entries_and_build_output_are_skipped(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path / "p",
+        {
+            **STANDARD,
+            ".hidden.yml": YAML,  # a dot-file is not a pipeline
+            ".git/config": "[core]\n",
+            "..data/qa.yml": YAML,  # a ConfigMap mount's internals
+            "..2026_01_01/qa.yml": YAML,
+            "greeter/.env": "SECRET=1\n",
+            "greeter/.cache/x": "x",
+            "__pycache__/x.cpython-311.pyc": b"\0",
+            "greeter/__pycache__/pipeline_wrapper.cpython-311.pyc": b"\0",
+            "greeter/stale.pyc": b"\0",
+            "greeter/native.so": b"\0",
+            "greeter/lib/.keep": "",
+        },
+    )
+    loaded = load_pipelines(root)
+    assert loaded.names == ("greeter", "qa", "summarize")
+    assert loaded.names == _server_names(root)
+    assert set(loaded.files) == set(STANDARD)
+
+
+def test_other_top_level_files_ship_but_are_not_pipelines(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "p", {**STANDARD, "README.md": "# pipelines\n", "qa.json": "{}"})
+    loaded = load_pipelines(root)
+    assert loaded.names == ("greeter", "qa", "summarize")
+    assert loaded.names == _server_names(root)
+    assert "README.md" in loaded.files
+
+
+def test_yaml_only_and_wrapper_only_dirs(tmp_path: Path) -> None:
+    assert load_pipelines(_tree(tmp_path / "y", {"only.yaml": YAML})).names == ("only",)
+    assert load_pipelines(_tree(tmp_path / "w", {"only/pipeline_wrapper.py": WRAPPER})).names == ("only",)
+
+
+def test_the_repositorys_example_pipelines(tmp_path: Path) -> None:
+    loaded = load_pipelines(REPO / "pipelines")
+    assert loaded.names == ("greeter", "qa-prompt")
+    assert loaded.names == _server_names(REPO / "pipelines")
+    assert "greeter/pipeline_wrapper.py" in loaded.files
+
+
+def test_size_counts_paths_and_contents(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "p", {"a.yml": b"12345", "b/pipeline_wrapper.py": b"123"})
+    assert load_pipelines(root).size == len("a.yml") + 5 + len("b/pipeline_wrapper.py") + 3
+
+
+def test_a_string_path_works_too(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "p", STANDARD)
+    assert load_pipelines(str(root)).names == load_pipelines(root).names
+
+
+# --------------------------------------------------------------------------------------------
+# Refusals
+# --------------------------------------------------------------------------------------------
+
+
+def test_an_empty_dir_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert "holds no pipeline" in _refusal(tmp_path / "empty")
+
+
+def test_a_dir_with_only_ignored_entries_is_refused(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "p", {".hidden.yml": YAML, "..data/a.yml": YAML, "README.md": "x", "__pycache__/a": "x"})
+    assert "holds no pipeline" in _refusal(root)
+
+
+def test_a_missing_dir_is_refused_with_the_callers_path(tmp_path: Path) -> None:
+    message = _refusal(tmp_path / "nope", path="hayhooks:service.pipelinesPath")
+    assert "is not a directory" in message
+    assert message.startswith("hayhooks:service.pipelinesPath: ")
+
+
+def test_a_file_instead_of_a_dir_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file.yml").write_bytes(YAML)
+    assert "is not a directory" in _refusal(tmp_path / "file.yml")
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"My_Pipeline.yml": YAML},
+        {"-lead.yml": YAML},
+        {"trail-.yaml": YAML},
+        {"a.b.yml": YAML},
+        {"has space/pipeline_wrapper.py": WRAPPER},
+        {"Greeter/pipeline_wrapper.py": WRAPPER},
+        {"x" * 64 + ".yml": YAML},
+    ],
+    ids=["uppercase", "leading-dash", "trailing-dash", "dot", "space", "uppercase-dir", "64-chars"],
+)
+def test_names_unusable_in_urls_and_probes_are_refused(tmp_path: Path, files: dict) -> None:
+    root = _tree(tmp_path / "p", {"ok.yml": YAML, **files})
+    message = _refusal(root)
+    assert "not usable in URLs" in message
+    bad = next(iter(files)).split("/")[0].removesuffix(".yml").removesuffix(".yaml")
+    assert repr(bad) in message
+    assert "'ok'" not in message
+
+
+def test_a_63_character_name_is_fine(tmp_path: Path) -> None:
+    name = "a" + "-" * 61 + "z"
+    assert load_pipelines(_tree(tmp_path / "p", {f"{name}.yml": YAML})).names == (name,)
+
+
+def test_a_top_level_dir_without_wrapper_is_refused(tmp_path: Path) -> None:
+    # The server loads every top-level directory as a pipeline: this one would stop its start-up.
+    root = _tree(tmp_path / "p", {**STANDARD, "shared/helpers.py": "X = 1\n"})
+    message = _refusal(root)
+    assert "'shared'" in message
+    assert "pipeline_wrapper.py" in message
+    assert "shared" in _server_names(root)  # the server does take it for a pipeline
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"qa.yml": YAML, "qa.yaml": YAML},
+        {"qa/pipeline_wrapper.py": WRAPPER, "qa.yml": YAML},
+    ],
+    ids=["yml-and-yaml", "dir-and-yaml"],
+)
+def test_a_name_defined_twice_is_refused_like_the_server_does(tmp_path: Path, files: dict) -> None:
+    root = _tree(tmp_path / "p", files)
+    assert "defined twice" in _refusal(root)
+    loader = importlib.import_module("hayhooks.server.pipelines.loader")
+    with pytest.raises(loader.PipelineModuleLoadError, match="defined twice"):
+        loader._discover_candidates(root)
+
+
+# --------------------------------------------------------------------------------------------
+# Checksum: changes with any shipped byte or path, stable otherwise
+# --------------------------------------------------------------------------------------------
+
+
+def _checksum(root: Path) -> str:
+    return load_pipelines(root).checksum
+
+
+def test_checksum_is_a_sha256_hex_digest(tmp_path: Path) -> None:
+    checksum = _checksum(_tree(tmp_path / "p", STANDARD))
+    assert len(checksum) == 64
+    assert int(checksum, 16) >= 0
+
+
+def test_checksum_is_stable_across_loads_and_locations(tmp_path: Path) -> None:
+    first = _tree(tmp_path / "a", STANDARD)
+    second = _tree(tmp_path / "elsewhere" / "b", dict(reversed(list(STANDARD.items()))))
+    assert _checksum(first) == _checksum(first) == _checksum(second)
+
+
+def test_checksum_ignores_what_does_not_ship(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "p", STANDARD)
+    before = _checksum(root)
+    _tree(root, {".notes": "x", "greeter/__pycache__/a.pyc": b"\0", "greeter/b.pyc": b"\0", "..data/qa.yml": YAML})
+    os.utime(root / "qa.yml")  # a touched file with the same content
+    assert _checksum(root) == before
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["edit-byte", "append-newline", "add-file", "remove-file", "rename-file", "move-between-dirs"],
+)
+def test_checksum_changes_with_any_shipped_change(tmp_path: Path, change: str) -> None:
+    root = _tree(tmp_path / "p", STANDARD)
+    before = _checksum(root)
+    util = root / "greeter" / "lib" / "util.py"
+    if change == "edit-byte":
+        util.write_bytes(b"X = 2\n")
+    elif change == "append-newline":
+        util.write_bytes(util.read_bytes() + b"\n")
+    elif change == "add-file":
+        (root / "greeter" / "lib" / "more.py").write_bytes(b"")
+    elif change == "remove-file":
+        util.unlink()
+    elif change == "rename-file":
+        util.rename(util.with_name("util2.py"))
+    elif change == "move-between-dirs":
+        shutil.move(util, root / "greeter" / "prompts" / "util.py")
+    assert _checksum(root) != before
+
+
+def test_checksum_separates_path_from_content(tmp_path: Path) -> None:
+    # Path "ab" with content "c" and path "a" with content "bc" must not collide.
+    one = _tree(tmp_path / "one", {"x.yml": YAML, "ab": b"c"})
+    two = _tree(tmp_path / "two", {"x.yml": YAML, "a": b"bc"})
+    assert _checksum(one) != _checksum(two)
+
+
+_file_names = st.from_regex(r"[a-z0-9_]{1,8}\.(py|txt|json)", fullmatch=True)
+
+
+@hyp_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.dictionaries(_file_names, st.binary(max_size=64), min_size=1, max_size=5),
+    st.data(),
+)
+def test_checksum_changes_iff_a_file_changes(tmp_path: Path, extra: dict[str, bytes], data: st.DataObject) -> None:
+    root = tmp_path / f"p{abs(hash(tuple(extra.items())))}"
+    shutil.rmtree(root, ignore_errors=True)
+    _tree(root, {"w/pipeline_wrapper.py": WRAPPER, **{f"w/{name}": content for name, content in extra.items()}})
+    loaded: PipelineSet = load_pipelines(root)
+    assert load_pipelines(root).checksum == loaded.checksum
+    name = data.draw(st.sampled_from(sorted(extra)))
+    new = data.draw(st.binary(max_size=64))
+    (root / "w" / name).write_bytes(new)
+    assert (load_pipelines(root).checksum == loaded.checksum) is (new == extra[name])
