@@ -12,7 +12,7 @@ from hayhooks_pulumi.docker.args import HayhooksContainerArgs, duration_seconds,
 from hayhooks_pulumi.docker.container import server_command, tmpfs
 from hayhooks_pulumi.docker.healthcheck import health_command, health_script, wait_timeout_seconds
 from hayhooks_pulumi.docker.plan import plan_container
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -99,6 +99,7 @@ def test_wait_timeout_covers_a_slow_start() -> None:
 
 
 @given(st.floats(min_value=0.01, max_value=64, allow_nan=False))
+@settings(deadline=None)  # each example reads the pipelines directory
 def test_cpu_workers_are_two_per_cpu_plus_one(cpus: float) -> None:
     workers = plan(workloadType="cpu", resources={"cpus": cpus}, server={"durableMode": False}).workers
     assert workers == int(2 * cpus) + 1
