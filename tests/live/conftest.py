@@ -1,192 +1,19 @@
-"""Fixtures of the live tests: the prod render, free loopback ports, processes stopped by their own pid.
-
-Every wait is bounded, every process started here is stopped in a `finally` by its process id (and
-its own process group, whose id is that pid), and every port is a free loopback port.
-"""
+"""Fixtures of the live tests: the prod render and its config, and one live server per test module."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.client import HTTPConnection
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
-from live_pod import Pod, Render, materialise, run_probe
 
-REPO = Path(__file__).resolve().parents[2]
-# The interpreter running the tests is the repository's venv: the image's venv stands in for it.
-VENV_BIN = Path(sys.executable).parent
+from .kubelet import Render
+from .support import REPO, VENV_BIN, LiveServer, pod_server, render_stack
+
 STACK = "prod"
-STOP_TIMEOUT = 30.0
 TIMINGS = pytest.StashKey[list[str]]()
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Small helpers
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(what: str, check: Callable[[], bool], timeout: float, interval: float = 0.05, proc=None) -> float:
-    """Poll `check` until true; fail after `timeout` seconds or when `proc` exits. Returns the seconds waited."""
-    start = time.monotonic()
-    while True:
-        if check():
-            return time.monotonic() - start
-        if proc is not None and proc.poll() is not None:
-            pytest.fail(f"{what}: process {proc.pid} exited with {proc.returncode}\n{proc.tail()}", pytrace=False)
-        if time.monotonic() - start > timeout:
-            pytest.fail(f"{what}: not within {timeout:.0f}s" + (f"\n{proc.tail()}" if proc else ""), pytrace=False)
-        time.sleep(interval)
-
-
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    @property
-    def text(self) -> str:
-        return self.body.decode(errors="replace")
-
-
-def http(
-    port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 30
-) -> Response:
-    """One request to 127.0.0.1:port; any status is returned, never raised."""
-    headers = dict(headers or {})
-    data = None
-    if body is not None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        headers.setdefault("Content-Type", "application/json")
-    connection = HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        connection.request(method, path, body=data, headers=headers)
-        response = connection.getresponse()
-        return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
-    finally:
-        connection.close()
-
-
-def answers(port: int, path: str) -> bool:
-    try:
-        return http(port, "GET", path, timeout=2).status == 200
-    except OSError:
-        return False
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Processes
-
-
-@dataclass
-class Process:
-    """A process this test session started; its output goes to files so a full pipe never blocks it."""
-
-    name: str
-    popen: subprocess.Popen
-    stdout: Path
-    stderr: Path
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    @property
-    def returncode(self) -> int | None:
-        return self.popen.returncode
-
-    def poll(self) -> int | None:
-        return self.popen.poll()
-
-    def output(self) -> str:
-        return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")
-
-    def tail(self, chars: int = 3000) -> str:
-        return f"--- {self.name} output (last {chars} chars) ---\n{self.output()[-chars:]}"
-
-
-def start_process(name: str, argv: list[str], log_dir: Path, **kwargs: Any) -> Process:
-    """Start `argv` in its own session (so its pid is also its process group id)."""
-    stdout, stderr = log_dir / f"{name}.stdout", log_dir / f"{name}.stderr"
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        popen = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True, **kwargs
-        )
-    return Process(name, popen, stdout, stderr)
-
-
-def stop_process(process: Process, timeout: float = STOP_TIMEOUT) -> int:
-    """SIGTERM to the pid, bounded wait, then SIGKILL; then clear whatever is left of its own process group."""
-    try:
-        if process.popen.poll() is None:
-            process.popen.send_signal(signal.SIGTERM)
-            try:
-                process.popen.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.popen.kill()
-                process.popen.wait(timeout=10)
-    finally:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-    return process.popen.returncode
-
-
-def require_program(program: str, install_hint: str, extra_path: str = "") -> str:
-    """The program's path; a missing program FAILS the test with what to install (never a skip)."""
-    found = shutil.which(program, path=os.pathsep.join(filter(None, [os.environ.get("PATH", ""), extra_path])))
-    if found is None:
-        pytest.fail(f"{program} not found: {install_hint}", pytrace=False)
-    return found
-
-
-@contextlib.contextmanager
-def scratch_dir(prefix: str) -> Iterator[Path]:
-    """A root-owned 0755 directory (tmp_path is 0700 under /tmp/pytest-of-root: unreadable by the server user)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    os.chmod(path, 0o755)
-    try:
-        yield path
-    finally:
-        # Read-only trees (ConfigMap volumes) need their write bits back before removal.
-        for directory, _, _ in os.walk(path):
-            with contextlib.suppress(OSError):
-                os.chmod(directory, 0o755)
-        shutil.rmtree(path, ignore_errors=True)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The render and the live server
-
-
-def render_stack(stack: str, out: Path) -> Render:
-    command = [sys.executable, "-m", "hayhooks_pulumi.render", "--stack", stack, "--out", str(out), "--quiet"]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
-    if done.returncode != 0:
-        pytest.fail(f"render of stack {stack} failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
-    return Render.load(out)
 
 
 @pytest.fixture(scope="session")
@@ -210,47 +37,6 @@ def hayhooks_installed() -> None:
             "run `make setup` (pip install -r requirements-dev.txt)",
             pytrace=False,
         )
-
-
-@dataclass
-class LiveServer:
-    pod: Pod
-    process: Process
-    startup_seconds: float  # from exec to the first 200 on GET /status
-    startup_probe_seconds: float  # from exec to the first success of the startup probe as written
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def port(self) -> int:
-        return self.pod.http_port
-
-    def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Response:
-        return http(self.port, method, path, body, headers)
-
-
-def startup_budget(probe: dict[str, Any]) -> float:
-    """How long the kubelet lets the startup probe fail before it kills the container."""
-    return probe.get("initialDelaySeconds", 0) + probe.get("failureThreshold", 3) * probe.get("periodSeconds", 10)
-
-
-@contextlib.contextmanager
-def pod_server(render: Render, name: str) -> Iterator[LiveServer]:
-    """Materialise the rendered pod, start its container's command, and wait for it as the kubelet would."""
-    with scratch_dir(f"hayhooks-pod-{name}-") as root, scratch_dir(f"hayhooks-logs-{name}-") as logs:
-        pod = materialise(render, root / "rootfs", VENV_BIN, free_port)
-        process = start_process(name, pod.argv, logs, **pod.popen_kwargs())
-        try:
-            started = time.monotonic()
-            probe = pod.container.get("startupProbe") or pod.container.get("readinessProbe")
-            if probe is None:
-                pytest.fail("the container has neither a startup nor a readiness probe", pytrace=False)
-            budget = startup_budget(probe)
-            wait_until("GET /status", lambda: answers(pod.http_port, "/status"), budget, proc=process)
-            status_seconds = time.monotonic() - started
-            wait_until("startup probe", lambda: run_probe(pod, probe).ok, budget - status_seconds, proc=process)
-            yield LiveServer(pod, process, status_seconds, time.monotonic() - started)
-        finally:
-            stop_process(process)
 
 
 def server_fixture(request: pytest.FixtureRequest, render: Render) -> Iterator[LiveServer]:

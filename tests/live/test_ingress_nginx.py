@@ -23,7 +23,14 @@ from typing import Any
 
 import bcrypt
 import pytest
-from conftest import (
+from hayhooks_pulumi.auth import htpasswd_line
+from hayhooks_pulumi.kubernetes.ingress import DOCS_PATHS, UPLOAD_PATHS, auth_secret_args
+from hayhooks_pulumi.kubernetes.plan import plan_service
+from pulumi.runtime.sync_await import _sync_await
+
+from .ingress_nginx import annotations, auth_secret_ref, nginx_conf
+from .kubelet import EmulationError, Pod, Render
+from .support import (
     REPO,
     LiveServer,
     Process,
@@ -36,12 +43,6 @@ from conftest import (
     stop_process,
     wait_until,
 )
-from hayhooks_pulumi.auth import htpasswd_line
-from hayhooks_pulumi.kubernetes.ingress import DOCS_PATHS, UPLOAD_PATHS, auth_secret_args
-from hayhooks_pulumi.kubernetes.plan import plan_service
-from live_nginx import annotations, auth_secret_ref, nginx_conf
-from live_pod import EmulationError, Pod, Render
-from pulumi.runtime.sync_await import _sync_await
 
 pytestmark = pytest.mark.live
 

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, VENV_BIN, free_port, scratch_dir, start_process, startup_budget, stop_process
 from hayhooks_pulumi.pipelines import load_pipelines
-from live_pod import (
+
+from .kubelet import (
     MASTER_SERVICE_ENV,
     Render,
     materialise,
@@ -26,6 +26,7 @@ from live_pod import (
     service_link_env,
     tree_is_read_only,
 )
+from .support import REPO, VENV_BIN, free_port, scratch_dir, start_process, startup_budget, stop_process
 
 pytestmark = pytest.mark.live
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from live_pod import EmulationError, Render
+from .kubelet import EmulationError, Render
 
 PREFIX = "nginx.ingress.kubernetes.io/"
 KNOWN = {
