@@ -36,7 +36,7 @@ from hayhooks_pulumi.settings import (
     StartupDeployStrategy,
     server_env,
 )
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -462,6 +462,8 @@ REFUSALS = [
     ({"extraEnv": {"HAYSTACK_TELEMETRY_ENABLED": "True"}}, "extraEnv.HAYSTACK_TELEMETRY_ENABLED", ["typed key"]),
     ({"extraEnv": {"1ST": "x"}}, "extraEnv.1ST", ["not a valid environment variable name"]),
     ({"extraEnv": {"MY-VAR": "x"}}, "extraEnv.MY-VAR", ["not a valid environment variable name"]),
+    ({"extraEnv": {"A[0]": "x"}}, "extraEnv.A[0]", ["not a valid environment variable name"]),
+    ({"extraEnv": {"list[str]": "x"}}, "extraEnv.list[str]", ["not a valid environment variable name"]),
     ({"extraEnv": {"OK": 1}}, "extraEnv.OK", ["valid string"]),
     ({"cors": {"allowOrigin": ["https://a.example.com"]}}, "cors.allowOrigin", ["unknown key"]),
     ({"logLevels": "INFO"}, "logLevels", ["unknown key"]),
@@ -653,6 +655,10 @@ def test_integer_settings_accept_exactly_their_range(key: str, low: int, high: i
 
 
 @given(st.text(max_size=15))
+@example("[")
+@example("str")
+@example("[key]")
+@example("FOO\n")
 def test_an_accepted_extra_env_name_is_a_plain_variable_name(name: str) -> None:
     try:
         settings = ServerSettings.model_validate({"extraEnv": {name: "v"}})

@@ -65,16 +65,12 @@ def from_validation_error(error: ValidationError) -> ConfigError:
 
 
 def _user_loc(loc: Loc) -> list[str | int]:
-    """The location without pydantic's own parts. Before `[key]` (a dict key's marker) stands the
-    user's key itself, kept whatever it looks like (`[`, `str`)."""
-    kept: list[str | int] = []
-    for index, part in enumerate(loc):
-        if part == "[key]":
-            continue
-        is_key = index + 1 < len(loc) and loc[index + 1] == "[key]"
-        if is_key or not _is_union_tag(part):
-            kept.append(part)
-    return kept
+    """The location without pydantic's own parts. An invalid dict key ends in `(..., key, "[key]")`:
+    the key is the user's own, kept whatever it looks like (`[`, `str`, even `[key]`)."""
+    key: list[str | int] = []
+    if len(loc) >= 2 and loc[-1] == "[key]":
+        loc, key = loc[:-2], [loc[-2]]
+    return [part for part in loc if not _is_union_tag(part)] + key
 
 
 def _is_union_tag(part: str | int) -> bool:
