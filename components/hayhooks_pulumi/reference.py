@@ -63,8 +63,14 @@ def reference(model: type[BaseModel], prefix: str) -> str:
         if current in seen:
             return
         seen.add(current)
-        rows = [f"#### `{path}`", "", " ".join((current.__doc__ or "").split()), "",
-                "| key | type | default | description |", "| --- | --- | --- | --- |"]
+        rows = [
+            f"#### `{path}`",
+            "",
+            " ".join((current.__doc__ or "").split()),
+            "",
+            "| key | type | default | description |",
+            "| --- | --- | --- | --- |",
+        ]
         nested = []
         for name, field in current.model_fields.items():
             key = field.alias or name
@@ -83,9 +89,15 @@ def reference(model: type[BaseModel], prefix: str) -> str:
 
 def current() -> str:
     """The reference of every config model this package reads."""
+    from .docker.args import HayhooksContainerArgs
     from .kubernetes.args import HayhooksServiceArgs
 
-    return reference(HayhooksServiceArgs, "hayhooks:service")
+    return (
+        "### `hayhooks:target: kubernetes` (HayhooksService)\n\n"
+        + reference(HayhooksServiceArgs, "hayhooks:service")
+        + "\n### `hayhooks:target: docker` (HayhooksContainer)\n\n"
+        + reference(HayhooksContainerArgs, "hayhooks:service")
+    )
 
 
 def main() -> None:
