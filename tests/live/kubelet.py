@@ -210,8 +210,10 @@ def materialise(
         env.setdefault(key, value)
 
     # What the image would bring: its venv first on PATH; HOME and TMPDIR inside the pod's filesystem.
-    env.setdefault("PATH", f"{bin_dir}:{SYSTEM_PATH}")
+    # The image's PATH is set after relocation: the checkout (and so this venv) may itself sit under a
+    # path the pod mounts over, such as /tmp, and the image's venv is never under a pod volume.
     env = {key: _relocate(value, mounts) for key, value in env.items()}
+    env.setdefault("PATH", f"{bin_dir}:{SYSTEM_PATH}")
     env.setdefault("HOME", str(_read_only_dir(root / "root")))
     tmp = mounts.get("/tmp")
     env["TMPDIR"] = str(tmp if tmp is not None else _read_only_dir(root / "tmp"))
