@@ -9,6 +9,14 @@ fi
 
 if [ "$(id -u)" -eq 0 ] && [ -r /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; then
     echo "live tests: installing nginx (apt-get install -y nginx)" >&2
+    # The tests start their own nginx; keep the package from starting a system one on port 80
+    # (or failing its postinst where port 80 is taken).
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy"
+        chmod 755 "$policy"
+        trap 'rm -f "$policy"' EXIT
+    fi
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y nginx
     exit 0
