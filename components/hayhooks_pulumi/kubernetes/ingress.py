@@ -27,6 +27,7 @@ CLIENT_PATHS = (
     "/v1/models",
 )
 DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
+UPLOAD_PATHS = ("/deploy_files", "/deploy-yaml", "/undeploy")
 
 
 def ingress_spec(plan: ServicePlan) -> IngressArgs:
