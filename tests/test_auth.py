@@ -126,3 +126,9 @@ def test_a_sha_line_is_one_entry_that_envoy_can_compare() -> None:
     entries = _entries(htpasswd_line("svc", sha_hash("s3cret")))
     assert entries == {"svc": sha_hash("s3cret")}
     assert entries["svc"] != sha_hash("s3cret ")
+
+
+@pytest.mark.parametrize("value", ["hunter2", "$2b$12$short", "{SHA}notbase64", "$1$salt$md5crypt"])
+def test_a_plaintext_or_unknown_hash_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="never hold plaintext"):
+        htpasswd_line("user", value)
