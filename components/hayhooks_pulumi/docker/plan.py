@@ -7,22 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from ..errors import ConfigError, Problem, from_validation_error
-from ..image import ImageRef, parse_image
-from ..names import dns_label
-from ..pipelines import PipelineSet, load_pipelines
+from ..image import ImageRef
+from ..pipelines import PipelineSet
+from ..planning import Problems, check_image, check_name, check_pipelines, recommended_labels, validate_args
 from ..profile import Profile
 from ..settings import server_env
 from .args import HayhooksContainerArgs, WorkloadType
 from .envfile import read_env_file
 from .rules import container_problems
 
-APP_NAME = "hayhooks"
 HOME_DIR = "/home/hayhooks"
 TMP_DIR = "/tmp"
-MAX_NAME = 40
 # Addresses that mean "every interface" inside the container: the only ones a published port reaches.
 _ANY_ADDRESS = {"0.0.0.0", "::"}
 
@@ -74,17 +69,7 @@ class ContainerPlan:
     @property
     def labels(self) -> dict[str, str]:
         """The recommended labels plus the caller's, on the container and the network."""
-        labels = {
-            **self.args.labels,
-            "app.kubernetes.io/name": APP_NAME,
-            "app.kubernetes.io/instance": self.name,
-            "app.kubernetes.io/component": "server",
-            "app.kubernetes.io/part-of": APP_NAME,
-            "app.kubernetes.io/managed-by": "pulumi",
-        }
-        if self.image is not None:
-            labels["app.kubernetes.io/version"] = self.image.version
-        return dict(sorted(labels.items()))
+        return recommended_labels(self.name, self.image, self.args.labels)
 
     @property
     def url(self) -> str | None:
@@ -109,45 +94,19 @@ def plan_container(
 ) -> ContainerPlan:
     """Validate everything that can be validated on plain values; raise one ConfigError listing all problems.
     Relative paths (`pipelinesPath`, `envFile`) are resolved against `cwd` (default: the working directory)."""
-    if not isinstance(args, HayhooksContainerArgs):
-        try:
-            args = HayhooksContainerArgs.model_validate(args)
-        except ValidationError as error:
-            raise from_validation_error(error) from None
+    args = validate_args(HayhooksContainerArgs, args)
     base = Path(cwd) if cwd is not None else Path.cwd()
-    problems: list[Problem] = []
-    try:
-        dns_label(name)
-        if len(name) > MAX_NAME:
-            raise ValueError(f"at most {MAX_NAME} characters")
-    except ValueError as error:
-        problems.append(Problem("name", f"component name: {error}"))
-
-    image = None
-    if args.image is None and not image_given:
-        problems.append(
-            Problem("image", "required: an image reference such as deepset/hayhooks:v2.1.0@sha256:<digest>")
-        )
-    elif args.image is not None:
-        try:
-            image = parse_image(args.image, args.profile)
-        except ConfigError as error:
-            problems.extend(error.problems)
-
+    problems = Problems()
+    check_name(problems, name)
+    image = check_image(problems, args.image, image_given, args.profile)
     host_path = (base / args.pipelines_path).resolve()
-    pipelines = None
-    try:
-        pipelines = load_pipelines(host_path)
-    except ConfigError as error:
-        problems.extend(error.problems)
+    pipelines = check_pipelines(problems, str(host_path))
 
     if args.server.host not in _ANY_ADDRESS:
-        problems.append(
-            Problem(
-                "server.host",
-                f"{args.server.host!r} inside a container is unreachable through the published port and the "
-                "network alias; keep 0.0.0.0 (or ::) and limit exposure with publish.hostIp",
-            )
+        problems.add(
+            "server.host",
+            f"{args.server.host!r} inside a container is unreachable through the published port and the "
+            "network alias; keep 0.0.0.0 (or ::) and limit exposure with publish.hostIp",
         )
 
     plain = {**server_env(args.server), "HOME": HOME_DIR}
@@ -155,31 +114,26 @@ def plan_container(
     config_secrets = []
     for env_name, source in args.secrets.items():
         if env_name in plain:
-            problems.append(Problem(f"secrets.{env_name}", f"{env_name} is already set as a plain variable"))
+            problems.add(f"secrets.{env_name}", f"{env_name} is already set as a plain variable")
         elif env_name in given:
             config_secrets.append(env_name)
         elif not source.optional:
-            problems.append(
-                Problem(
-                    f"secrets.{env_name}.fromConfig",
-                    f"no value given; set it with `pulumi config set --secret {source.from_config} <value>` "
-                    "(or mark the secret `optional: true`)",
-                )
+            problems.add(
+                f"secrets.{env_name}.fromConfig",
+                f"no value given; set it with `pulumi config set --secret {source.from_config} <value>` "
+                "(or mark the secret `optional: true`)",
             )
 
     env_file: dict[str, str] = {}
     if args.env_file is not None and args.profile is not Profile.PRODUCTION:
-        try:
+        with problems.collect():
             env_file = read_env_file(base / args.env_file)
-        except ConfigError as error:
-            problems.extend(error.problems)
         for env_name in env_file:
             if env_name in plain or env_name in args.secrets:
-                problems.append(Problem("envFile", f"{env_name} is also set by this config; set each variable once"))
+                problems.add("envFile", f"{env_name} is also set by this config; set each variable once")
 
     problems.extend(container_problems(args))
-    if problems:
-        raise ConfigError(problems)
+    problems.raise_if_any()
     assert pipelines is not None
     return ContainerPlan(
         name=name,

@@ -1,0 +1,95 @@
+"""Checks and facts every target's plan shares: the args model, the component name, the image, labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError, Problem, from_validation_error
+from .image import ImageRef, parse_image
+from .names import dns_label
+from .pipelines import PipelineSet, load_pipelines
+from .profile import Profile
+
+APP_NAME = "hayhooks"
+MAX_NAME = 40  # leaves room for the longest child suffix within 63 characters
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validate_args(model: type[ModelT], args: ModelT | Mapping) -> ModelT:
+    """The validated model, from itself or from the camelCase mapping a stack file holds."""
+    if isinstance(args, model):
+        return args
+    try:
+        return model.model_validate(args)
+    except ValidationError as error:
+        raise from_validation_error(error) from None
+
+
+class Problems:
+    """Collects every problem of a config, so one error lists them all."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append(Problem(path, message))
+
+    def extend(self, problems: list[Problem]) -> None:
+        self.items.extend(problems)
+
+    @contextmanager
+    def collect(self) -> Iterator[None]:
+        """Record a ConfigError raised inside instead of stopping at the first one."""
+        try:
+            yield
+        except ConfigError as error:
+            self.items.extend(error.problems)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigError(self.items)
+
+
+def check_name(problems: Problems, name: str) -> None:
+    try:
+        dns_label(name)
+        if len(name) > MAX_NAME:
+            raise ValueError(f"at most {MAX_NAME} characters, so child names stay within 63")
+    except ValueError as error:
+        problems.add("name", f"component name: {error}")
+
+
+def check_image(problems: Problems, image: str | None, image_given: bool, profile: Profile) -> ImageRef | None:
+    """The parsed image of the args, unless it comes as an Output (validated in `apply` then)."""
+    if image is None:
+        if not image_given:
+            problems.add("image", "required: an image reference such as deepset/hayhooks:v2.1.0@sha256:<digest>")
+        return None
+    with problems.collect():
+        return parse_image(image, profile)
+    return None
+
+
+def check_pipelines(problems: Problems, directory: str) -> PipelineSet | None:
+    with problems.collect():
+        return load_pipelines(directory)
+    return None
+
+
+def recommended_labels(name: str, image: ImageRef | None, extra: Mapping[str, str]) -> dict[str, str]:
+    """The app.kubernetes.io labels, on every object of both targets."""
+    labels = {
+        **extra,
+        "app.kubernetes.io/name": APP_NAME,
+        "app.kubernetes.io/instance": name,
+        "app.kubernetes.io/component": "server",
+        "app.kubernetes.io/part-of": APP_NAME,
+        "app.kubernetes.io/managed-by": "pulumi",
+    }
+    if image is not None:
+        labels["app.kubernetes.io/version"] = image.version
+    return dict(sorted(labels.items()))
