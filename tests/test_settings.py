@@ -685,3 +685,22 @@ def test_enums_and_flags_are_written_lowercase(strategy, concurrency, flag) -> N
     assert env["HAYHOOKS_DEPLOY_CONCURRENCY"] == concurrency.value.lower()
     assert env["HAYHOOKS_DURABLE_MODE"] == ("true" if flag else "false")
     assert env["HAYHOOKS_SHOW_TRACEBACKS"] == ("false" if flag else "true")
+
+
+@pytest.mark.parametrize("regex", [".*", "https?://.*", "(https|http)://[^/]+", ".+"])
+def test_a_catch_all_origin_regex_with_credentials_is_refused(regex: str) -> None:
+    problem = _only_problem({"cors": {"allowCredentials": True, "allowOriginRegex": regex}})
+    assert problem.path == "cors.allowOriginRegex"
+    assert "same as '*' with credentials" in problem.message
+
+
+def test_an_anchored_origin_regex_with_credentials_is_accepted_and_the_server_applies_it(parse_env) -> None:
+    from starlette.middleware.cors import CORSMiddleware
+
+    settings = ServerSettings.model_validate(
+        {"cors": {"allowCredentials": True, "allowOriginRegex": r"https://[a-z0-9-]+\.example\.com"}}
+    )
+    app = parse_env(server_env(settings))
+    middleware = CORSMiddleware(lambda *_: None, allow_origin_regex=app.cors_allow_origin_regex)
+    assert middleware.is_allowed_origin("https://team-a.example.com")
+    assert not middleware.is_allowed_origin("https://attacker.invalid")

@@ -29,6 +29,7 @@ FORBIDDEN_ENV = {
     "LOG": "legacy alias of HAYHOOKS_LOG_LEVEL; use server.logLevel",
 }
 
+_STRANGER_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "null")
 _OWNED_ENV = {"FORWARDED_ALLOW_IPS", *TELEMETRY_ENV}
 # `\Z`, not `$`: `$` also matches before a trailing newline, which would let "x\n" through.
 _ORIGIN = re.compile(r"^(?P<scheme>https?)://(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?\Z")
@@ -178,15 +179,21 @@ class CorsSettings(ConfigModel):
 
     @field_validator("allow_origin_regex")
     @classmethod
-    def _regex(cls, regex: str | None) -> str | None:
+    def _regex(cls, regex: str | None, info: ValidationInfo) -> str | None:
         if regex is None:
             return None
         if not regex:
             raise ValueError("an empty regex matches every origin; leave the key out instead")
         try:
-            re.compile(regex)
+            pattern = re.compile(regex)
         except re.error as error:
             raise ValueError(f"not a valid regular expression: {error}") from None
+        # The middleware full-matches the regex; one that takes a stranger's origin acts as '*'.
+        if info.data.get("allow_credentials") and any(pattern.fullmatch(o) for o in _STRANGER_ORIGINS):
+            raise ValueError(
+                f"{regex!r} matches any origin (e.g. {_STRANGER_ORIGINS[0]}), which with allowCredentials "
+                "is the same as '*' with credentials; anchor it to your domain, e.g. https://[a-z0-9-]+\\.example\\.com"
+            )
         return regex
 
     @property
