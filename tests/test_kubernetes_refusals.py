@@ -164,3 +164,10 @@ def test_pipelines_too_big_for_a_configmap_are_refused(tmp_path) -> None:
     (problem,) = error.problems
     assert problem.path == "pipelinesPath" and "more than a ConfigMap carries" in problem.message
     assert registrations == {}
+
+
+def test_production_refuses_an_origin_regex_that_matches_any_origin() -> None:
+    error, registrations = refusal(merged("server.cors.allowOriginRegex", "https://.*"))
+    assert [p.path for p in error.problems] == ["server.cors.allowOriginRegex"]
+    assert "refused in production" in error.problems[0].message
+    assert registrations == {}

@@ -16,6 +16,13 @@ def server_problems(server: ServerSettings, prefix: str = "server") -> list[Prob
         problems.append(
             Problem(f"{prefix}.cors.allowOrigins", "'*' is refused in production: list the origins of your front-ends")
         )
+    elif cors.any_origin:
+        problems.append(
+            Problem(
+                f"{prefix}.cors.allowOriginRegex",
+                "matches any origin, which is '*' and refused in production: anchor it to your domain",
+            )
+        )
     if WILDCARD in cors.allow_methods:
         problems.append(
             Problem(f"{prefix}.cors.allowMethods", "'*' is refused in production: list the methods (e.g. GET, POST)")

@@ -188,8 +188,7 @@ class CorsSettings(ConfigModel):
             pattern = re.compile(regex)
         except re.error as error:
             raise ValueError(f"not a valid regular expression: {error}") from None
-        # The middleware full-matches the regex; one that takes a stranger's origin acts as '*'.
-        if info.data.get("allow_credentials") and any(pattern.fullmatch(o) for o in _STRANGER_ORIGINS):
+        if info.data.get("allow_credentials") and matches_any_origin(pattern.pattern):
             raise ValueError(
                 f"{regex!r} matches any origin (e.g. {_STRANGER_ORIGINS[0]}), which with allowCredentials "
                 "is the same as '*' with credentials; anchor it to your domain, e.g. https://[a-z0-9-]+\\.example\\.com"
@@ -198,7 +197,10 @@ class CorsSettings(ConfigModel):
 
     @property
     def any_origin(self) -> bool:
-        return WILDCARD in self.allow_origins
+        """Any origin is allowed: '*' listed, or a regex that takes a stranger's origin."""
+        return WILDCARD in self.allow_origins or (
+            self.allow_origin_regex is not None and matches_any_origin(self.allow_origin_regex)
+        )
 
 
 class StartupDeploy(ConfigModel):
@@ -253,6 +255,12 @@ class ServerSettings(ConfigModel):
     @classmethod
     def _extra_env(cls, env: dict[str, str]) -> dict[str, str]:
         return dict(sorted(env.items()))
+
+
+def matches_any_origin(regex: str) -> bool:
+    """The middleware full-matches the regex; one that takes a stranger's origin acts as '*'."""
+    pattern = re.compile(regex)
+    return any(pattern.fullmatch(origin) for origin in _STRANGER_ORIGINS)
 
 
 def _unique(values: list[str]) -> list[str]:
