@@ -283,3 +283,22 @@ def test_checksum_changes_iff_a_file_changes(tmp_path: Path, extra: dict[str, by
     new = data.draw(st.binary(max_size=64))
     (root / "w" / name).write_bytes(new)
     assert (load_pipelines(root).checksum == loaded.checksum) is (new == extra[name])
+
+
+def test_a_link_out_of_the_directory_is_refused(tmp_path: Path) -> None:
+    pipelines = tmp_path / "pipelines"
+    (pipelines / "echo").mkdir(parents=True)
+    (pipelines / "echo" / "pipeline_wrapper.py").write_text("# wrapper\n")
+    (tmp_path / "credentials.txt").write_text("not for the ConfigMap\n")
+    (pipelines / "echo" / "notes.txt").symlink_to(tmp_path / "credentials.txt")
+    with pytest.raises(ConfigError) as raised:
+        load_pipelines(pipelines)
+    (problem,) = raised.value.problems
+    assert problem.path == "pipelinesPath" and "echo/notes.txt links outside" in problem.message
+
+
+def test_a_link_inside_the_directory_is_shipped_as_a_file(tmp_path: Path) -> None:
+    (tmp_path / "echo").mkdir()
+    (tmp_path / "echo" / "pipeline_wrapper.py").write_text("# wrapper\n")
+    (tmp_path / "echo" / "alias.py").symlink_to(tmp_path / "echo" / "pipeline_wrapper.py")
+    assert load_pipelines(tmp_path).files["echo/alias.py"] == b"# wrapper\n"

@@ -44,15 +44,20 @@ def load_pipelines(directory: str | Path, path: str = "pipelinesPath") -> Pipeli
     if not root.is_dir():
         raise ConfigError([Problem(path, f"{str(directory)!r} is not a directory (resolved to {root.resolve()})")])
     files: dict[str, bytes] = {}
+    problems: list[Problem] = []
+    real_root = root.resolve()
     for file in sorted(root.rglob("*")):
         relative = file.relative_to(root)
         if any(part.startswith(".") or part in _IGNORED_DIRS for part in relative.parts):
+            continue
+        if not file.resolve().is_relative_to(real_root):
+            # A link out of the directory would ship a file nobody reviewed as a pipeline.
+            problems.append(Problem(path, f"{relative.as_posix()} links outside {str(directory)!r}; copy it in"))
             continue
         if file.is_file() and file.suffix not in _IGNORED_SUFFIXES:
             files[relative.as_posix()] = file.read_bytes()
     names: list[str] = []
     sources: dict[str, str] = {}
-    problems: list[Problem] = []
     for entry in sorted(root.iterdir()):
         if entry.name.startswith(".") or entry.name in _IGNORED_DIRS:
             continue
