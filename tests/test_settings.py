@@ -704,3 +704,25 @@ def test_an_anchored_origin_regex_with_credentials_is_accepted_and_the_server_ap
     middleware = CORSMiddleware(lambda *_: None, allow_origin_regex=app.cors_allow_origin_regex)
     assert middleware.is_allowed_origin("https://team-a.example.com")
     assert not middleware.is_allowed_origin("https://attacker.invalid")
+
+
+@pytest.mark.parametrize(
+    ("config", "path", "fragment"),
+    [
+        ({"host": "my-host"}, "host", "is not an IP address"),
+        ({"host": "0.0.0.0:1416"}, "host", "is not an IP address"),
+        ({"forwardedAllowIps": "10.0.0.0/8,ingress-nginx"}, "forwardedAllowIps", "'ingress-nginx' is not an IP"),
+        ({"forwardedAllowIps": "10.0.0.300"}, "forwardedAllowIps", "is not an IP address or network"),
+    ],
+)
+def test_bind_address_and_trusted_proxies_are_addresses(config: dict, path: str, fragment: str) -> None:
+    problem = _only_problem(config)
+    assert problem.path == path and fragment in problem.message
+
+
+def test_trusted_proxies_reach_uvicorn_as_networks_it_trusts() -> None:
+    from uvicorn.middleware.proxy_headers import _TrustedHosts
+
+    settings = ServerSettings.model_validate({"host": "::", "forwardedAllowIps": "10.0.0.0/8, 192.168.1.5"})
+    trusted = _TrustedHosts(server_env(settings)["FORWARDED_ALLOW_IPS"])
+    assert "10.1.2.3" in trusted and "192.168.1.5" in trusted and "172.16.0.1" not in trusted

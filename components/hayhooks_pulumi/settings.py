@@ -256,6 +256,35 @@ class ServerSettings(ConfigModel):
     def _extra_env(cls, env: dict[str, str]) -> dict[str, str]:
         return dict(sorted(env.items()))
 
+    @field_validator("host")
+    @classmethod
+    def _host(cls, host: str) -> str:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(
+                f"{host!r} is not an IP address: use 0.0.0.0 (all IPv4), :: (all) or one address"
+            ) from None
+        return host
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _trusted_proxies(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        entries = [entry.strip() for entry in value.split(",")]
+        for entry in entries:
+            if entry == WILDCARD:
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False) if "/" in entry else ipaddress.ip_address(entry)
+            except ValueError:
+                # uvicorn keeps a malformed entry as a literal that never matches: the proxy goes untrusted.
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network; write e.g. 10.0.0.0/8,192.168.1.5 or '*'"
+                ) from None
+        return ",".join(entries)
+
 
 def matches_any_origin(regex: str) -> bool:
     """The middleware full-matches the regex; one that takes a stranger's origin acts as '*'."""
