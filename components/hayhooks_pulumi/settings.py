@@ -259,11 +259,13 @@ class ServerSettings(ConfigModel):
     @field_validator("host")
     @classmethod
     def _host(cls, host: str) -> str:
+        if host == "localhost":
+            return host
         try:
             ipaddress.ip_address(host)
         except ValueError:
             raise ValueError(
-                f"{host!r} is not an IP address: use 0.0.0.0 (all IPv4), :: (all) or one address"
+                f"{host!r} is not an IP address: use 0.0.0.0 (all IPv4), :: (all), one address or localhost"
             ) from None
         return host
 
