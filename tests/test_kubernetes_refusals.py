@@ -119,6 +119,7 @@ def test_unknown_keys_are_errors(path: str) -> None:
         ({"pipelinesPath": "/nonexistent/pipelines"}, "pipelinesPath", "is not a directory"),
         ({"secrets": {"K": {"fromStore": {"remoteKey": "x"}}}}, "secretStore", "required by secrets.K.fromStore"),
         ({"secrets": {"K": {"fromConfig": "k"}}}, "secrets.K.fromConfig", "pulumi config set --secret k"),
+        ({"server": {"host": "127.0.0.1"}}, "server.host", "unreachable through the Service and the probes"),
         ({"secrets": {"K": {}}}, "secrets.K", "exactly one of fromStore, fromSecret, fromConfig"),
         ({"secrets": {"HAYHOOKS_X": {"fromConfig": "k"}}}, "secrets", "server settings are not secret"),
         ({"resources": {"memoryRequest": "4Gi", "memoryLimit": "2Gi"}}, "resources.memoryLimit", "below the request"),

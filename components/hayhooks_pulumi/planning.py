@@ -15,6 +15,9 @@ from .pipelines import PipelineSet, load_pipelines
 from .profile import Profile
 
 APP_NAME = "hayhooks"
+# Addresses that mean "every interface" inside a container: the only ones a Service, a probe or a
+# published port reaches.
+ANY_ADDRESS = frozenset({"0.0.0.0", "::"})
 MAX_NAME = 40  # leaves room for the longest child suffix within 63 characters
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -72,6 +75,15 @@ def check_image(problems: Problems, image: str | None, image_given: bool, profil
     with problems.collect():
         return parse_image(image, profile)
     return None
+
+
+def check_bind_address(problems: Problems, host: str, reached_by: str, limit_with: str) -> None:
+    if host not in ANY_ADDRESS:
+        problems.add(
+            "server.host",
+            f"{host!r} inside a container is unreachable through {reached_by}; keep 0.0.0.0 (or ::) "
+            f"and limit exposure with {limit_with}",
+        )
 
 
 def check_pipelines(problems: Problems, directory: str) -> PipelineSet | None:

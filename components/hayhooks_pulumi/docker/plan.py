@@ -9,7 +9,15 @@ from pathlib import Path
 
 from ..image import ImageRef
 from ..pipelines import PipelineSet
-from ..planning import Problems, check_image, check_name, check_pipelines, recommended_labels, validate_args
+from ..planning import (
+    Problems,
+    check_bind_address,
+    check_image,
+    check_name,
+    check_pipelines,
+    recommended_labels,
+    validate_args,
+)
 from ..profile import Profile
 from ..settings import server_env
 from .args import HayhooksContainerArgs, WorkloadType
@@ -18,8 +26,6 @@ from .rules import container_problems
 
 HOME_DIR = "/home/hayhooks"
 TMP_DIR = "/tmp"
-# Addresses that mean "every interface" inside the container: the only ones a published port reaches.
-_ANY_ADDRESS = {"0.0.0.0", "::"}
 
 
 @dataclass(frozen=True)
@@ -102,12 +108,7 @@ def plan_container(
     host_path = (base / args.pipelines_path).resolve()
     pipelines = check_pipelines(problems, str(host_path))
 
-    if args.server.host not in _ANY_ADDRESS:
-        problems.add(
-            "server.host",
-            f"{args.server.host!r} inside a container is unreachable through the published port and the "
-            "network alias; keep 0.0.0.0 (or ::) and limit exposure with publish.hostIp",
-        )
+    check_bind_address(problems, args.server.host, "the published port and the network alias", "publish.hostIp")
 
     plain = {**server_env(args.server), "HOME": HOME_DIR}
     given = dict(secret_values or {})

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 
 from ..image import ImageRef
 from ..pipelines import PipelineSet
-from ..planning import APP_NAME, Problems, check_image, check_name, check_pipelines, recommended_labels, validate_args
+from ..planning import (
+    APP_NAME,
+    Problems,
+    check_bind_address,
+    check_image,
+    check_name,
+    check_pipelines,
+    recommended_labels,
+    validate_args,
+)
 from ..profile import Profile
 from ..settings import server_env
 from .args import HayhooksServiceArgs
@@ -75,6 +84,7 @@ def plan_service(
     check_name(problems, name)
     image = check_image(problems, args.image, image_given, args.profile)
     pipelines = check_pipelines(problems, args.pipelines_path)
+    check_bind_address(problems, args.server.host, "the Service and the probes", "the NetworkPolicy")
     if pipelines is not None and pipelines.size > CONFIGMAP_BUDGET:
         problems.add(
             "pipelinesPath",
