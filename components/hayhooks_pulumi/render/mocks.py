@@ -30,7 +30,8 @@ def _bcrypt_salt(name: str) -> bytes:
     alphabet = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
     digest = hashlib.sha256(name.encode()).digest()
     body = bytes(alphabet[b % 64] for b in digest[:21]) + b"."
-    return b"$2b$12$" + body
+    # bcrypt's lowest cost: the stand-in guards nothing, and cost 12 took 0.2 s per basic-auth service.
+    return b"$2b$04$" + body
 
 
 def random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
