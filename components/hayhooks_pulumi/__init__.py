@@ -3,6 +3,7 @@
 Public API: import from here, not from submodules.
 """
 
+from ._version import __version__
 from .docker.args import HayhooksContainerArgs
 from .docker.component import HayhooksContainer
 from .errors import ConfigError, Problem
@@ -29,4 +30,5 @@ __all__ = [
     "load_stack_config",
     "parse_image",
     "server_env",
+    "__version__",
 ]
