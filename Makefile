@@ -22,6 +22,14 @@ setup: $(BIN)/.installed
 render: setup
 	$(BIN)/python -m hayhooks_pulumi.render --stack $(STACK) --out $(OUT) $(if $(CONFIG),--config $(CONFIG))
 
+# Renders, then checks the render: strict Kubernetes schemas, CRDs, the policy pack's rules (policies/).
+CRDS ?= $(or $(HAYHOOKS_CRD_DIR),../shared/crds)
+POLICY_CONFIG ?=
+.PHONY: check
+check: setup
+	$(BIN)/python -m hayhooks_pulumi.policy.check --stack $(STACK) --out $(OUT) --crd-dir $(CRDS) \
+		$(if $(CONFIG),--config $(CONFIG)) $(if $(POLICY_CONFIG),--policy-config $(POLICY_CONFIG))
+
 lint: setup
 	$(BIN)/ruff check .
 
