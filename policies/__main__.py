@@ -1,0 +1,5 @@
+"""Entry point of the policy pack; the rules are hayhooks_pulumi.policy.rules, the adapters .pack."""
+
+from hayhooks_pulumi.policy.pack import serve
+
+serve()
