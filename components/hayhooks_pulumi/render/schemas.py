@@ -58,8 +58,12 @@ def validate_custom_resource(body: dict[str, Any], crd_dir: Path) -> list[str]:
     if schema is None:
         return [f"no served CRD version for {body.get('apiVersion')} {body.get('kind')} in {crd_dir}"]
     rest = {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata")}
-    # metadata is the API server's to check; keep the schema's other properties.
-    schema = {**schema, "properties": {k: v for k, v in schema.get("properties", {}).items() if k != "metadata"}}
+    # metadata is the API server's to check (some CRDs, e.g. Traefik's, list it as required); keep the rest.
+    schema = {
+        **schema,
+        "properties": {k: v for k, v in schema.get("properties", {}).items() if k != "metadata"},
+        "required": [k for k in schema.get("required", []) if k not in ("apiVersion", "kind", "metadata")],
+    }
     validator = jsonschema.Draft7Validator(schema)
     return [f"{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(rest)]
 
