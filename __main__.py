@@ -17,6 +17,7 @@ if stack.target is Target.KUBERNETES:
     pulumi.export("env", service.env)
     pulumi.export("basicAuthUsername", service.basic_auth_username)
     pulumi.export("basicAuthPassword", service.basic_auth_password)
+    pulumi.export("apiKeys", service.api_keys)
 elif stack.target is Target.DOCKER:
     with stack.scope("service"):
         container = HayhooksContainer("hayhooks", stack.service, secret_values=stack.secret_values)

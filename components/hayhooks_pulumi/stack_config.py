@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 
 from .errors import ConfigError, Problem
+from .kubernetes.args import OIDC_CLIENT_SECRET_VALUE
 
 
 class Target(StrEnum):
@@ -64,10 +65,19 @@ def load_stack_config(namespace: str | None = None) -> StackConfig:
     if not isinstance(service, dict):
         raise ConfigError([Problem(f"{namespace}:service", "must be a mapping of settings")])
     secrets = service.get("secrets") or {}
+    sources = dict(secrets) if isinstance(secrets, dict) else {}
+    # The gateway's OIDC client secret may come from config too, under its own key.
+    sources[OIDC_CLIENT_SECRET_VALUE] = _at(service, OIDC_CLIENT_SECRET_VALUE)
     values: dict[str, pulumi.Output[str]] = {}
-    if isinstance(secrets, dict):
-        for env_name, source in secrets.items():
-            key = source.get("fromConfig") if isinstance(source, dict) else None
-            if isinstance(key, str) and config.get(key) is not None:
-                values[env_name] = config.require_secret(key)
+    for name, source in sources.items():
+        key = source.get("fromConfig") if isinstance(source, dict) else None
+        if isinstance(key, str) and config.get(key) is not None:
+            values[name] = config.require_secret(key)
     return StackConfig(namespace=namespace, target=target, service=service, secret_values=values)
+
+
+def _at(value: Any, dotted: str) -> Any:
+    """The value at a dotted path of nested mappings, or None."""
+    for key in dotted.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value

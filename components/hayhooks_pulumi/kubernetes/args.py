@@ -7,10 +7,10 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from ..model import ConfigModel
-from ..names import DnsLabel, EnvName, Labels
+from ..names import DnsLabel, EnvName, Labels, dns_label
 from ..profile import Profile
 from ..quantity import parse_quantity
 from ..settings import ServerSettings
@@ -18,6 +18,15 @@ from ..settings import ServerSettings
 _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
 _HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
 PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]
+# A file name the CSI driver writes into its mount (no directories, no dot-entries).
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_][-._A-Za-z0-9]*\Z")
+# An HTTP header name (RFC 9110 token).
+_HEADER = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+# A URL the proxy reads from an annotation: no quotes, spaces, semicolons or braces, which could end
+# the value inside the controller's generated config (the ingress-nginx auth-url injection, CVE-2025-24514).
+# `$` stays allowed for ingress-nginx's documented variables, e.g. `rd=$scheme://$host$escaped_request_uri`.
+_PROXY_URL = re.compile(r"^https?://[A-Za-z0-9$._~%&=?/:+,@!*()\[\]-]+\Z")
+_SECTION_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 
 
 class NamespaceArgs(ConfigModel):
@@ -113,8 +122,32 @@ class FromSecret(ConfigModel):
     """Key in the Secret."""
 
 
+class FromCsi(ConfigModel):
+    """A file the Secrets Store CSI driver mounts from `secretProviderClass`."""
+
+    object_name: str
+    """The object's file name as the provider writes it (its `objectName`, or `objectAlias` where set)."""
+    sync: bool = True
+    """Sync the object into a Secret, so the variable holds its value (the driver creates that Secret while a pod
+    mounts the volume); `false`: the variable holds the file's path and the value exists only in the mounted file."""
+
+    @field_validator("object_name")
+    @classmethod
+    def _file_name(cls, value: str) -> str:
+        if len(value) > 253 or not _FILE_NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not a file name: letters, digits, '-', '_' and '.', not starting with '.' or '-'"
+            )
+        return value
+
+
+SECRET_SOURCE_KEYS = ("fromStore", "fromSecret", "fromConfig", "fromCsi")
+# The key of `secret_values` that holds the value of a `fromConfig` OIDC client secret (env secrets use their name).
+OIDC_CLIENT_SECRET_VALUE = "gateway.auth.oidc.clientSecret"
+
+
 class SecretSource(ConfigModel):
-    """Where one secret environment variable comes from: exactly one of the keys."""
+    """Where one secret value comes from: exactly one of the keys."""
 
     from_store: FromStore | None = None
     """Read by the External Secrets Operator from `secretStore`."""
@@ -122,13 +155,52 @@ class SecretSource(ConfigModel):
     """An existing Secret."""
     from_config: str | None = None
     """A Pulumi config key set with `pulumi config set --secret <key>`; kept secret into a Secret."""
+    from_csi: FromCsi | None = None
+    """Mounted by the Secrets Store CSI driver from `secretProviderClass`."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretSource:
-        chosen = [k for k in ("fromStore", "fromSecret", "fromConfig") if getattr(self, _snake(k)) is not None]
+        chosen = [k for k in SECRET_SOURCE_KEYS if getattr(self, _snake(k)) is not None]
         if len(chosen) != 1:
-            raise ValueError(f"set exactly one of fromStore, fromSecret, fromConfig (got {chosen or 'none'})")
+            raise ValueError(f"set exactly one of {', '.join(SECRET_SOURCE_KEYS)} (got {chosen or 'none'})")
         return self
+
+    @property
+    def kind(self) -> str:
+        """The chosen key, e.g. `fromStore`."""
+        return next(k for k in SECRET_SOURCE_KEYS if getattr(self, _snake(k)) is not None)
+
+
+class SecretProviderClassArgs(ConfigModel):
+    """A Secrets Store CSI driver SecretProviderClass, mounted read-only into every pod; `fromCsi` secrets name
+    its objects."""
+
+    provider: str
+    """The CSI provider installed beside the driver, e.g. `vault`, `azure`, `aws`, `gcp`."""
+    parameters: dict[str, str] = Field(default_factory=dict)
+    """The provider's parameters, verbatim (e.g. for `vault`: `vaultAddress`, `roleName`, `objects`)."""
+    mount_path: str = "/mnt/secrets-store"
+    """Absolute path the objects are mounted at, read-only."""
+    node_publish_secret_name: DnsLabel | None = None
+    """A Secret with the credentials the provider uses to read the store, where it needs one (e.g. Azure without
+    workload identity); unset: the provider authenticates as the pod's service account."""
+
+    @field_validator("provider")
+    @classmethod
+    def _provider(cls, value: str) -> str:
+        return dns_label(value)
+
+    @field_validator("parameters")
+    @classmethod
+    def _sorted(cls, value: dict[str, str]) -> dict[str, str]:
+        return dict(sorted(value.items()))
+
+    @field_validator("mount_path")
+    @classmethod
+    def _absolute(cls, path: str) -> str:
+        if not path.startswith("/") or path.rstrip("/") == "" or "/.." in path:
+            raise ValueError("must be an absolute path other than /, e.g. /mnt/secrets-store")
+        return path.rstrip("/")
 
 
 def _snake(camel: str) -> str:
@@ -147,19 +219,68 @@ class AuthType(StrEnum):
 
     BASIC = "basic"
     """HTTP basic auth with a generated password (exported as a secret output)."""
+    EXTERNAL = "external"
+    """An existing authentication service (e.g. oauth2-proxy) the controller asks before each request."""
     NONE = "none"
     """No authentication at the edge. Refused in production."""
 
 
-class BasicAuthArgs(ConfigModel):
-    """Basic auth at the edge, with a password generated by pulumi-random and kept in state."""
+def _header_names(values: list[str]) -> list[str]:
+    for value in values:
+        if not _HEADER.match(value):
+            raise ValueError(f"{value!r} is not an HTTP header name")
+    if len({v.lower() for v in values}) != len(values):
+        raise ValueError("lists a header twice (header names are case-insensitive)")
+    return values
+
+
+def _https_url(value: str) -> str:
+    if not re.match(r"^https://[^\s/?#]+[^\s]*\Z", value):
+        raise ValueError(f"{value!r} is not an https:// URL")
+    return value
+
+
+def _proxy_url(value: str) -> str:
+    if not _PROXY_URL.match(value):
+        raise ValueError(
+            f"{value!r} is not an http(s) URL the controller can take safely: no spaces, quotes, ';', '{{', '}}' or '#'"
+        )
+    return value
+
+
+HeaderNames = Annotated[list[str], AfterValidator(_header_names)]
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+ProxyUrl = Annotated[str, AfterValidator(_proxy_url)]
+
+
+class BasicAuthUser(ConfigModel):
+    """Basic auth with one user whose password pulumi-random generates and keeps in state."""
 
     username: str = Field(default="hayhooks", pattern=r"^[A-Za-z0-9._-]{1,64}$")
     """The user name."""
-    realm: str = Field(default="Hayhooks", pattern=r"^[A-Za-z0-9 ._-]{1,64}$")
-    """The realm the browser shows."""
     password_length: Annotated[int, Field(ge=20, le=72)] = 32
     """Length of the generated password (bcrypt reads at most 72 bytes)."""
+
+
+class BasicAuthArgs(BasicAuthUser):
+    """Basic auth at the edge, with a password generated by pulumi-random and kept in state."""
+
+    realm: str = Field(default="Hayhooks", pattern=r"^[A-Za-z0-9 ._-]{1,64}$")
+    """The realm the browser shows."""
+
+
+class ExternalAuthArgs(ConfigModel):
+    """An authentication service the controller asks before each request (ingress-nginx `auth-url`, Traefik
+    `forwardAuth`), e.g. an existing oauth2-proxy: a 2xx answer lets the request through."""
+
+    address: ProxyUrl
+    """URL the request's headers are sent to, e.g. `http://oauth2-proxy.auth.svc.cluster.local/oauth2/auth`."""
+    signin_url: ProxyUrl | None = None
+    """Where a browser is sent on 401 (ingress-nginx `auth-signin`, Traefik `authSigninURL`), e.g.
+    `https://auth.example.com/oauth2/start?rd=$scheme://$host$escaped_request_uri` (the variables are nginx's)."""
+    response_headers: HeaderNames = Field(default_factory=list)
+    """Headers of the auth service's answer passed on to the server as trusted identity, e.g.
+    `X-Auth-Request-User`, `X-Auth-Request-Email`."""
 
 
 class IngressArgs(ConfigModel):
@@ -177,6 +298,8 @@ class IngressArgs(ConfigModel):
     """Client authentication at the edge."""
     basic_auth: BasicAuthArgs = Field(default_factory=BasicAuthArgs)
     """Settings of `auth: basic`."""
+    external_auth: ExternalAuthArgs | None = None
+    """Settings of `auth: external` (required with it)."""
     expose_docs: bool = False
     """Also route `/docs`, `/redoc` and `/openapi.json`."""
     expose_status: bool = True
@@ -198,6 +321,160 @@ class IngressArgs(ConfigModel):
             if "snippet" in key:
                 raise ValueError(f"{key}: snippet annotations run arbitrary proxy config and are refused")
         return dict(sorted(value.items()))
+
+    @field_validator("external_auth")
+    @classmethod
+    def _external_auth(cls, value: ExternalAuthArgs | None, info: ValidationInfo) -> ExternalAuthArgs | None:
+        # Its absence with `auth: external` is the plan's to report (a default is never validated here).
+        auth = info.data.get("auth")
+        if auth is not AuthType.EXTERNAL and value is not None:
+            raise ValueError(f"set only with auth: external (auth is {auth.value if auth else 'invalid'})")
+        return value
+
+
+def _client_ids(values: list[str]) -> list[str]:
+    for value in values:
+        dns_label(value)
+    if len(set(values)) != len(values):
+        raise ValueError("lists a client twice")
+    return values
+
+
+def _hostnames(values: list[str]) -> list[str]:
+    for value in values:
+        if not _HOSTNAME.match(value) or len(value) > 253:
+            raise ValueError(f"{value!r} is not a host name (lowercase, dotted, e.g. hayhooks.example.com)")
+    if len(set(values)) != len(values):
+        raise ValueError("lists a host name twice")
+    return values
+
+
+class ParentRefArgs(ConfigModel):
+    """A Gateway (and optionally one of its listeners) the route attaches to."""
+
+    name: str
+    """Name of the Gateway."""
+    namespace: DnsLabel | None = None
+    """Namespace of the Gateway; unset: the route's own. Its listener must admit routes from the route's
+    namespace (`allowedRoutes`)."""
+    section_name: str | None = None
+    """Name of the listener, e.g. `https`. Required in production, so the route never also attaches to a
+    plain-HTTP listener of the same Gateway, where credentials would cross the network in clear text."""
+
+    @field_validator("name", "section_name")
+    @classmethod
+    def _subdomain(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 253 or not _SECTION_NAME.match(value)):
+            raise ValueError(f"{value!r} is not a valid name (lowercase letters, digits, '-' and '.')")
+        return value
+
+
+class ApiKeyAuthArgs(ConfigModel):
+    """API keys, one generated by pulumi-random per named client, kept in an Opaque Secret and exported as the
+    secret output `apiKeys`. Envoy removes the key before the request reaches the server."""
+
+    clients: Annotated[list[str], AfterValidator(_client_ids), Field(min_length=1)]
+    """Client names, one key each (DNS labels), e.g. `frontend`, `batch-jobs`."""
+    header: str = "x-api-key"
+    """The request header that carries the key."""
+    key_length: Annotated[int, Field(ge=32, le=128)] = 48
+    """Characters per generated key (letters and digits)."""
+    forward_client_id_header: str | None = None
+    """A header Envoy sets to the matched client's name for the server, e.g. `x-client-id`; unset: none."""
+
+    @field_validator("header", "forward_client_id_header")
+    @classmethod
+    def _header(cls, value: str | None) -> str | None:
+        if value is not None:
+            _header_names([value])
+        return value
+
+
+class JwtArgs(ConfigModel):
+    """JSON Web Tokens of an identity provider, checked against the keys it publishes."""
+
+    issuer: str = Field(min_length=1)
+    """The `iss` claim a token must carry, e.g. `https://login.example.com/realms/ai`."""
+    audiences: list[str] = Field(default_factory=list)
+    """`aud` values of which a token must carry one. At least one in production: otherwise every token the
+    issuer signs, for any application, is accepted."""
+    jwks_uri: HttpsUrl
+    """HTTPS URL of the issuer's JSON Web Key Set, e.g. `https://login.example.com/realms/ai/protocol/openid-connect/certs`."""
+
+
+class OidcArgs(ConfigModel):
+    """OpenID Connect login for browsers: Envoy sends a browser without a session to the provider and keeps the
+    session in a cookie. For programs, prefer `jwt` or `apiKey`."""
+
+    issuer: HttpsUrl
+    """The provider's issuer URL; Envoy reads its endpoints from `<issuer>/.well-known/openid-configuration`."""
+    client_id: str = Field(min_length=1)
+    """The client ID registered at the provider."""
+    client_secret: SecretSource
+    """Where the client secret comes from, like any secret (`fromSecret` must use the key `client-secret`, the
+    one Envoy Gateway reads)."""
+    redirect_url: ProxyUrl | None = None
+    """The callback URL registered at the provider; unset: `https://<first hostname>/oauth2/callback`. Its path is
+    routed to Envoy, which answers it (https in production)."""
+    logout_path: str = Field(default="/logout", pattern=r"^/[A-Za-z0-9._~/-]*$")
+    """Path that ends the session; routed to Envoy, which answers it."""
+    scopes: list[str] = Field(default_factory=list)
+    """Scopes requested besides `openid`, e.g. `email`, `profile`."""
+
+
+GATEWAY_AUTH_KEYS = ("apiKey", "basic", "jwt", "oidc", "none")
+
+
+class GatewayAuthArgs(ConfigModel):
+    """Client authentication at the gateway, by an Envoy Gateway SecurityPolicy on the route: exactly one of
+    the keys."""
+
+    api_key: ApiKeyAuthArgs | None = None
+    """API keys in a request header, one per named client."""
+    basic: BasicAuthUser | None = None
+    """HTTP basic auth with a generated password (`{SHA}` hash: the only form Envoy reads)."""
+    jwt: JwtArgs | None = None
+    """Bearer tokens (JWT) of an identity provider."""
+    oidc: OidcArgs | None = None
+    """OpenID Connect login for browsers."""
+    none: bool = False
+    """`true`: no authentication at the gateway. Refused in production."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> GatewayAuthArgs:
+        chosen = [k for k in GATEWAY_AUTH_KEYS if getattr(self, _snake(k)) not in (None, False)]
+        if len(chosen) != 1:
+            raise ValueError(f"set exactly one of {', '.join(GATEWAY_AUTH_KEYS)} (got {chosen or 'none'})")
+        return self
+
+    @property
+    def method(self) -> str:
+        """The chosen key, e.g. `apiKey`."""
+        return next(k for k in GATEWAY_AUTH_KEYS if getattr(self, _snake(k)) not in (None, False))
+
+
+class GatewayArgs(ConfigModel):
+    """A Gateway API HTTPRoute (gateway.networking.k8s.io/v1) on an existing Gateway, routing only what clients
+    need, with client authentication by an Envoy Gateway SecurityPolicy."""
+
+    parent_refs: Annotated[list[ParentRefArgs], Field(min_length=1)]
+    """The Gateway listeners to attach to."""
+    hostnames: Annotated[list[str], AfterValidator(_hostnames)] = Field(default_factory=list, max_length=16)
+    """Host names the route answers, e.g. `hayhooks.example.com`; empty: the listener's."""
+    auth: GatewayAuthArgs
+    """Client authentication (exactly one method)."""
+    cors: bool = False
+    """Answer CORS at the gateway with the standard CORS filter, mirroring `server.cors`: browsers' preflight
+    requests carry no credentials, and are then answered before authentication."""
+    route_namespace: DnsLabel | None = None
+    """Namespace of the route and its policy, for Gateways that admit routes only from their own; unset: the
+    service's. Another namespace gets ReferenceGrants in the service's for the Service and the Secrets."""
+    request_timeout: str = Field(default="300s", pattern=r"^([0-9]{1,5}(h|m|s|ms)){1,4}$")
+    """Time a request may take, long enough for streamed answers (a Gateway API duration, e.g. `300s`, `5m`)."""
+    expose_docs: bool = False
+    """Also route `/docs`, `/redoc` and `/openapi.json`."""
+    expose_status: bool = True
+    """Route `GET /status` (pipeline list) to authenticated clients."""
 
 
 class EgressRule(ConfigModel):
@@ -225,14 +502,16 @@ class EgressRule(ConfigModel):
 
 
 class NetworkPolicyArgs(ConfigModel):
-    """Deny by default; allow the ingress controller in, and DNS and the given destinations out."""
+    """Deny by default; allow the edge's proxies in, and DNS and the given destinations out."""
 
     enabled: bool = True
     """Create the NetworkPolicy."""
-    ingress_namespace_labels: Labels = Field(default_factory=lambda: {"kubernetes.io/metadata.name": "ingress-nginx"})
-    """Labels of the namespace the ingress controller runs in."""
-    ingress_pod_labels: Labels = Field(default_factory=lambda: {"app.kubernetes.io/name": "ingress-nginx"})
-    """Labels of the ingress controller's pods (empty: any pod of that namespace)."""
+    ingress_namespace_labels: Labels | None = None
+    """Labels of the namespace the edge's proxies run in; unset: by the edge, the namespace `ingress-nginx`,
+    `traefik` or `envoy-gateway-system`."""
+    ingress_pod_labels: Labels | None = None
+    """Labels of the edge's proxy pods (empty: any pod of that namespace); unset: by the edge,
+    `app.kubernetes.io/name` `ingress-nginx` or `traefik`, or the Envoy proxies of each Gateway in `parentRefs`."""
     egress: list[EgressRule] = Field(default_factory=lambda: [EgressRule()])
     """Allowed destinations; the default reaches HTTPS on the internet (LLM APIs)."""
     allow_dns: bool = True
@@ -305,10 +584,14 @@ class HayhooksServiceArgs(ConfigModel):
     """UID/GID."""
     secret_store: SecretStoreArgs | None = None
     """The External Secrets store that `fromStore` secrets come from."""
+    secret_provider_class: SecretProviderClassArgs | None = None
+    """The Secrets Store CSI driver class that `fromCsi` secrets come from."""
     secrets: dict[EnvName, SecretSource] = Field(default_factory=dict)
     """Secret environment variables, by name."""
     ingress: IngressArgs | None = None
-    """Public edge; unset: reachable only inside the cluster."""
+    """Public edge through an Ingress controller; unset (and no `gateway`): reachable only inside the cluster."""
+    gateway: GatewayArgs | None = None
+    """Public edge through a Gateway API Gateway (Envoy Gateway for `auth`); the alternative to `ingress`."""
     network_policy: NetworkPolicyArgs = Field(default_factory=NetworkPolicyArgs)
     """Network isolation."""
     disruption_budget: DisruptionBudgetArgs = Field(default_factory=DisruptionBudgetArgs)
@@ -317,6 +600,13 @@ class HayhooksServiceArgs(ConfigModel):
     """HorizontalPodAutoscaler."""
     labels: Labels = Field(default_factory=dict)
     """Extra labels on every object."""
+
+    @field_validator("gateway")
+    @classmethod
+    def _one_edge(cls, value: GatewayArgs | None, info: ValidationInfo) -> GatewayArgs | None:
+        if value is not None and info.data.get("ingress") is not None:
+            raise ValueError("choose one public edge: `ingress` or `gateway`, not both")
+        return value
 
     @field_validator("secrets")
     @classmethod

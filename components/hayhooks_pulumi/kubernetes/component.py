@@ -10,21 +10,33 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from ..image import resolve_image
-from .args import HayhooksServiceArgs, IngressController
+from .args import OIDC_CLIENT_SECRET_VALUE, HayhooksServiceArgs
 from .configmap import configmap_args
+from .csi import secret_provider_class, uses_csi
 from .deployment import deployment_args
+from .gateway import gateway_public_url, http_route
 from .ingress import (
     auth_secret_args,
     ingress_args,
     public_url,
     traefik_middleware,
     uses_basic_auth,
+    uses_middleware,
 )
 from .namespace import namespace_args
 from .network_policy import network_policy_args
 from .plan import ServicePlan, plan_service
+from .reference_grant import reference_grants
 from .scaling import autoscaler_args, disruption_budget_args
 from .secrets import config_secret_args, external_secret, has_config_secrets, has_store_secrets
+from .security_policy import (
+    api_keys_secret_args,
+    basic_auth_secret_args,
+    oidc_client_secret_args,
+    oidc_external_secret,
+    security_policy,
+    uses_policy,
+)
 from .service import service_args
 from .service_account import service_account_args
 
@@ -47,6 +59,7 @@ class HayhooksService(pulumi.ComponentResource):
     env: pulumi.Output[dict[str, str]]
     basic_auth_username: pulumi.Output[str | None]
     basic_auth_password: pulumi.Output[str | None]
+    api_keys: pulumi.Output[dict[str, str] | None]
 
     def __init__(
         self,
@@ -59,7 +72,8 @@ class HayhooksService(pulumi.ComponentResource):
     ) -> None:
         """`args`: the validated model or its camelCase dict; `image` overrides `args.image` with a
         value known only at deploy time (validated inside `apply`); `secret_values`: the values of
-        `fromConfig` secrets, by environment variable name."""
+        `fromConfig` secrets, by environment variable name (and the OIDC client secret's under
+        `gateway.auth.oidc.clientSecret`)."""
         plan = plan_service(name, args, image_given=image is not None, secret_values=secret_values)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.plan = plan
@@ -89,17 +103,21 @@ class HayhooksService(pulumi.ComponentResource):
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{name}-autoscaler", autoscaler_args(plan, deployment.metadata.name), opts=scoped
             )
-        username, password = self._ingress(plan, scoped)
+        if plan.args.ingress is not None:
+            username, password, api_keys = *self._ingress(plan, scoped), pulumi.Output.secret(None)
+        else:
+            username, password, api_keys = self._gateway(plan, secret_values or {}, scoped)
 
         self.namespace = pulumi.Output.from_input(plan.namespace)
         self.service_name = pulumi.Output.from_input(plan.service_name)
         self.internal_url = pulumi.Output.from_input(plan.internal_url)
-        self.public_url = pulumi.Output.from_input(public_url(plan))
+        self.public_url = pulumi.Output.from_input(public_url(plan) or gateway_public_url(plan))
         self.image = image_ref
         self.image_digest = image_ref.apply(lambda ref: ref.rpartition("@")[2] or None)
         self.env = pulumi.Output.from_input(dict(plan.env))
         self.basic_auth_username = pulumi.Output.from_input(username)
         self.basic_auth_password = password
+        self.api_keys = api_keys
         self.register_outputs(
             {
                 "namespace": self.namespace,
@@ -111,6 +129,7 @@ class HayhooksService(pulumi.ComponentResource):
                 "env": self.env,
                 "basicAuthUsername": self.basic_auth_username,
                 "basicAuthPassword": self.basic_auth_password,
+                "apiKeys": self.api_keys,
             }
         )
 
@@ -118,57 +137,121 @@ class HayhooksService(pulumi.ComponentResource):
         self, plan: ServicePlan, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions
     ) -> list[pulumi.Resource]:
         created: list[pulumi.Resource] = []
+        if uses_csi(plan):
+            created.append(
+                k8s.apiextensions.CustomResource(
+                    f"{plan.name}-secret-provider-class", **secret_provider_class(plan), opts=opts
+                )
+            )
         if has_store_secrets(plan):
             created.append(
                 k8s.apiextensions.CustomResource(f"{plan.name}-external-secret", **external_secret(plan), opts=opts)
             )
         if has_config_secrets(plan):
             created.append(
-                k8s.core.v1.Secret(
-                    f"{plan.name}-config-secret",
-                    config_secret_args(plan, values),
-                    opts=pulumi.ResourceOptions.merge(
-                        opts, pulumi.ResourceOptions(additional_secret_outputs=["stringData", "data"])
-                    ),
-                )
+                k8s.core.v1.Secret(f"{plan.name}-config-secret", config_secret_args(plan, values), opts=_secret(opts))
             )
         return created
 
+    def _password(self, plan: ServicePlan, length: int) -> random.RandomPassword:
+        """The basic-auth password; one resource name for every edge, so switching edges keeps it."""
+        return random.RandomPassword(
+            f"{plan.name}-basic-auth-password", length=length, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
+
     def _ingress(self, plan: ServicePlan, opts: pulumi.ResourceOptions) -> tuple[str | None, pulumi.Output[str | None]]:
-        if plan.args.ingress is None:
-            return None, pulumi.Output.secret(None)
+        ingress = plan.args.ingress
+        assert ingress is not None
         edge: list[pulumi.Resource] = []
         username: str | None = None
         password: pulumi.Output[str | None] = pulumi.Output.secret(None)
         if uses_basic_auth(plan):
-            generated = random.RandomPassword(
-                f"{plan.name}-basic-auth-password",
-                length=plan.args.ingress.basic_auth.password_length,
-                special=False,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            generated = self._password(plan, ingress.basic_auth.password_length)
             edge.append(
                 k8s.core.v1.Secret(
-                    f"{plan.name}-basic-auth",
-                    auth_secret_args(plan, generated.bcrypt_hash),
-                    opts=pulumi.ResourceOptions.merge(
-                        opts, pulumi.ResourceOptions(additional_secret_outputs=["stringData", "data"])
-                    ),
+                    f"{plan.name}-basic-auth", auth_secret_args(plan, generated.bcrypt_hash), opts=_secret(opts)
                 )
             )
-            username = plan.args.ingress.basic_auth.username
+            username = ingress.basic_auth.username
             password = pulumi.Output.secret(generated.result)
-            if plan.args.ingress.controller is IngressController.TRAEFIK:
-                edge.append(
-                    k8s.apiextensions.CustomResource(
-                        f"{plan.name}-auth-middleware",
-                        **traefik_middleware(plan),
-                        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(edge))),
-                    )
+        if uses_middleware(plan):
+            edge.append(
+                k8s.apiextensions.CustomResource(
+                    f"{plan.name}-auth-middleware",
+                    **traefik_middleware(plan),
+                    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(edge))),
                 )
+            )
         k8s.networking.v1.Ingress(
             f"{plan.name}-ingress",
             ingress_args(plan),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=edge)),
         )
         return username, password
+
+    def _gateway(
+        self, plan: ServicePlan, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions
+    ) -> tuple[str | None, pulumi.Output[str | None], pulumi.Output[dict[str, str] | None]]:
+        """HTTPRoute, SecurityPolicy, the Secrets it reads and ReferenceGrants; nothing without a gateway."""
+        username: str | None = None
+        password: pulumi.Output[str | None] = pulumi.Output.secret(None)
+        api_keys: pulumi.Output[dict[str, str] | None] = pulumi.Output.secret(None)
+        gateway = plan.args.gateway
+        if gateway is None:
+            return username, password, api_keys
+        for suffix, grant in reference_grants(plan).items():
+            k8s.apiextensions.CustomResource(f"{plan.name}-{suffix}", **grant, opts=opts)
+        route = k8s.apiextensions.CustomResource(f"{plan.name}-http-route", **http_route(plan), opts=opts)
+        if not uses_policy(plan):
+            return username, password, api_keys
+        auth = gateway.auth
+        reads: list[pulumi.Resource] = [route]
+        if auth.api_key is not None:
+            keys = {
+                client: random.RandomPassword(
+                    f"{plan.name}-api-key-{client}",
+                    length=auth.api_key.key_length,
+                    special=False,
+                    opts=pulumi.ResourceOptions(parent=self),
+                ).result
+                for client in auth.api_key.clients
+            }
+            reads.append(
+                k8s.core.v1.Secret(f"{plan.name}-api-keys", api_keys_secret_args(plan, keys), opts=_secret(opts))
+            )
+            api_keys = pulumi.Output.secret(pulumi.Output.all(**keys))
+        elif auth.basic is not None:
+            generated = self._password(plan, auth.basic.password_length)
+            reads.append(
+                k8s.core.v1.Secret(
+                    f"{plan.name}-basic-auth", basic_auth_secret_args(plan, generated.result), opts=_secret(opts)
+                )
+            )
+            username = auth.basic.username
+            password = pulumi.Output.secret(generated.result)
+        elif auth.oidc is not None:
+            source = auth.oidc.client_secret
+            if source.from_config is not None:
+                value = values[OIDC_CLIENT_SECRET_VALUE]
+                reads.append(
+                    k8s.core.v1.Secret(
+                        f"{plan.name}-oidc-client", oidc_client_secret_args(plan, value), opts=_secret(opts)
+                    )
+                )
+            elif source.from_store is not None:
+                reads.append(
+                    k8s.apiextensions.CustomResource(
+                        f"{plan.name}-oidc-client", **oidc_external_secret(plan), opts=opts
+                    )
+                )
+        k8s.apiextensions.CustomResource(
+            f"{plan.name}-security-policy",
+            **security_policy(plan),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=reads)),
+        )
+        return username, password, api_keys
+
+
+def _secret(opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """A Secret's data stays secret in state, whatever its inputs were marked."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["stringData", "data"]))

@@ -7,6 +7,7 @@ import math
 import pulumi_kubernetes as k8s
 
 from .configmap import configmap_items
+from .csi import csi_mount, csi_volume, uses_csi
 from .metadata import object_meta, selector
 from .plan import CONTAINER_NAME, HOME_DIR, PORT_NAME, PRESTOP_SECONDS, TMP_DIR, ServicePlan
 from .secrets import secret_env
@@ -122,14 +123,19 @@ def container(plan: ServicePlan, image: str) -> k8s.core.v1.ContainerArgs:
             capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
             seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
         ),
-        volume_mounts=[
-            k8s.core.v1.VolumeMountArgs(
-                name=PIPELINES_VOLUME, mount_path=plan.args.server.pipelines_dir, read_only=True
-            ),
-            k8s.core.v1.VolumeMountArgs(name="tmp", mount_path=TMP_DIR),
-            k8s.core.v1.VolumeMountArgs(name="home", mount_path=HOME_DIR),
-        ],
+        volume_mounts=volume_mounts(plan),
     )
+
+
+def volume_mounts(plan: ServicePlan) -> list[k8s.core.v1.VolumeMountArgs]:
+    mounts = [
+        k8s.core.v1.VolumeMountArgs(name=PIPELINES_VOLUME, mount_path=plan.args.server.pipelines_dir, read_only=True),
+        k8s.core.v1.VolumeMountArgs(name="tmp", mount_path=TMP_DIR),
+        k8s.core.v1.VolumeMountArgs(name="home", mount_path=HOME_DIR),
+    ]
+    if uses_csi(plan):
+        mounts.append(csi_mount(plan))
+    return mounts
 
 
 def volumes(plan: ServicePlan, configmap_name: str) -> list[k8s.core.v1.VolumeArgs]:
@@ -142,6 +148,7 @@ def volumes(plan: ServicePlan, configmap_name: str) -> list[k8s.core.v1.VolumeAr
         ),
         k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="1Gi")),
         k8s.core.v1.VolumeArgs(name="home", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="256Mi")),
+        *([csi_volume(plan)] if uses_csi(plan) else []),
     ]
 
 

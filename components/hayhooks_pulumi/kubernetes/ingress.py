@@ -11,23 +11,14 @@ from ..auth import htpasswd_line
 from .args import AuthType, IngressArgs, IngressController
 from .metadata import object_meta
 from .plan import PORT_NAME, ServicePlan
+from .routes import CLIENT_PATHS, DOCS_PATHS, UPLOAD_PATHS, client_paths
+
+__all__ = ["CLIENT_PATHS", "DOCS_PATHS", "UPLOAD_PATHS", "routed_paths"]
 
 TRAEFIK_API = "traefik.io/v1alpha1"
 NGINX_PREFIX = "nginx.ingress.kubernetes.io"
 # The key each controller reads the htpasswd from.
 HTPASSWD_KEY = {IngressController.NGINX: "auth", IngressController.TRAEFIK: "users"}
-# Never routed: /deploy_files, /deploy-yaml, /undeploy/* run arbitrary code; /traces, /files, /draw
-# are local tooling. Everything below is what API clients use.
-CLIENT_PATHS = (
-    "/chat/completions",
-    "/v1/chat/completions",
-    "/responses",
-    "/v1/responses",
-    "/models",
-    "/v1/models",
-)
-DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
-UPLOAD_PATHS = ("/deploy_files", "/deploy-yaml", "/undeploy")
 
 
 def ingress_spec(plan: ServicePlan) -> IngressArgs:
@@ -36,14 +27,11 @@ def ingress_spec(plan: ServicePlan) -> IngressArgs:
 
 
 def routed_paths(plan: ServicePlan) -> list[str]:
-    """Exact paths: each pipeline's run endpoint, the OpenAI-compatible API, status, optionally docs."""
-    ingress = ingress_spec(plan)
-    paths = [f"/{name}/run" for name in plan.pipelines.names] + list(CLIENT_PATHS)
-    if ingress.expose_status:
-        paths.append("/status")
-    if ingress.expose_docs:
-        paths.extend(DOCS_PATHS)
-    return paths
+    """Exact paths of the public edge (Ingress or HTTPRoute): each pipeline's run endpoint, the
+    OpenAI-compatible API, status, optionally docs; never the code-upload routes."""
+    edge = plan.edge
+    assert edge is not None
+    return client_paths(plan.pipelines.names, expose_status=edge.expose_status, expose_docs=edge.expose_docs)
 
 
 def auth_secret_name(plan: ServicePlan) -> str:
@@ -56,6 +44,12 @@ def middleware_name(plan: ServicePlan) -> str:
 
 def uses_basic_auth(plan: ServicePlan) -> bool:
     return plan.args.ingress is not None and plan.args.ingress.auth is AuthType.BASIC
+
+
+def uses_middleware(plan: ServicePlan) -> bool:
+    """Traefik authenticates through a Middleware (basicAuth or forwardAuth)."""
+    ingress = plan.args.ingress
+    return ingress is not None and ingress.controller is IngressController.TRAEFIK and ingress.auth is not AuthType.NONE
 
 
 def auth_secret_args(plan: ServicePlan, bcrypt_hash: pulumi.Input[str]) -> k8s.core.v1.SecretInitArgs:
@@ -71,19 +65,30 @@ def auth_secret_args(plan: ServicePlan, bcrypt_hash: pulumi.Input[str]) -> k8s.c
 
 
 def traefik_middleware(plan: ServicePlan) -> dict[str, Any]:
-    """Keyword arguments of a Traefik basicAuth Middleware CustomResource."""
+    """Keyword arguments of a Traefik Middleware CustomResource: basicAuth or forwardAuth."""
     ingress = ingress_spec(plan)
-    return {
-        "api_version": TRAEFIK_API,
-        "kind": "Middleware",
-        "metadata": object_meta(plan, middleware_name(plan)),
-        "spec": {
+    if ingress.auth is AuthType.EXTERNAL:
+        external = ingress.external_auth
+        assert external is not None
+        forward: dict[str, Any] = {"address": external.address}
+        if external.response_headers:
+            forward["authResponseHeaders"] = list(external.response_headers)
+        if external.signin_url is not None:
+            forward["authSigninURL"] = external.signin_url
+        spec: dict[str, Any] = {"forwardAuth": forward}
+    else:
+        spec = {
             "basicAuth": {
                 "secret": auth_secret_name(plan),
                 "realm": ingress.basic_auth.realm,
                 "removeHeader": True,
             }
-        },
+        }
+    return {
+        "api_version": TRAEFIK_API,
+        "kind": "Middleware",
+        "metadata": object_meta(plan, middleware_name(plan)),
+        "spec": spec,
     }
 
 
@@ -98,14 +103,28 @@ def annotations(plan: ServicePlan) -> dict[str, str]:
             result[f"{NGINX_PREFIX}/auth-type"] = "basic"
             result[f"{NGINX_PREFIX}/auth-secret"] = auth_secret_name(plan)
             result[f"{NGINX_PREFIX}/auth-realm"] = ingress.basic_auth.realm
+        elif ingress.auth is AuthType.EXTERNAL:
+            result.update(_nginx_external_auth(ingress))
     else:
-        if ingress.auth is AuthType.BASIC:
+        if uses_middleware(plan):
             result["traefik.ingress.kubernetes.io/router.middlewares"] = (
                 f"{plan.namespace}-{middleware_name(plan)}@kubernetescrd"
             )
         if ingress.tls_secret_name:
             result["traefik.ingress.kubernetes.io/router.tls"] = "true"
     return {**result, **ingress.annotations}
+
+
+def _nginx_external_auth(ingress: IngressArgs) -> dict[str, str]:
+    """ingress-nginx's external auth annotations (an `auth_request` to the service); never a snippet."""
+    external = ingress.external_auth
+    assert external is not None
+    result = {f"{NGINX_PREFIX}/auth-url": external.address}
+    if external.signin_url is not None:
+        result[f"{NGINX_PREFIX}/auth-signin"] = external.signin_url
+    if external.response_headers:
+        result[f"{NGINX_PREFIX}/auth-response-headers"] = ",".join(external.response_headers)
+    return result
 
 
 def ingress_args(plan: ServicePlan) -> k8s.networking.v1.IngressInitArgs:

@@ -7,10 +7,13 @@ import pulumi_kubernetes as k8s
 from .plan import ServicePlan
 
 
-def object_meta(plan: ServicePlan, name: str, annotations: dict[str, str] | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+def object_meta(
+    plan: ServicePlan, name: str, annotations: dict[str, str] | None = None, namespace: str | None = None
+) -> k8s.meta.v1.ObjectMetaArgs:
+    """`namespace` defaults to the service's; the Gateway API route may live elsewhere."""
     return k8s.meta.v1.ObjectMetaArgs(
         name=name,
-        namespace=plan.namespace,
+        namespace=namespace or plan.namespace,
         labels=plan.labels,
         annotations=annotations or None,
     )

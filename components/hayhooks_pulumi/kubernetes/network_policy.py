@@ -1,28 +1,85 @@
-"""Deny by default: the ingress controller may come in; DNS and the listed destinations may go out."""
+"""Deny by default: the edge's proxies may come in; DNS and the listed destinations may go out."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import pulumi_kubernetes as k8s
 
+from .args import IngressController
 from .metadata import object_meta, selector
 from .plan import ServicePlan
 
 DNS_NAMESPACE = {"kubernetes.io/metadata.name": "kube-system"}
 DNS_PODS = {"k8s-app": "kube-dns"}
+NAMESPACE_LABEL = "kubernetes.io/metadata.name"
+NAME_LABEL = "app.kubernetes.io/name"
+
+
+class EdgeKind(StrEnum):
+    """Whose proxies reach the pods."""
+
+    NGINX = IngressController.NGINX.value
+    TRAEFIK = IngressController.TRAEFIK.value
+    ENVOY_GATEWAY = "envoy-gateway"
+
+
+# Where each edge's proxies run by default: the controllers' usual install namespaces and pod labels.
+EDGE_NAMESPACES = {
+    EdgeKind.NGINX: "ingress-nginx",
+    EdgeKind.TRAEFIK: "traefik",
+    EdgeKind.ENVOY_GATEWAY: "envoy-gateway-system",
+}
+EDGE_PODS = {EdgeKind.NGINX: "ingress-nginx", EdgeKind.TRAEFIK: "traefik"}
+# Envoy Gateway labels the proxies of each Gateway with its name and namespace.
+ENVOY_PROXY_NAME = "envoy"
+OWNING_GATEWAY_NAME = "gateway.envoyproxy.io/owning-gateway-name"
+OWNING_GATEWAY_NAMESPACE = "gateway.envoyproxy.io/owning-gateway-namespace"
+
+
+def _edge_kind(plan: ServicePlan) -> EdgeKind:
+    ingress = plan.args.ingress
+    return EdgeKind(ingress.controller.value) if ingress is not None else EdgeKind.ENVOY_GATEWAY
+
+
+def _default_pod_labels(plan: ServicePlan) -> list[dict[str, str]]:
+    gateway = plan.args.gateway
+    if gateway is None:
+        return [{NAME_LABEL: EDGE_PODS[_edge_kind(plan)]}]
+    sets: list[dict[str, str]] = []
+    for ref in gateway.parent_refs:
+        labels = {
+            NAME_LABEL: ENVOY_PROXY_NAME,
+            OWNING_GATEWAY_NAME: ref.name,
+            OWNING_GATEWAY_NAMESPACE: ref.namespace or plan.route_namespace,
+        }
+        if labels not in sets:
+            sets.append(labels)
+    return sets
+
+
+def edge_peers(plan: ServicePlan) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
+    """The edge's proxies: the configured labels, else the defaults of the edge in use."""
+    policy = plan.args.network_policy
+    namespace = policy.ingress_namespace_labels
+    if namespace is None:
+        namespace = {NAMESPACE_LABEL: EDGE_NAMESPACES[_edge_kind(plan)]}
+    pods = [policy.ingress_pod_labels] if policy.ingress_pod_labels is not None else _default_pod_labels(plan)
+    return [
+        k8s.networking.v1.NetworkPolicyPeerArgs(
+            namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=namespace),
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels or None),
+        )
+        for labels in pods
+    ]
 
 
 def _ingress_rules(plan: ServicePlan) -> list[k8s.networking.v1.NetworkPolicyIngressRuleArgs]:
-    if plan.args.ingress is None:
+    if plan.edge is None:
         # Internal-only: any pod of the namespace may call it, nothing from outside.
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs())]
     else:
-        policy = plan.args.network_policy
-        peers = [
-            k8s.networking.v1.NetworkPolicyPeerArgs(
-                namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=policy.ingress_namespace_labels),
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=policy.ingress_pod_labels or None),
-            )
-        ]
+        peers = edge_peers(plan)
     return [
         k8s.networking.v1.NetworkPolicyIngressRuleArgs(
             from_=peers,

@@ -19,7 +19,9 @@ from ..planning import (
 )
 from ..profile import Profile
 from ..settings import server_env
-from .args import HayhooksServiceArgs
+from .args import OIDC_CLIENT_SECRET_VALUE, AuthType, GatewayArgs, HayhooksServiceArgs, IngressArgs, SecretSource
+from .cors_filter import cors_problems
+from .routes import MAX_ROUTE_MATCHES, UPLOAD_PATHS, client_paths, gateway_extra_paths, oidc_redirect_url
 from .rules import service_problems
 
 CONTAINER_NAME = "hayhooks"
@@ -29,6 +31,7 @@ HOME_DIR = "/home/hayhooks"
 TMP_DIR = "/tmp"
 PRESTOP_SECONDS = 5
 CONFIGMAP_BUDGET = 1_000_000  # bytes of the 1 MiB object limit left for file contents
+OIDC_SECRET_KEY = "client-secret"  # the key Envoy Gateway reads an OIDC client secret from
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,26 @@ class ServicePlan:
         # Starts with "http-" so the kubelet's link variables (HTTP_<NAME>_PORT=tcp://...)
         # can never land on HAYHOOKS_* and crash the server.
         return f"http-{self.name}"
+
+    @property
+    def edge(self) -> IngressArgs | GatewayArgs | None:
+        """The public edge, whichever kind: the Ingress or the Gateway API route."""
+        return self.args.ingress or self.args.gateway
+
+    @property
+    def route_namespace(self) -> str:
+        """Where the HTTPRoute and its SecurityPolicy live: the service's namespace unless the gateway names one."""
+        gateway = self.args.gateway
+        return (gateway.route_namespace if gateway else None) or self.namespace
+
+    @property
+    def oidc_client_secret_name(self) -> str | None:
+        """The Secret Envoy Gateway reads the OIDC client secret from: the user's own (`fromSecret`), else ours."""
+        oidc = self.args.gateway.auth.oidc if self.args.gateway else None
+        if oidc is None:
+            return None
+        source = oidc.client_secret.from_secret
+        return source.name if source is not None else self.child("oidc-client")
 
     @property
     def port(self) -> int:
@@ -100,15 +123,13 @@ def plan_service(
                 )
     given = dict(secret_values or {})
     for env_name, source in args.secrets.items():
-        if source.from_config is not None and env_name not in given:
-            problems.add(
-                f"secrets.{env_name}.fromConfig",
-                f"no value given; set it with `pulumi config set --secret {source.from_config} <value>`",
-            )
-        if source.from_store is not None and args.secret_store is None:
-            problems.add(
-                "secretStore", f"required by secrets.{env_name}.fromStore: name the (Cluster)SecretStore to read from"
-            )
+        _check_source(problems, args, source, f"secrets.{env_name}", env_name in given)
+    if args.ingress is not None and args.ingress.auth is AuthType.EXTERNAL and args.ingress.external_auth is None:
+        problems.add("ingress.externalAuth", "required with auth: external (at least its address)")
+    if args.gateway is not None:
+        _check_gateway(problems, args, args.gateway, pipelines, OIDC_CLIENT_SECRET_VALUE in given)
+    if args.secret_provider_class is not None:
+        _check_mount_path(problems, args)
     if args.profile is Profile.PRODUCTION:
         problems.extend(service_problems(args))
     problems.raise_if_any()
@@ -117,9 +138,82 @@ def plan_service(
     return ServicePlan(name=name, args=args, namespace=args.namespace.name, pipelines=pipelines, image=image, env=env)
 
 
+def _check_source(problems: Problems, args: HayhooksServiceArgs, source: SecretSource, path: str, given: bool) -> None:
+    """What one secret source needs besides itself: its value, its store, its CSI class."""
+    if source.from_config is not None and not given:
+        problems.add(
+            f"{path}.fromConfig",
+            f"no value given; set it with `pulumi config set --secret {source.from_config} <value>`",
+        )
+    if source.from_store is not None and args.secret_store is None:
+        problems.add("secretStore", f"required by {path}.fromStore: name the (Cluster)SecretStore to read from")
+    if source.from_csi is not None and args.secret_provider_class is None:
+        problems.add(
+            "secretProviderClass",
+            f"required by {path}.fromCsi: name the CSI provider (and its parameters) that mounts the object",
+        )
+
+
+def _check_gateway(
+    problems: Problems, args: HayhooksServiceArgs, gateway: GatewayArgs, pipelines: PipelineSet | None, given: bool
+) -> None:
+    oidc = gateway.auth.oidc
+    if oidc is not None:
+        path = "gateway.auth.oidc"
+        source = oidc.client_secret
+        _check_source(problems, args, source, f"{path}.clientSecret", given)
+        if source.from_secret is not None and source.from_secret.key != OIDC_SECRET_KEY:
+            problems.add(
+                f"{path}.clientSecret.fromSecret.key",
+                f"must be {OIDC_SECRET_KEY!r}: Envoy Gateway reads the client secret from that key only",
+            )
+        if source.from_csi is not None and not source.from_csi.sync:
+            problems.add(
+                f"{path}.clientSecret.fromCsi.sync",
+                "must be true: Envoy Gateway reads the client secret from a Secret, not from a pod's files",
+            )
+        if oidc_redirect_url(gateway) is None:
+            problems.add(
+                f"{path}.redirectUrl",
+                "required when gateway.hostnames names no concrete host: the callback URL registered at the provider",
+            )
+    if pipelines is not None:
+        served = client_paths(pipelines.names, expose_status=gateway.expose_status, expose_docs=gateway.expose_docs)
+        for extra in gateway_extra_paths(gateway):
+            if extra in served or extra.startswith(UPLOAD_PATHS):
+                problems.add(
+                    "gateway.auth.oidc",
+                    f"{extra} is a path of the server; choose another redirectUrl path or logoutPath for OIDC",
+                )
+        total = len(served) + len(gateway_extra_paths(gateway))
+        if total > MAX_ROUTE_MATCHES:
+            problems.add(
+                "pipelinesPath",
+                f"{total} paths to route, more than an HTTPRoute holds ({MAX_ROUTE_MATCHES}); split the pipelines "
+                "over several services",
+            )
+    if gateway.cors:
+        problems.extend(cors_problems(args.server.cors))
+
+
+def _check_mount_path(problems: Problems, args: HayhooksServiceArgs) -> None:
+    """The CSI mount must not hide, or be hidden by, another mount of the container."""
+    assert args.secret_provider_class is not None
+    mount = args.secret_provider_class.mount_path
+    for other in (args.server.pipelines_dir, TMP_DIR, HOME_DIR):
+        if _overlaps(mount, other):
+            problems.add("secretProviderClass.mountPath", f"{mount} overlaps the container's mount at {other}")
+
+
+def _overlaps(first: str, second: str) -> bool:
+    a, b = first.rstrip("/") + "/", second.rstrip("/") + "/"
+    return a.startswith(b) or b.startswith(a)
+
+
 def _effective_server(args: HayhooksServiceArgs):
-    """Behind an ingress that alone can reach the pods, trust its forwarded headers."""
+    """Behind an edge that alone can reach the pods, trust its forwarded headers."""
     server = args.server
-    if server.forwarded_allow_ips is None and args.ingress is not None and args.network_policy.enabled:
+    edge = args.ingress or args.gateway
+    if server.forwarded_allow_ips is None and edge is not None and args.network_policy.enabled:
         server = server.model_copy(update={"forwarded_allow_ips": "*"})
     return server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import Problem
 from ..rules import server_problems
-from .args import AuthType, HayhooksServiceArgs
+from .args import AuthType, GatewayArgs, HayhooksServiceArgs
 
 __all__ = ["server_problems", "service_problems"]
 
@@ -32,7 +32,8 @@ def service_problems(args: HayhooksServiceArgs) -> list[Problem]:
         if args.ingress.auth is AuthType.NONE:
             problems.append(
                 Problem(
-                    "ingress.auth", "'none' is refused in production: a public edge needs authentication (e.g. basic)"
+                    "ingress.auth",
+                    "'none' is refused in production: a public edge needs authentication (basic or external)",
                 )
             )
         if args.ingress.tls_secret_name is None:
@@ -42,4 +43,40 @@ def service_problems(args: HayhooksServiceArgs) -> list[Problem]:
                     "required in production: the server has no TLS of its own, it ends at the ingress",
                 )
             )
+    if args.gateway is not None:
+        problems.extend(gateway_problems(args.gateway))
+    return problems
+
+
+def gateway_problems(gateway: GatewayArgs) -> list[Problem]:
+    """Production rules of the Gateway API edge."""
+    problems = []
+    if gateway.auth.none:
+        problems.append(
+            Problem(
+                "gateway.auth.none",
+                "refused in production: a public edge needs authentication (apiKey, basic, jwt or oidc)",
+            )
+        )
+    for index, ref in enumerate(gateway.parent_refs):
+        if ref.section_name is None:
+            problems.append(
+                Problem(
+                    f"gateway.parentRefs[{index}].sectionName",
+                    "required in production: name the HTTPS listener, or the route also attaches to any plain-HTTP "
+                    "listener of the Gateway, where credentials cross the network in clear text",
+                )
+            )
+    if gateway.auth.jwt is not None and not gateway.auth.jwt.audiences:
+        problems.append(
+            Problem(
+                "gateway.auth.jwt.audiences",
+                "at least one in production: without, every token the issuer signs for any application is accepted",
+            )
+        )
+    oidc = gateway.auth.oidc
+    if oidc is not None and oidc.redirect_url is not None and not oidc.redirect_url.startswith("https://"):
+        problems.append(
+            Problem("gateway.auth.oidc.redirectUrl", "must be https in production: the session cookie is secure")
+        )
     return problems

@@ -1,4 +1,5 @@
-"""Secret environment variables: from a store (External Secrets), an existing Secret, or Pulumi config."""
+"""Secret values from a store (External Secrets), an existing Secret, Pulumi config or the Secrets Store CSI
+driver, for environment variables and for the gateway's OIDC client secret."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .args import FromStore
+from .csi import csi_file_path, csi_secret_name
 from .metadata import object_meta
 from .plan import ServicePlan
 
@@ -30,29 +33,27 @@ def has_config_secrets(plan: ServicePlan) -> bool:
     return any(s.from_config is not None for s in plan.args.secrets.values())
 
 
-def external_secret(plan: ServicePlan) -> dict[str, Any]:
-    """Keyword arguments of an `ExternalSecret` CustomResource producing one Secret of all store values."""
+def external_secret_for(plan: ServicePlan, name: str, entries: Mapping[str, FromStore]) -> dict[str, Any]:
+    """Keyword arguments of an `ExternalSecret` CustomResource producing the Secret `name`, one key per entry."""
     store = plan.args.secret_store
     assert store is not None
     data = []
-    for env_name, source in plan.args.secrets.items():
-        if source.from_store is None:
-            continue
-        ref = {"key": source.from_store.remote_key}
-        if source.from_store.property is not None:
-            ref["property"] = source.from_store.property
-        if source.from_store.version is not None:
-            ref["version"] = source.from_store.version
-        data.append({"secretKey": env_name, "remoteRef": ref})
+    for key, source in entries.items():
+        ref = {"key": source.remote_key}
+        if source.property is not None:
+            ref["property"] = source.property
+        if source.version is not None:
+            ref["version"] = source.version
+        data.append({"secretKey": key, "remoteRef": ref})
     return {
         "api_version": EXTERNAL_SECRETS_API,
         "kind": "ExternalSecret",
-        "metadata": object_meta(plan, store_secret_name(plan)),
+        "metadata": object_meta(plan, name),
         "spec": {
             "refreshInterval": store.refresh_interval,
             "secretStoreRef": {"name": store.name, "kind": store.kind.value},
             "target": {
-                "name": store_secret_name(plan),
+                "name": name,
                 "creationPolicy": "Owner",
                 "template": {"metadata": {"labels": plan.labels}},
             },
@@ -61,27 +62,46 @@ def external_secret(plan: ServicePlan) -> dict[str, Any]:
     }
 
 
+def external_secret(plan: ServicePlan) -> dict[str, Any]:
+    """The `ExternalSecret` of every `fromStore` environment variable, keyed by variable name."""
+    entries = {env: s.from_store for env, s in plan.args.secrets.items() if s.from_store is not None}
+    return external_secret_for(plan, store_secret_name(plan), entries)
+
+
+def opaque_secret_args(
+    plan: ServicePlan, name: str, values: Mapping[str, pulumi.Input[str]]
+) -> k8s.core.v1.SecretInitArgs:
+    """An Opaque Secret whose every value stays `Output.secret`."""
+    return k8s.core.v1.SecretInitArgs(
+        metadata=object_meta(plan, name),
+        type="Opaque",
+        string_data={key: pulumi.Output.secret(value) for key, value in values.items()},
+    )
+
+
 def config_secret_args(plan: ServicePlan, values: Mapping[str, pulumi.Input[str]]) -> k8s.core.v1.SecretInitArgs:
     """A Secret of the values given from Pulumi config, secret end to end."""
-    return k8s.core.v1.SecretInitArgs(
-        metadata=object_meta(plan, config_secret_name(plan)),
-        type="Opaque",
-        string_data={
-            env_name: pulumi.Output.secret(values[env_name])
-            for env_name, source in plan.args.secrets.items()
-            if source.from_config is not None
-        },
+    return opaque_secret_args(
+        plan,
+        config_secret_name(plan),
+        {env: values[env] for env, source in plan.args.secrets.items() if source.from_config is not None},
     )
 
 
 def secret_env(plan: ServicePlan) -> list[k8s.core.v1.EnvVarArgs]:
-    """One `secretKeyRef` per secret variable; the values never enter the pod spec."""
+    """One `secretKeyRef` per secret variable (the values never enter the pod spec), or for a CSI object
+    that is not synced, its file's path."""
     env = []
     for env_name, source in plan.args.secrets.items():
+        if source.from_csi is not None and not source.from_csi.sync:
+            env.append(k8s.core.v1.EnvVarArgs(name=env_name, value=csi_file_path(plan, source.from_csi)))
+            continue
         if source.from_secret is not None:
             name, key = source.from_secret.name, source.from_secret.key
         elif source.from_store is not None:
             name, key = store_secret_name(plan), env_name
+        elif source.from_csi is not None:
+            name, key = csi_secret_name(plan), env_name
         else:
             name, key = config_secret_name(plan), env_name
         env.append(

@@ -1,0 +1,45 @@
+"""ReferenceGrants in the service's namespace, when the route and its policy live in another one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .gateway import GATEWAY_API_GROUP, cross_namespace
+from .metadata import object_meta
+from .plan import ServicePlan
+from .security_policy import ENVOY_GATEWAY_GROUP, policy_secret_names, uses_policy
+
+# v1beta1: the storage version, served by every Gateway API release that has ReferenceGrant (v1 only from 1.5).
+REFERENCE_GRANT_API = f"{GATEWAY_API_GROUP}/v1beta1"
+
+
+def _grant(plan: ServicePlan, suffix: str, source: dict[str, str], targets: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "api_version": REFERENCE_GRANT_API,
+        "kind": "ReferenceGrant",
+        "metadata": object_meta(plan, plan.child(suffix)),
+        "spec": {"from": [{**source, "namespace": plan.route_namespace}], "to": targets},
+    }
+
+
+def reference_grants(plan: ServicePlan) -> dict[str, dict[str, Any]]:
+    """Keyword arguments of each ReferenceGrant by its suffix: the route may reach the Service, the policy its
+    Secrets, each by name and nothing else."""
+    if plan.args.gateway is None or not cross_namespace(plan):
+        return {}
+    grants = {
+        "route-grant": _grant(
+            plan,
+            "route-grant",
+            {"group": GATEWAY_API_GROUP, "kind": "HTTPRoute"},
+            [{"group": "", "kind": "Service", "name": plan.service_name}],
+        )
+    }
+    if uses_policy(plan) and policy_secret_names(plan):
+        grants["policy-grant"] = _grant(
+            plan,
+            "policy-grant",
+            {"group": ENVOY_GATEWAY_GROUP, "kind": "SecurityPolicy"},
+            [{"group": "", "kind": "Secret", "name": name} for name in policy_secret_names(plan)],
+        )
+    return grants

@@ -1,0 +1,58 @@
+"""What the public edge routes, for every edge kind: exact paths clients need, never the code-upload routes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from .args import GatewayArgs
+
+# Never routed: /deploy_files, /deploy-yaml, /undeploy/* run arbitrary code; /traces, /files, /draw
+# are local tooling. Everything below is what API clients use.
+CLIENT_PATHS = (
+    "/chat/completions",
+    "/v1/chat/completions",
+    "/responses",
+    "/v1/responses",
+    "/models",
+    "/v1/models",
+)
+DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
+UPLOAD_PATHS = ("/deploy_files", "/deploy-yaml", "/undeploy")
+STATUS_PATH = "/status"
+# Envoy Gateway's own default callback path; the OIDC filter answers it, Hayhooks never sees it.
+OIDC_CALLBACK_PATH = "/oauth2/callback"
+# Gateway API limits: 64 matches per rule, 128 per route.
+MAX_RULE_MATCHES = 64
+MAX_ROUTE_MATCHES = 128
+
+
+def client_paths(pipeline_names: Sequence[str], *, expose_status: bool, expose_docs: bool) -> list[str]:
+    """Exact paths: each pipeline's run endpoint, the OpenAI-compatible API, status, optionally docs."""
+    paths = [f"/{name}/run" for name in pipeline_names] + list(CLIENT_PATHS)
+    if expose_status:
+        paths.append(STATUS_PATH)
+    if expose_docs:
+        paths.extend(DOCS_PATHS)
+    return paths
+
+
+def oidc_redirect_url(gateway: GatewayArgs) -> str | None:
+    """The OIDC callback URL: the configured one, else the first concrete host name's default callback."""
+    oidc = gateway.auth.oidc
+    if oidc is None:
+        return None
+    if oidc.redirect_url is not None:
+        return oidc.redirect_url
+    host = next((h for h in gateway.hostnames if not h.startswith("*")), None)
+    return f"https://{host}{OIDC_CALLBACK_PATH}" if host else None
+
+
+def gateway_extra_paths(gateway: GatewayArgs) -> list[str]:
+    """Paths the gateway answers itself but must route to reach its filters: OIDC's callback and logout."""
+    oidc = gateway.auth.oidc
+    if oidc is None:
+        return []
+    redirect = oidc_redirect_url(gateway)
+    paths = [urlsplit(redirect).path or "/"] if redirect else []
+    return [*paths, oidc.logout_path]
