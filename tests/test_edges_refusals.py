@@ -1,0 +1,221 @@
+"""Incomplete or unsafe edge configs are refused before anything registers, each error naming its key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import register
+from hayhooks_pulumi import HayhooksService
+from test_edges import OAUTH2_PROXY, OIDC, PARENT, gateway_args, ingress_args, oidc_args
+from test_kubernetes_refusals import refusal
+
+JWT = {"issuer": "https://idp.example.com", "audiences": ["hayhooks"], "jwksUri": "https://idp.example.com/keys"}
+
+
+def problem_at(args: dict[str, Any], path: str, **kwargs: Any) -> str:
+    """The message of the one problem at `path`; nothing registered."""
+    error, registrations = refusal(args, **kwargs)
+    messages = [p.message for p in error.problems if p.path == path]
+    assert messages, [str(p) for p in error.problems]
+    assert registrations == {}, "a refused config must register nothing"
+    return messages[0]
+
+
+def without(mapping: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if k != key}
+
+
+INCOMPLETE = [
+    # Gateway API + Envoy Gateway
+    (
+        gateway_args({"oidc": without({**OIDC, "clientSecret": {"fromConfig": "x"}}, "issuer")}),
+        "gateway.auth.oidc.issuer",
+        "required",
+    ),
+    (
+        gateway_args({"oidc": {**OIDC, "clientSecret": {"fromConfig": "x"}, "issuer": "http://idp"}}),
+        "gateway.auth.oidc.issuer",
+        "https://",
+    ),
+    (
+        gateway_args({"oidc": without({**OIDC, "clientSecret": {"fromConfig": "x"}}, "clientId")}),
+        "gateway.auth.oidc.clientId",
+        "required",
+    ),
+    (gateway_args({"oidc": OIDC}), "gateway.auth.oidc.clientSecret", "required"),
+    (gateway_args({"oidc": {**OIDC, "clientSecret": {}}}), "gateway.auth.oidc.clientSecret", "exactly one of"),
+    (gateway_args({"jwt": without(JWT, "issuer")}), "gateway.auth.jwt.issuer", "required"),
+    (gateway_args({"jwt": without(JWT, "jwksUri")}), "gateway.auth.jwt.jwksUri", "required"),
+    (gateway_args({"jwt": {**JWT, "jwksUri": "http://idp.example.com/keys"}}), "gateway.auth.jwt.jwksUri", "https://"),
+    (gateway_args({"apiKey": {"clients": []}}), "gateway.auth.apiKey.clients", "at least 1"),
+    (gateway_args({"apiKey": {"clients": ["a", "a"]}}), "gateway.auth.apiKey.clients", "twice"),
+    (gateway_args({"apiKey": {"clients": ["Front End"]}}), "gateway.auth.apiKey.clients", "not a DNS label"),
+    (
+        gateway_args({"apiKey": {"clients": ["a"], "header": "x api key"}}),
+        "gateway.auth.apiKey.header",
+        "not an HTTP header",
+    ),
+    (gateway_args({"apiKey": {"clients": ["a"], "headr": "x"}}), "gateway.auth.apiKey.headr", "unknown key"),
+    (gateway_args({}), "gateway.auth", "exactly one of apiKey, basic, jwt, oidc, none"),
+    (gateway_args({"basic": {}, "jwt": JWT}), "gateway.auth", "exactly one of"),
+    (without(gateway_args({}), "gateway") | {"gateway": {"parentRefs": [PARENT]}}, "gateway.auth", "required"),
+    (gateway_args({"basic": {}}, parentRefs=[]), "gateway.parentRefs", "at least 1"),
+    (gateway_args({"basic": {}}, parentRefs=[{"namespace": "gw"}]), "gateway.parentRefs[0].name", "required"),
+    (gateway_args({"basic": {}}, hostnames=["Hayhooks.Example.com"]), "gateway.hostnames", "not a host name"),
+    (gateway_args({"basic": {}}, requestTimeout="5 minutes"), "gateway.requestTimeout", "should match"),
+    ({**gateway_args({"basic": {}}), "ingress": {"host": "h.example.com"}}, "gateway", "not both"),
+    # ingress-nginx / Traefik external auth
+    (
+        ingress_args(auth="external", externalAuth={"responseHeaders": ["X-User"]}),
+        "ingress.externalAuth.address",
+        "required",
+    ),
+    (ingress_args(controller="traefik", auth="external", externalAuth={}), "ingress.externalAuth.address", "required"),
+    (ingress_args(auth="external"), "ingress.externalAuth", "required with auth: external"),
+    (
+        ingress_args(auth="basic", externalAuth={"address": OAUTH2_PROXY}),
+        "ingress.externalAuth",
+        "set only with auth: external",
+    ),
+    (
+        ingress_args(auth="external", externalAuth={"address": "oauth2-proxy/auth"}),
+        "ingress.externalAuth.address",
+        "http(s) URL",
+    ),
+    (
+        ingress_args(auth="external", externalAuth={"address": OAUTH2_PROXY, "responseHeaders": ["X User"]}),
+        "ingress.externalAuth.responseHeaders",
+        "not an HTTP header",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "path", "message"), INCOMPLETE)
+def test_incomplete_variants_are_refused_naming_the_key(args: dict[str, Any], path: str, message: str) -> None:
+    assert message in problem_at(args, path)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'http://auth/x"; return 200; "',  # would end the value inside nginx's generated config
+        "http://auth/x;proxy_pass http://evil",
+        "http://auth/x\nmore_set_headers",
+        "http://auth/{x}",
+        "http://auth/ x",
+        "http://auth/x#frag",
+    ],
+)
+def test_external_auth_urls_cannot_inject_proxy_config(value: str) -> None:
+    for key in ("address", "signinUrl"):
+        external = {"address": OAUTH2_PROXY, key: value}
+        assert "controller can take safely" in problem_at(
+            ingress_args(auth="external", externalAuth=external), f"ingress.externalAuth.{key}"
+        )
+
+
+PRODUCTION = [
+    (gateway_args({"none": True}), "gateway.auth.none", "needs authentication"),
+    (
+        gateway_args({"basic": {}}, parentRefs=[without(PARENT, "sectionName")]),
+        "gateway.parentRefs[0].sectionName",
+        "plain-HTTP listener",
+    ),
+    (gateway_args({"jwt": without(JWT, "audiences")}), "gateway.auth.jwt.audiences", "at least one in production"),
+    (
+        gateway_args(
+            {
+                "oidc": {
+                    **OIDC,
+                    "clientSecret": {"fromSecret": {"name": "s", "key": "client-secret"}},
+                    "redirectUrl": "http://h.example.com/cb",
+                }
+            }
+        ),
+        "gateway.auth.oidc.redirectUrl",
+        "https in production",
+    ),
+    (ingress_args(auth="none"), "ingress.auth", "basic or external"),
+]
+
+
+@pytest.mark.parametrize(("args", "path", "message"), PRODUCTION)
+def test_production_refuses_a_public_edge_without_authentication(args: dict[str, Any], path: str, message: str) -> None:
+    assert message in problem_at(args, path)
+
+
+@pytest.mark.parametrize(("args", "path", "message"), PRODUCTION)
+def test_development_allows_what_production_refuses_at_the_edge(args: dict[str, Any], path: str, message: str) -> None:
+    registrations = register(lambda: HayhooksService("hh", {**args, "profile": "development"}))
+    assert any(r.type.endswith((":HTTPRoute", ":Ingress")) for r in registrations.values())
+
+
+def test_oidc_client_secret_needs_its_source() -> None:
+    args = oidc_args({"fromStore": {"remoteKey": "prod/oidc"}})
+    del args["secretStore"]
+    assert "required by gateway.auth.oidc.clientSecret.fromStore" in problem_at(args, "secretStore")
+    args = oidc_args({"fromCsi": {"objectName": "oidc"}})
+    del args["secretProviderClass"]
+    assert "required by gateway.auth.oidc.clientSecret.fromCsi" in problem_at(args, "secretProviderClass")
+    message = problem_at(oidc_args({"fromConfig": "oidcSecret"}), "gateway.auth.oidc.clientSecret.fromConfig")
+    assert "pulumi config set --secret oidcSecret" in message
+
+
+def test_oidc_client_secret_must_be_where_envoy_reads_it() -> None:
+    args = oidc_args({"fromSecret": {"name": "idp", "key": "secret"}})
+    assert "'client-secret'" in problem_at(args, "gateway.auth.oidc.clientSecret.fromSecret.key")
+    args = oidc_args({"fromCsi": {"objectName": "oidc", "sync": False}})
+    assert "from a Secret" in problem_at(args, "gateway.auth.oidc.clientSecret.fromCsi.sync")
+
+
+def test_oidc_needs_a_callback_url_it_can_derive_or_is_given() -> None:
+    args = oidc_args({"fromSecret": {"name": "idp", "key": "client-secret"}})
+    args["gateway"]["hostnames"] = ["*.example.com"]
+    assert "no concrete host" in problem_at(args, "gateway.auth.oidc.redirectUrl")
+
+
+@pytest.mark.parametrize(
+    "oidc", [{"logoutPath": "/status"}, {"redirectUrl": "https://hayhooks.example.com/greeter/run"}]
+)
+def test_oidc_paths_never_shadow_a_server_path(oidc: dict[str, str]) -> None:
+    args = oidc_args({"fromSecret": {"name": "idp", "key": "client-secret"}}, **oidc)
+    assert "is a path of the server" in problem_at(args, "gateway.auth.oidc")
+
+
+@pytest.mark.parametrize(
+    ("cors", "path", "message"),
+    [
+        (
+            {"allowOrigins": [], "allowOriginRegex": "https://[a-z]+\\.example\\.com"},
+            "server.cors.allowOriginRegex",
+            "no origin regex",
+        ),
+        ({"allowOrigins": []}, "server.cors.allowOrigins", "nothing to mirror"),
+        ({"allowOrigins": ["https://[::1]:8443"]}, "server.cors.allowOrigins[0]", "host names only"),
+        ({"allowOrigins": ["https://app.example.com"], "maxAge": 0}, "server.cors.maxAge", "at least 1 second"),
+        (
+            {"allowOrigins": ["https://app.example.com"], "allowHeaders": ["*", "X-Api-Key"]},
+            "server.cors.allowHeaders",
+            "'*' alone",
+        ),
+    ],
+)
+def test_cors_the_gateway_cannot_mirror_is_refused(cors: dict[str, Any], path: str, message: str) -> None:
+    args = gateway_args({"basic": {}}, cors=True)
+    args["server"]["cors"] = cors
+    assert message in problem_at(args, path)
+
+
+def test_too_many_paths_for_one_route_are_refused(tmp_path) -> None:
+    for index in range(130):
+        (tmp_path / f"p{index:03d}.yml").write_text("components: {}\n")
+    args = gateway_args({"basic": {}})
+    args["pipelinesPath"] = str(tmp_path)
+    assert "more than an HTTPRoute holds (128)" in problem_at(args, "pipelinesPath")
+
+
+def test_every_edge_problem_is_reported_at_once() -> None:
+    args = gateway_args({"jwt": without(JWT, "audiences")}, parentRefs=[without(PARENT, "sectionName")])
+    error, _ = refusal(args)
+    assert {p.path for p in error.problems} == {"gateway.auth.jwt.audiences", "gateway.parentRefs[0].sectionName"}
