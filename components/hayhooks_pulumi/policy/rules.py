@@ -151,8 +151,8 @@ _TRAEFIK_CRD_PROVIDER = "@kubernetescrd"
 _ENVOY_GROUP = "gateway.envoyproxy.io"
 _ENVOY_AUTH = ("apiKeyAuth", "basicAuth", "jwt", "oidc", "extAuth")
 _INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
-# A path under each upload route, e.g. /undeploy/<name>.
-_UPLOAD_SAMPLES = tuple(sample for path in UPLOAD_PATHS for sample in (path, f"{path}/pipeline"))
+# A path under an upload route, as in /undeploy/<name>.
+_UPLOAD_CHILD = "pipeline"
 
 
 @dataclass(frozen=True)
@@ -877,19 +877,42 @@ def _ingress_authenticates(stack: Stack, ingress: KubeObject) -> bool:
     return _nginx_authenticates(ingress) or _traefik_authenticates(stack, ingress)
 
 
-def _path_routes(path: str, path_type: str, sample: str, regex: bool) -> bool:
+def _upload_paths_routed(routes: Callable[[str], bool], literal: str | None) -> list[str]:
+    """The upload paths a match takes: one that takes the path or a path under it (/undeploy/<name>),
+    or whose literal path lies under it."""
+    return [
+        path
+        for path in UPLOAD_PATHS
+        if routes(path)
+        or routes(f"{path}/{_UPLOAD_CHILD}")
+        or (literal is not None and (literal == path or literal.startswith(f"{path}/")))
+    ]
+
+
+def _element_prefix(prefix: str, path: str) -> bool:
+    """Kubernetes `Prefix` and Gateway `PathPrefix`: matched element by element, so /deploy is not /deploy_files."""
+    prefix = prefix.rstrip("/")
+    return not prefix or path == prefix or path.startswith(f"{prefix}/")
+
+
+def _regex_routes(pattern: str, path: str, search: bool) -> bool:
+    try:
+        found = re.search(pattern, path, re.IGNORECASE) if search else re.fullmatch(pattern, path)
+    except re.error:
+        return True  # cannot be checked: count it as routed
+    return found is not None
+
+
+def _ingress_path_uploads(path: str, path_type: str, regex: bool) -> list[str]:
     if path_type == "Exact":
-        return path == sample
+        return _upload_paths_routed(lambda sample: sample == path, path)
     if regex:
-        try:
-            return re.search(path, sample, re.IGNORECASE) is not None
-        except re.error:
-            return True  # cannot be checked: count it as routed
+        # ingress-nginx's use-regex: a case-insensitive regex location, matched anywhere in the path.
+        return _upload_paths_routed(lambda sample: _regex_routes(path, sample, search=True), None)
     if path_type == "Prefix":
-        prefix = path.rstrip("/")
-        return not prefix or sample == prefix or sample.startswith(f"{prefix}/")
+        return _upload_paths_routed(lambda sample: _element_prefix(path, sample), path)
     # ImplementationSpecific: a plain string prefix for nginx and Traefik.
-    return sample.startswith(path)
+    return _upload_paths_routed(lambda sample: sample.startswith(path), path)
 
 
 def _ingress_routes(ingress: KubeObject, services: list[KubeObject]) -> list[tuple[str, str]]:
@@ -927,7 +950,7 @@ def _ingress_violations(stack: Stack, services: list[KubeObject], rules: Collect
         if Rule.NO_UPLOAD_ROUTES in rules:
             regex = str(ingress.annotations.get(f"{NGINX_PREFIX}/use-regex") or "").lower() == "true"
             for path, path_type in routes:
-                hits = sorted({s for s in _UPLOAD_SAMPLES if _path_routes(path, path_type, s, regex)})
+                hits = _ingress_path_uploads(path, path_type, regex)
                 if hits:
                     violations.append(
                         Violation(
@@ -991,13 +1014,15 @@ def _rule_covered(stack: Stack, route: KubeObject, rule: Mapping[str, Any]) -> b
     """Whether requests matched by this HTTPRoute rule must authenticate first."""
     section = rule.get("name")
     for policy in stack.of_kind("SecurityPolicy", {_ENVOY_GROUP}):
-        if not _security_policy_authenticates(policy) or not _same_namespace(policy.namespace, route.namespace):
+        if not _security_policy_authenticates(policy):
             continue
+        # A policy targets objects of its own namespace: the route's, or the Gateway's for all its routes.
+        local = _same_namespace(policy.namespace, route.namespace)
         for target in _policy_targets(policy):
             kind, name = target.get("kind"), target.get("name")
             if target.get("group", _GATEWAY_GROUP) != _GATEWAY_GROUP:
                 continue
-            if kind == "HTTPRoute" and name == route.name and target.get("sectionName") in (None, section):
+            if kind == "HTTPRoute" and local and name == route.name and target.get("sectionName") in (None, section):
                 return True
             if kind == "Gateway" and any(
                 gw_name == name and _same_namespace(gw_ns, policy.namespace)
@@ -1006,7 +1031,7 @@ def _rule_covered(stack: Stack, route: KubeObject, rule: Mapping[str, Any]) -> b
                 return True
         for selector in _seq(policy.spec.get("targetSelectors")):
             selector = _mapping(selector)
-            if selector.get("kind") == "HTTPRoute" and _selector_matches(selector, route.labels):
+            if local and selector.get("kind") == "HTTPRoute" and _selector_matches(selector, route.labels):
                 return True
     if any(f"{ns}/{name}" in stack.config.trusted_gateways for ns, name in _route_gateways(route)):
         return True
@@ -1020,34 +1045,28 @@ def _rule_covered(stack: Stack, route: KubeObject, rule: Mapping[str, Any]) -> b
     return False
 
 
-def _route_match_routes(match: Mapping[str, Any], sample: str) -> bool:
+def _route_match_uploads(match: Mapping[str, Any]) -> list[str]:
+    """A match without a path takes every path (PathPrefix /)."""
     path = _mapping(match.get("path"))
     kind, value = path.get("type", "PathPrefix"), str(path.get("value") or "/")
     if kind == "Exact":
-        return value == sample
+        return _upload_paths_routed(lambda sample: sample == value, value)
     if kind == "RegularExpression":
-        try:
-            return re.fullmatch(value, sample) is not None
-        except re.error:
-            return True  # cannot be checked: count it as routed
-    prefix = value.rstrip("/")
-    return not prefix or sample == prefix or sample.startswith(f"{prefix}/")
+        return _upload_paths_routed(lambda sample: _regex_routes(value, sample, search=False), None)
+    return _upload_paths_routed(lambda sample: _element_prefix(value, sample), value)
 
 
 def _route_violations(stack: Stack, services: list[KubeObject], rules: Collection[Rule]) -> list[Violation]:
     violations = []
     for route in stack.of_kind("HTTPRoute", {_GATEWAY_GROUP}):
-        hayhooks_rules = [
-            _mapping(rule)
-            for rule in _seq(route.spec.get("rules"))
-            if any(
+        for index, rule in enumerate(_mapping(r) for r in _seq(route.spec.get("rules"))):
+            if not any(
                 _mapping(ref).get("kind", "Service") == "Service"
                 and _mapping(ref).get("group", "") == ""
                 and _points_at(services, _mapping(ref).get("namespace") or route.namespace, _mapping(ref).get("name"))
-                for ref in _seq(_mapping(rule).get("backendRefs"))
-            )
-        ]
-        for index, rule in enumerate(hayhooks_rules):
+                for ref in _seq(rule.get("backendRefs"))
+            ):
+                continue
             label = f"rule {rule.get('name') or index}"
             if Rule.EDGE_AUTH in rules and not _rule_covered(stack, route, rule):
                 violations.append(
@@ -1062,7 +1081,8 @@ def _route_violations(stack: Stack, services: list[KubeObject], rules: Collectio
                 )
             if Rule.NO_UPLOAD_ROUTES in rules:
                 matches = [_mapping(m) for m in _seq(rule.get("matches"))] or [{}]
-                hits = sorted({s for s in _UPLOAD_SAMPLES for m in matches if _route_match_routes(m, s)})
+                routed = {path for match in matches for path in _route_match_uploads(match)}
+                hits = [path for path in UPLOAD_PATHS if path in routed]
                 if hits:
                     violations.append(
                         Violation(
