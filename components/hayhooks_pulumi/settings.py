@@ -239,8 +239,8 @@ class ServerSettings(ConfigModel):
     """Seconds in-flight requests may take to drain on shutdown (0..300)."""
     forwarded_allow_ips: str | None = None
     """Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the
-    proxy can reach the server. Unset: on Kubernetes `*` when an ingress and the NetworkPolicy are
-    both on (only the ingress controller reaches the pods), else uvicorn's default `127.0.0.1`."""
+    proxy can reach the server. Unset: on Kubernetes `*` when a public edge (ingress or gateway) and the
+    NetworkPolicy are both on (only the edge's proxies reach the pods), else uvicorn's default `127.0.0.1`."""
     extra_env: dict[ExtraEnvName, str] = Field(default_factory=dict)
     """Further plain environment variables for pipelines (never secrets: use `secrets`)."""
 

@@ -165,11 +165,6 @@ class SecretSource(ConfigModel):
             raise ValueError(f"set exactly one of {', '.join(SECRET_SOURCE_KEYS)} (got {chosen or 'none'})")
         return self
 
-    @property
-    def kind(self) -> str:
-        """The chosen key, e.g. `fromStore`."""
-        return next(k for k in SECRET_SOURCE_KEYS if getattr(self, _snake(k)) is not None)
-
 
 class SecretProviderClassArgs(ConfigModel):
     """A Secrets Store CSI driver SecretProviderClass, mounted read-only into every pod; `fromCsi` secrets name
@@ -446,11 +441,6 @@ class GatewayAuthArgs(ConfigModel):
         if len(chosen) != 1:
             raise ValueError(f"set exactly one of {', '.join(GATEWAY_AUTH_KEYS)} (got {chosen or 'none'})")
         return self
-
-    @property
-    def method(self) -> str:
-        """The chosen key, e.g. `apiKey`."""
-        return next(k for k in GATEWAY_AUTH_KEYS if getattr(self, _snake(k)) not in (None, False))
 
 
 class GatewayArgs(ConfigModel):
