@@ -313,11 +313,13 @@ def _runs_hayhooks_command(command: Sequence[Any]) -> bool:
     return program.startswith("python") and tokens[1:3] == ["-m", "hayhooks"]
 
 
-def runs_hayhooks(image: Any, command: Sequence[Any], args: Sequence[Any]) -> bool:
-    """The image repository names hayhooks, or the process is the `hayhooks` CLI."""
-    if isinstance(image, str) and "hayhooks" in image_repository(image).lower():
+def runs_hayhooks(command: Sequence[Any], args: Sequence[Any], image: Callable[[], Any] | None = None) -> bool:
+    """The process is the `hayhooks` CLI, or the image repository names hayhooks. The image is read
+    last, and only if needed: one built in the same update is unknown during a preview."""
+    if _runs_hayhooks_command(command) or (not command and _runs_hayhooks_command(args)):
         return True
-    return _runs_hayhooks_command(command) or (not command and _runs_hayhooks_command(args))
+    reference = image() if image is not None else None
+    return isinstance(reference, str) and "hayhooks" in image_repository(reference).lower()
 
 
 # ----- the server's environment -----
@@ -550,7 +552,8 @@ def hayhooks_containers(obj: KubeObject) -> Iterator[PodContainer]:
     for key in ("initContainers", "containers"):
         for container in _seq(spec.get(key)):
             container = _mapping(container)
-            if runs_hayhooks(container.get("image"), _seq(container.get("command")), _seq(container.get("args"))):
+            command, args = _seq(container.get("command")), _seq(container.get("args"))
+            if runs_hayhooks(command, args, lambda c=container: c.get("image")):
                 yield PodContainer(obj, spec, container, ServerEnv.from_kubernetes(container))
 
 
@@ -730,7 +733,7 @@ def docker_container(resource: Resource) -> DockerContainer | None:
     if resource.type != DOCKER_CONTAINER_TYPE:
         return None
     props = resource.props
-    if not runs_hayhooks(None, _seq(props.get("command")), ()):
+    if not runs_hayhooks(_seq(props.get("command")), ()):
         return None
     name = props.get("name") or resource.name or "(unnamed)"
     return DockerContainer(props, ServerEnv.from_docker(_seq(props.get("envs"))), f"docker container {name}")
