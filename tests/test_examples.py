@@ -162,3 +162,24 @@ def test_the_crd_check_catches_an_invalid_custom_resource(renders: dict[str, Pat
     (tmp_path / "manifests" / "valid.yaml").write_text(yaml.safe_dump(source))
     (tmp_path / "manifests" / "broken.yaml").write_text(yaml.safe_dump(broken))
     assert {issue.file for issue in validate_render(tmp_path, crd_dir())} == {"broken.yaml"}
+
+
+def test_an_oidc_client_secret_from_stack_config_renders_as_a_redacted_secret(tmp_path: Path) -> None:
+    """The stack reads `fromConfig` of the OIDC client secret like an env secret's, and keeps it secret."""
+    stack = yaml.safe_load((REPO / "examples" / "gateway-envoy-oidc.yaml").read_text())
+    stack["config"]["hayhooks:oidcClientSecret"] = {"secure": "v1:AAAABBBBCCCC"}
+    stack["config"]["hayhooks:service"]["gateway"]["auth"]["oidc"]["clientSecret"] = {"fromConfig": "oidcClientSecret"}
+    config = tmp_path / "Pulumi.oidc.yaml"
+    config.write_text(yaml.safe_dump(stack))
+    out = tmp_path / "out"
+    result = render("oidc", out, config)
+    assert result.returncode == 0, result.stderr
+    secret = yaml.safe_load((out / "manifests" / "secret-hayhooks-oidc-client.yaml").read_text())
+    assert secret["stringData"] == {"client-secret": "[secret]"}
+    (policy,) = of_kind(out, "SecurityPolicy")
+    assert policy["spec"]["oidc"]["clientSecret"]["name"] == secret["metadata"]["name"]
+    del stack["config"]["hayhooks:oidcClientSecret"]
+    config.write_text(yaml.safe_dump(stack))
+    result = render("oidc", tmp_path / "missing", config)
+    assert result.returncode == 2
+    assert "hayhooks:service.gateway.auth.oidc.clientSecret.fromConfig: no value given" in result.stderr
