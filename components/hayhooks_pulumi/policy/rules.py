@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ..kubernetes.ingress import NGINX_PREFIX, UPLOAD_PATHS
+from ..kubernetes.ingress import NGINX_PREFIX
+from ..kubernetes.routes import STATUS_PATH, UPLOAD_PATHS
 from ..settings import WILDCARD, matches_any_origin
 
 
@@ -111,7 +112,6 @@ PIPELINES_DIR_ENV = "HAYHOOKS_PIPELINES_DIR"
 # Every integer port setting the kubelet's link variables (<SERVICE>_PORT=tcp://...) can hit.
 PORT_ENVS = ("HAYHOOKS_PORT", "HAYHOOKS_MCP_PORT", "HAYHOOKS_A2A_PORT")
 
-STATUS_PATH = "/status"
 _NOISY_LEVELS = {"DEBUG", "TRACE"}
 # pydantic's boolean strings, which the server's settings parse.
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
