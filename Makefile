@@ -50,3 +50,8 @@ reference: setup
 	p = pathlib.Path('README.md'); s = p.read_text(); \
 	p.write_text(re.sub(r'(<!-- config-reference:start -->\n).*(<!-- config-reference:end -->)', \
 	lambda m: m.group(1) + current() + m.group(2), s, flags=re.S))"
+
+# Renders generated programs of 1, 10 and 50 services: wall time, peak memory, marginal cost per service.
+.PHONY: bench
+bench: setup
+	$(BIN)/python benchmarks/bench.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import runpy
 import shutil
@@ -13,6 +14,9 @@ from typing import Any
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
+# The SDK allocates many small objects per resource that live until the program ends (futures,
+# outputs): a young generation this large cuts the collector's share of a render by a fifth.
+GC_THRESHOLD = (50_000, 20, 100)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -72,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import ConfigError
     from .writer import tree, write_render
 
+    # One short process: what exists now (imports, argparse) is never garbage, so never scan it.
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
     try:
         registrations, outputs = run_program(project_dir, args.stack, config_file)
     except ConfigError as error:
