@@ -11,6 +11,7 @@ import pulumi_random as random
 
 from ..image import resolve_image
 from .args import OIDC_CLIENT_SECRET_VALUE, HayhooksServiceArgs
+from .claims import claim_shared
 from .configmap import configmap_args
 from .csi import secret_provider_class, uses_csi
 from .deployment import deployment_args
@@ -75,6 +76,7 @@ class HayhooksService(pulumi.ComponentResource):
         `fromConfig` secrets, by environment variable name (and the OIDC client secret's under
         `gateway.auth.oidc.clientSecret`)."""
         plan = plan_service(name, args, image_given=image is not None, secret_values=secret_values)
+        claim_shared(plan)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.plan = plan
         child = pulumi.ResourceOptions(parent=self)
