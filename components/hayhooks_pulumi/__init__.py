@@ -27,8 +27,8 @@ __all__ = [
     "ServerSettings",
     "StackConfig",
     "Target",
+    "__version__",
     "load_stack_config",
     "parse_image",
     "server_env",
-    "__version__",
 ]
