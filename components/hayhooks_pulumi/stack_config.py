@@ -64,6 +64,12 @@ def load_stack_config(namespace: str | None = None) -> StackConfig:
         raise ConfigError([Problem(f"{namespace}:service", f"not a structured value: {error}")]) from None
     if not isinstance(service, dict):
         raise ConfigError([Problem(f"{namespace}:service", "must be a mapping of settings")])
+    values = config_secret_values(service, config)
+    return StackConfig(namespace=namespace, target=target, service=service, secret_values=values)
+
+
+def config_secret_values(service: dict[str, Any], config: pulumi.Config) -> dict[str, pulumi.Output[str]]:
+    """The `secret_values` a component takes: each `fromConfig` key of `service` that `config` has, kept secret."""
     secrets = service.get("secrets") or {}
     sources = dict(secrets) if isinstance(secrets, dict) else {}
     # The gateway's OIDC client secret may come from config too, under its own key.
@@ -73,7 +79,7 @@ def load_stack_config(namespace: str | None = None) -> StackConfig:
         key = source.get("fromConfig") if isinstance(source, dict) else None
         if isinstance(key, str) and config.get(key) is not None:
             values[name] = config.require_secret(key)
-    return StackConfig(namespace=namespace, target=target, service=service, secret_values=values)
+    return values
 
 
 def _at(value: Any, dotted: str) -> Any:
