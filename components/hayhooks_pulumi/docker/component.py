@@ -27,10 +27,15 @@ class HayhooksContainer(pulumi.ComponentResource):
     """
 
     container_name: pulumi.Output[str]
+    """The container's name."""
     network_name: pulumi.Output[str]
+    """The container's own network; other containers on it reach the server by its alias."""
     url: pulumi.Output[str | None]
+    """The URL on the host's published port; unset when nothing is published."""
     image_digest: pulumi.Output[str]
+    """The repository digest of the pulled image."""
     env: pulumi.Output[dict[str, str]]
+    """The server's environment as the container gets it, secrets left out."""
 
     def __init__(
         self,

@@ -52,15 +52,25 @@ class HayhooksService(pulumi.ComponentResource):
     """
 
     namespace: pulumi.Output[str]
+    """The namespace the service runs in."""
     service_name: pulumi.Output[str]
+    """The Kubernetes Service in front of the pods (`http-<name>`)."""
     internal_url: pulumi.Output[str]
+    """The URL inside the cluster, e.g. `http://http-<name>.<namespace>.svc.cluster.local`."""
     public_url: pulumi.Output[str | None]
+    """The URL at the edge (the Ingress host, or the Gateway's first host name); unset without an edge."""
     image: pulumi.Output[str]
+    """The image reference the pods run."""
     image_digest: pulumi.Output[str | None]
+    """The image's digest (`sha256:...`), when its reference has one."""
     env: pulumi.Output[dict[str, str]]
+    """The server's environment as the pods get it, secrets left out."""
     basic_auth_username: pulumi.Output[str | None]
+    """The basic-auth user at the edge; unset without basic auth."""
     basic_auth_password: pulumi.Output[str | None]
+    """The generated basic-auth password (secret); unset without basic auth."""
     api_keys: pulumi.Output[dict[str, str] | None]
+    """The generated API keys by client name (secret); unset without API-key auth."""
 
     def __init__(
         self,
