@@ -55,3 +55,8 @@ reference: setup
 .PHONY: bench
 bench: setup
 	$(BIN)/python benchmarks/bench.py
+
+# Regenerates the component plugin's schema types and components/schema.json from the models; commit both.
+.PHONY: schema
+schema: setup
+	$(BIN)/python -m hayhooks_pulumi.plugin.codegen
