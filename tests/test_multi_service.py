@@ -8,15 +8,24 @@ names are chosen to trip naive prefixing (`chat-basic` beside `chat`'s `chat-bas
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 from conftest import REPO, register
 from hayhooks_pulumi import ConfigError, HayhooksService
 from hayhooks_pulumi.render.mocks import RecordingMonitor, Registration, RenderMocks
-from hayhooks_pulumi.render.writer import is_kubernetes_object, manifest, resource_records
+from hayhooks_pulumi.render.writer import (
+    DuplicateObjectError,
+    is_kubernetes_object,
+    manifest,
+    resource_records,
+    write_render,
+)
 from pulumi.runtime.rpc import unwrap_rpc_secret
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -73,11 +82,7 @@ def program() -> tuple[dict[str, Any], dict[str, Any]]:
             )
             service.basic_auth_password.apply(lambda value, n=name: passwords.__setitem__(n, value))
 
-    mocks = RenderMocks()
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="test", stack="test", preview=False, monitor=monitor)
-    _sync_await(run_pulumi_func(run))
-    return monitor.registrations, passwords
+    return _registrations(run), passwords
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +240,53 @@ def test_separate_programs_do_not_see_each_others_claims() -> None:
                 service_args("only", namespace={"name": NAMESPACE, "create": True}, ingress=public("x.example.com")),
             )
         )
+
+
+def _registrations(program) -> list[Registration]:
+    mocks = RenderMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="test", stack="test", preview=False, monitor=monitor)
+    _sync_await(run_pulumi_func(program))
+    return monitor.registrations
+
+
+def test_a_render_refuses_one_object_registered_twice_instead_of_keeping_one(tmp_path) -> None:
+    """The program's own Namespace and a service that creates the same one: the claims cannot see
+    the program's resources, the render can."""
+
+    def program() -> None:
+        k8s.core.v1.Namespace("apps", metadata={"name": NAMESPACE})
+        HayhooksService("chat", service_args("chat", namespace={"name": NAMESPACE, "create": True}))
+
+    with pytest.raises(DuplicateObjectError, match=r"kubernetes:core/v1:Namespace 'apps'.*'chat-namespace'"):
+        write_render(tmp_path / "out", _registrations(program), {})
+
+
+def test_one_name_in_two_namespaces_renders_two_manifests(tmp_path) -> None:
+    def program() -> None:
+        for namespace in ("blue", "green"):
+            k8s.core.v1.ConfigMap(f"settings-{namespace}", metadata={"name": "settings", "namespace": namespace})
+
+    write_render(tmp_path / "out", _registrations(program), {})
+    assert sorted(p.name for p in (tmp_path / "out" / "manifests").iterdir()) == [
+        "configmap-blue-settings.yaml",
+        "configmap-green-settings.yaml",
+    ]
+
+
+def test_the_render_cli_reports_a_duplicate_and_writes_nothing(tmp_path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: dup\nruntime: python\n")
+    (project / "Pulumi.test.yaml").write_text("config: {}\n")
+    (project / "__main__.py").write_text(
+        "import pulumi_kubernetes as k8s\n"
+        "for n in ('a', 'b'):\n"
+        "    k8s.core.v1.ConfigMap(n, metadata={'name': 'same', 'namespace': 'apps'})\n"
+    )
+    command = [sys.executable, "-m", "hayhooks_pulumi.render", "--project-dir", str(project), "--stack", "test"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert "registers one object twice (nothing was written)" in result.stderr
+    assert "ConfigMap 'a'" in result.stderr and "ConfigMap 'b'" in result.stderr
+    assert not (project / "build").exists() or not any((project / "build").rglob("*.yaml"))

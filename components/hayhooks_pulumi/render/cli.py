@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
 
     from ..errors import ConfigError
-    from .writer import tree, write_render
+    from .writer import DuplicateObjectError, tree, write_render
 
     # One short process: what exists now (imports, argparse) is never garbage, so never scan it.
     gc.freeze()
@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         if out.exists():
             shutil.rmtree(out)
         shutil.move(str(staging), out)
+    except DuplicateObjectError as error:
+        print(f"error: the program registers one object twice (nothing was written): {error}", file=sys.stderr)
+        return EXIT_FAILURE
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if not args.quiet:

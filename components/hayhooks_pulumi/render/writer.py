@@ -84,14 +84,40 @@ def docker_filename(record: dict[str, Any]) -> str:
     return f"{kind}-{record['name']}.yaml"
 
 
+class DuplicateObjectError(ValueError):
+    """Two resources of one program are the same Kubernetes object: the API server would keep one."""
+
+
+def _manifest_files(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Manifest file name -> object. Objects of one kind and name in different namespaces get the
+    namespace in their file names; the same object registered twice is refused, not overwritten."""
+    bodies = [(record, manifest(record)) for record in records if is_kubernetes_object(record)]
+    by_file: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    for record, body in bodies:
+        by_file.setdefault(manifest_filename(body), []).append((record, body))
+    files: dict[str, dict[str, Any]] = {}
+    for filename, group in by_file.items():
+        if len(group) == 1:
+            files[filename] = group[0][1]
+            continue
+        namespaces = [body["metadata"].get("namespace") for _, body in group]
+        if len(set(namespaces)) < len(namespaces):
+            names = ", ".join(f"{record['type']} {record['name']!r}" for record, _ in group)
+            raise DuplicateObjectError(f"{names} are the same object ({filename.removesuffix('.yaml')})")
+        for _, body in group:
+            kind, name = body["kind"].lower(), body["metadata"].get("name", "unnamed")
+            files[f"{kind}-{body['metadata'].get('namespace') or 'cluster'}-{name}.yaml"] = body
+    return files
+
+
 def write_render(out: Path, registrations: list[Registration], outputs: dict[str, Any]) -> list[dict[str, Any]]:
     records = resource_records(registrations)
+    files = _manifest_files(records)
     (out / "manifests").mkdir(parents=True)
+    for filename, body in files.items():
+        (out / "manifests" / filename).write_text(_dump_yaml(body))
     for record in records:
-        if is_kubernetes_object(record):
-            body = manifest(record)
-            (out / "manifests" / manifest_filename(body)).write_text(_dump_yaml(body))
-        elif record["type"].startswith("docker:"):
+        if record["type"].startswith("docker:"):
             (out / "docker").mkdir(exist_ok=True)
             (out / "docker" / docker_filename(record)).write_text(
                 _dump_yaml({"type": record["type"], "name": record["name"], "inputs": record["inputs"]})
