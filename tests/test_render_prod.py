@@ -152,3 +152,11 @@ def test_secure_config_values_render_as_redacted_secrets(tmp_path: Path) -> None
     for path in out.rglob("*"):
         if path.is_file():
             assert SECRET_STAND_IN not in path.read_text(), path
+
+
+def test_manifests_are_the_same_bytes_with_or_without_libyaml(prod: Path) -> None:
+    from hayhooks_pulumi.render.writer import dump_yaml
+
+    for path in sorted((prod / "manifests").glob("*.yaml")):
+        body = yaml.safe_load(path.read_text())
+        assert dump_yaml(body, yaml.SafeDumper) == path.read_text(), path.name

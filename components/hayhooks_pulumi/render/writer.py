@@ -75,8 +75,16 @@ def manifest_filename(body: dict[str, Any]) -> str:
     return f"{body['kind'].lower()}-{body['metadata'].get('name', 'unnamed')}.yaml"
 
 
-def _dump_yaml(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
+# libyaml's emitter is ~6x faster; with no line folding it writes the same bytes as PyYAML's own,
+# so a render is identical on machines with and without it.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+NO_FOLDING = 2**31 - 1
+
+
+def dump_yaml(data: Any, dumper: type = _DUMPER) -> str:
+    return yaml.dump(
+        data, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=NO_FOLDING
+    )
 
 
 def docker_filename(record: dict[str, Any]) -> str:
@@ -115,12 +123,12 @@ def write_render(out: Path, registrations: list[Registration], outputs: dict[str
     files = _manifest_files(records)
     (out / "manifests").mkdir(parents=True)
     for filename, body in files.items():
-        (out / "manifests" / filename).write_text(_dump_yaml(body))
+        (out / "manifests" / filename).write_text(dump_yaml(body))
     for record in records:
         if record["type"].startswith("docker:"):
             (out / "docker").mkdir(exist_ok=True)
             (out / "docker" / docker_filename(record)).write_text(
-                _dump_yaml({"type": record["type"], "name": record["name"], "inputs": record["inputs"]})
+                dump_yaml({"type": record["type"], "name": record["name"], "inputs": record["inputs"]})
             )
     (out / "resources.json").write_text(json.dumps(records, indent=2, sort_keys=True) + "\n")
     (out / "outputs.json").write_text(json.dumps(redact(outputs), indent=2, sort_keys=True) + "\n")
