@@ -1,8 +1,9 @@
 # The README's two commands: `make render STACK=prod` and `make test`. Both create .venv on first use.
 SHELL := /bin/bash
-# Debian's interpreter when present: a venv made from it is executable by the unprivileged
-# user the live tests run the server as (the default python3 may live under /root).
-PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
+# Debian's interpreter when present and new enough (3.11+): a venv made from it is executable by
+# the unprivileged user the live tests run the server as (the default python3 may live under /root).
+PY311 = import sys; sys.exit(sys.version_info < (3, 11))
+PYTHON ?= $(shell /usr/bin/python3 -c '$(PY311)' 2>/dev/null && echo /usr/bin/python3 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= prod

@@ -25,10 +25,8 @@ from hayhooks_pulumi.render.schemas import validate_render
 
 CONSUMER = REPO / "examples" / "consumer"
 BUILD_LEFTOVERS = shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "venv", ".venv", "*.pyc")
-# Debian's interpreter, as `make setup` uses; the running one's base otherwise.
-BASE_PYTHON = (
-    "/usr/bin/python3" if Path("/usr/bin/python3").exists() else getattr(sys, "_base_executable", sys.executable)
-)
+# The interpreter the repository's own venv was made from (`make setup` picks a 3.11+ one).
+BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)
 REQUIREMENT = re.compile(r"^hayhooks-pulumi @ (?P<url>\S+)$", re.M)
 
 
@@ -56,7 +54,11 @@ def venv(outside: Path) -> Path:
     (outside / "requirements.txt").write_text(local)
     env_dir = outside / "venv"
     _run([BASE_PYTHON, "-m", "venv", str(env_dir)], outside, 120)
-    _run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "-r", "requirements.txt"], outside, 600)
+    # Reproducible: the versions this repository pins and tests, not whatever is newest today.
+    pins = [line for line in (REPO / "requirements.txt").read_text().splitlines() if "==" in line]
+    (outside / "constraints.txt").write_text("\n".join(pins) + "\n")
+    pip = [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q"]
+    _run([*pip, "-r", "requirements.txt", "-c", "constraints.txt"], outside, 600)
     return env_dir
 
 
