@@ -18,12 +18,10 @@ if stack.target is Target.KUBERNETES:
     pulumi.export("basicAuthUsername", service.basic_auth_username)
     pulumi.export("basicAuthPassword", service.basic_auth_password)
     pulumi.export("apiKeys", service.api_keys)
-elif stack.target is Target.DOCKER:
+else:  # Target.DOCKER; load_stack_config refuses any other value
     with stack.scope("service"):
         container = HayhooksContainer("hayhooks", stack.service, secret_values=stack.secret_values)
     pulumi.export("containerName", container.container_name)
     pulumi.export("url", container.url)
     pulumi.export("imageDigest", container.image_digest)
     pulumi.export("env", container.env)
-else:
-    raise pulumi.RunError(f"target {stack.target.value!r} is not supported yet")
