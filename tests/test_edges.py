@@ -7,13 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 from conftest import register
 from hayhooks_pulumi import HayhooksService
 from hayhooks_pulumi.auth import sha_hash
 from hayhooks_pulumi.kubernetes.routes import UPLOAD_PATHS
-from hayhooks_pulumi.render.mocks import random_password
+from hayhooks_pulumi.render.mocks import RecordingMonitor, RenderMocks, random_password
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
+from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 from test_kubernetes_component import base_args, by_kind, env_of
 
@@ -393,3 +395,62 @@ def test_switching_edges_keeps_the_basic_auth_password() -> None:
     gateway = build(gateway_args({"basic": {}}))[0]
     name = "hh-basic-auth-password"
     assert ingress[name].inputs == gateway[name].inputs
+
+
+class DependencyMonitor(RecordingMonitor):
+    """Also keeps what each resource was registered to depend on (`dependsOn` and its inputs' resources)."""
+
+    def __init__(self, mocks: RenderMocks) -> None:
+        super().__init__(mocks)
+        self.dependencies: dict[str, set[str]] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        found = set(request.dependencies)
+        for urns in request.propertyDependencies.values():
+            found |= set(urns.urns)
+        self.dependencies[request.name] = found
+        return response
+
+
+def dependencies(args: dict[str, Any]) -> tuple[list[str], dict[str, set[str]], dict[str, str]]:
+    """Registration order by name, each resource's dependencies (URNs), and each name's URN."""
+    mocks = RenderMocks()
+    monitor = DependencyMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="test", stack="test", preview=False, monitor=monitor)
+    _sync_await(run_pulumi_func(lambda: HayhooksService("hh", args)))
+    order = [r.name for r in monitor.registrations]
+    return order, monitor.dependencies, {r.name: r.urn for r in monitor.registrations}
+
+
+@pytest.mark.parametrize(
+    ("auth", "reads"),
+    [
+        ({"apiKey": {"clients": ["a"]}}, ["hh-api-keys", "hh-policy-grant"]),
+        ({"basic": {}}, ["hh-basic-auth", "hh-policy-grant"]),
+        (
+            {"jwt": {"issuer": "https://idp.example.com", "audiences": ["a"], "jwksUri": "https://idp.example.com/k"}},
+            [],
+        ),
+    ],
+)
+def test_the_route_goes_live_only_after_its_security_policy(auth: dict[str, Any], reads: list[str]) -> None:
+    """A route registered before its policy would serve without authentication until the policy is accepted (and
+    for good if it failed to create); on destroy the engine deletes dependents first, so the route goes first."""
+    order, deps, urns = dependencies(gateway_args(auth, routeNamespace="gateways"))
+    assert order.index("hh-security-policy") < order.index("hh-http-route")
+    assert urns["hh-security-policy"] in deps["hh-http-route"]
+    assert urns["hh-route-grant"] in deps["hh-http-route"]
+    for name in reads:
+        assert order.index(name) < order.index("hh-security-policy")
+        assert urns[name] in deps["hh-security-policy"], name
+    # The policy does not wait for the route: it names it by its name, known in advance.
+    assert urns["hh-http-route"] not in deps["hh-security-policy"]
+
+
+def test_a_route_without_policy_depends_on_its_grant_only() -> None:
+    args = gateway_args({"none": True}, routeNamespace="gateways")
+    args["profile"] = "development"
+    order, deps, urns = dependencies(args)
+    assert "hh-security-policy" not in order
+    assert urns["hh-route-grant"] in deps["hh-http-route"]

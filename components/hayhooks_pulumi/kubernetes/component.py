@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from ..image import resolve_image
-from .args import OIDC_CLIENT_SECRET_VALUE, HayhooksServiceArgs
+from .args import OIDC_CLIENT_SECRET_VALUE, GatewayArgs, HayhooksServiceArgs
 from .claims import claim_shared
 from .configmap import configmap_args
 from .csi import secret_provider_class, uses_csi
@@ -204,20 +204,45 @@ class HayhooksService(pulumi.ComponentResource):
     def _gateway(
         self, plan: ServicePlan, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions
     ) -> tuple[str | None, pulumi.Output[str | None], pulumi.Output[dict[str, str] | None]]:
-        """HTTPRoute, SecurityPolicy, the Secrets it reads and ReferenceGrants; nothing without a gateway."""
+        """ReferenceGrants, the Secrets the SecurityPolicy reads, the policy, then the HTTPRoute; nothing without a
+        gateway. The route depends on the policy, so it never serves unauthenticated: not before the policy exists,
+        not when the policy fails to create, and on destroy it goes first. The policy names the route by its name,
+        known in advance; Envoy Gateway attaches it when the route appears."""
         username: str | None = None
         password: pulumi.Output[str | None] = pulumi.Output.secret(None)
         api_keys: pulumi.Output[dict[str, str] | None] = pulumi.Output.secret(None)
         gateway = plan.args.gateway
         if gateway is None:
             return username, password, api_keys
-        for suffix, grant in reference_grants(plan).items():
+        grants: list[pulumi.Resource] = [
             k8s.apiextensions.CustomResource(f"{plan.name}-{suffix}", **grant, opts=opts)
-        route = k8s.apiextensions.CustomResource(f"{plan.name}-http-route", **http_route(plan), opts=opts)
-        if not uses_policy(plan):
-            return username, password, api_keys
+            for suffix, grant in reference_grants(plan).items()
+        ]
+        route_needs = list(grants)
+        if uses_policy(plan):
+            policy, username, password, api_keys = self._security_policy(plan, gateway, values, opts, grants)
+            route_needs.append(policy)
+        k8s.apiextensions.CustomResource(
+            f"{plan.name}-http-route",
+            **http_route(plan),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=route_needs)),
+        )
+        return username, password, api_keys
+
+    def _security_policy(
+        self,
+        plan: ServicePlan,
+        gateway: GatewayArgs,
+        values: Mapping[str, pulumi.Input[str]],
+        opts: pulumi.ResourceOptions,
+        grants: list[pulumi.Resource],
+    ) -> tuple[pulumi.Resource, str | None, pulumi.Output[str | None], pulumi.Output[dict[str, str] | None]]:
+        """The SecurityPolicy, after the Secrets it reads and the grants that let it read them."""
+        username: str | None = None
+        password: pulumi.Output[str | None] = pulumi.Output.secret(None)
+        api_keys: pulumi.Output[dict[str, str] | None] = pulumi.Output.secret(None)
         auth = gateway.auth
-        reads: list[pulumi.Resource] = [route]
+        reads: list[pulumi.Resource] = list(grants)
         if auth.api_key is not None:
             keys = {
                 client: random.RandomPassword(
@@ -256,12 +281,12 @@ class HayhooksService(pulumi.ComponentResource):
                         f"{plan.name}-oidc-client", **oidc_external_secret(plan), opts=opts
                     )
                 )
-        k8s.apiextensions.CustomResource(
+        policy = k8s.apiextensions.CustomResource(
             f"{plan.name}-security-policy",
             **security_policy(plan),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=reads)),
         )
-        return username, password, api_keys
+        return policy, username, password, api_keys
 
 
 def _secret(opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
