@@ -678,6 +678,32 @@ def test_nginx_without_authentication(annotations: dict[str, str]) -> None:
     ]
 
 
+@pytest.mark.parametrize("satisfy", ["any", " Any "])
+@pytest.mark.parametrize(
+    "auth",
+    [
+        NGINX_BASIC,
+        {"nginx.ingress.kubernetes.io/auth-url": "http://oauth2-proxy.auth.svc.cluster.local/oauth2/auth"},
+    ],
+    ids=["basic", "external"],
+)
+def test_nginx_satisfy_any_is_not_authentication(auth: dict[str, str], satisfy: str) -> None:
+    """With satisfy: any, an address in whitelist-source-range (0.0.0.0/0 is every client) needs no credentials."""
+    annotations = {
+        **auth,
+        "nginx.ingress.kubernetes.io/satisfy": satisfy,
+        "nginx.ingress.kubernetes.io/whitelist-source-range": "0.0.0.0/0",
+    }
+    assert edge_rules(ingress(annotations=annotations)) == [
+        "[hayhooks-edge-auth] Ingress ai/assistant: routes to Hayhooks with nginx.ingress.kubernetes.io/satisfy: "
+        "any, which lets a request through that passes either authentication or the address check "
+        "(whitelist-source-range): remove it"
+    ]
+    # satisfy: all (nginx's default) keeps both checks.
+    annotations["nginx.ingress.kubernetes.io/satisfy"] = "all"
+    assert edge_rules(ingress(annotations=annotations)) == []
+
+
 TRAEFIK_REF = {"traefik.ingress.kubernetes.io/router.middlewares": "ai-assistant-auth@kubernetescrd"}
 
 

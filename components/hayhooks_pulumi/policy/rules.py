@@ -853,10 +853,18 @@ def _ingress_controller(ingress: KubeObject) -> str:
     return "traefik" if "traefik" in name else "nginx" if "nginx" in name else ""
 
 
+def _nginx_satisfies_any(ingress: KubeObject) -> bool:
+    """`satisfy: any` lets a request through that passes either check: with `whitelist-source-range` covering the
+    client (e.g. 0.0.0.0/0), no credentials are asked at all."""
+    return str(ingress.annotations.get(f"{NGINX_PREFIX}/satisfy") or "").strip().lower() == "any"
+
+
 def _nginx_authenticates(ingress: KubeObject) -> bool:
     def annotation(key: str) -> str:
         return str(ingress.annotations.get(f"{NGINX_PREFIX}/{key}") or "").strip()
 
+    if _nginx_satisfies_any(ingress):
+        return False
     if annotation("auth-url"):
         return True
     if annotation("auth-type") in ("basic", "digest") and annotation("auth-secret"):
@@ -940,16 +948,17 @@ def _ingress_violations(stack: Stack, services: list[KubeObject], rules: Collect
         if not routes:
             continue
         if Rule.EDGE_AUTH in rules and not _ingress_authenticates(stack, ingress):
-            violations.append(
-                Violation(
-                    Rule.EDGE_AUTH,
-                    ingress.subject,
-                    "routes to Hayhooks without authentication: add nginx auth annotations (auth-type + "
-                    "auth-secret, or auth-url) or a Traefik basicAuth/forwardAuth middleware "
-                    f"({_TRAEFIK_MIDDLEWARES_ANNOTATION}), for the controller that serves it",
-                    ingress.urn,
-                )
+            message = (
+                "routes to Hayhooks without authentication: add nginx auth annotations (auth-type + "
+                "auth-secret, or auth-url) or a Traefik basicAuth/forwardAuth middleware "
+                f"({_TRAEFIK_MIDDLEWARES_ANNOTATION}), for the controller that serves it"
             )
+            if _nginx_satisfies_any(ingress) and _ingress_controller(ingress) != "traefik":
+                message = (
+                    f"routes to Hayhooks with {NGINX_PREFIX}/satisfy: any, which lets a request through that "
+                    "passes either authentication or the address check (whitelist-source-range): remove it"
+                )
+            violations.append(Violation(Rule.EDGE_AUTH, ingress.subject, message, ingress.urn))
         if Rule.NO_UPLOAD_ROUTES in rules:
             regex = str(ingress.annotations.get(f"{NGINX_PREFIX}/use-regex") or "").lower() == "true"
             for path, path_type in routes:
