@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -195,9 +196,14 @@ def test_probes_startup_on_status_readiness_per_pipeline_liveness_on_tcp(prod) -
 
 def test_several_required_pipelines_are_all_checked_for_readiness() -> None:
     registrations, _ = build(base_args(requiredPipelines=["greeter", "qa-prompt"]))
-    command = container(registrations)["readinessProbe"]["exec"]["command"]
+    probe = container(registrations)["readinessProbe"]
+    command = probe["exec"]["command"]
     assert command[:2] == ["python", "-c"]
-    assert "/status/greeter" in command[2] and "/status/qa-prompt" in command[2]
+    # One GET /status whatever the number of pipelines (N requests of 2 s each outran the probe's timeout).
+    assert command[2].count("urlopen(") == 1 and "'http://127.0.0.1:1416/status'" in command[2]
+    assert "['greeter', 'qa-prompt']" in command[2] and "/status/greeter" not in command[2]
+    request_timeout = int(re.search(r"timeout=(\d+)", command[2]).group(1))
+    assert request_timeout < probe["timeoutSeconds"]
 
 
 def test_readiness_falls_back_to_status_without_required_pipelines() -> None:

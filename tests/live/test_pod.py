@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hayhooks_pulumi.kubernetes.deployment import readiness_script
 from hayhooks_pulumi.pipelines import load_pipelines
 
 from .kubelet import (
@@ -58,6 +59,20 @@ def test_probes_succeed_as_written(live_server):
         result = run_probe(live_server.pod, container[kind])
         assert result.ok, f"{kind} failed: {result.detail}"
     assert container["readinessProbe"] != container["livenessProbe"], "scanners flag identical probes"
+
+
+def test_readiness_exec_probe_fails_when_a_required_pipeline_is_missing(live_server, prod_config):
+    """The several-pipelines probe reads `"pipelines"` of the real /status: a name not loaded makes it exit 1."""
+    container = live_server.pod.container
+    assert "exec" in container["readinessProbe"], "the prod stack requires several pipelines: an exec probe"
+    port = container["ports"][0]["containerPort"]
+    probe = copy.deepcopy(container["readinessProbe"])
+    required = [*prod_config["requiredPipelines"], "no-such-pipeline"]
+    probe["exec"]["command"][2] = readiness_script(port, required)
+    result = run_probe(live_server.pod, probe)
+    assert not result.ok and "no-such-pipeline" in result.detail, result.detail
+    probe["exec"]["command"][2] = readiness_script(port, prod_config["requiredPipelines"])
+    assert run_probe(live_server.pod, probe).ok
 
 
 def test_every_pipeline_loads_and_answers_its_status(live_server, prod_config):

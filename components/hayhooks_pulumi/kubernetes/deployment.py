@@ -13,6 +13,8 @@ from .plan import CONTAINER_NAME, HOME_DIR, PORT_NAME, PRESTOP_SECONDS, TMP_DIR,
 from .secrets import secret_env
 
 STARTUP_PERIOD = 5
+# Seconds the exec readiness probe waits for /status; the probe allows 2 more for the interpreter.
+READINESS_REQUEST_TIMEOUT = 3
 SHUTDOWN_MARGIN = 5
 PIPELINES_VOLUME = "pipelines"
 CHECKSUM_ANNOTATION = "hayhooks.deepset.ai/pipelines-checksum"
@@ -31,6 +33,18 @@ def readiness_paths(plan: ServicePlan) -> list[str]:
     return [f"/status/{name}" for name in plan.args.required_pipelines] or ["/status"]
 
 
+def readiness_script(port: int, required: list[str]) -> str:
+    """One `GET /status` (it lists the loaded pipelines as `"pipelines": [...]`), exit 1 naming any required
+    one missing: one request, however many pipelines, so the probe's timeout never scales with their number."""
+    return (
+        "import json, sys, urllib.request\n"
+        f"with urllib.request.urlopen('http://127.0.0.1:{port}/status', timeout={READINESS_REQUEST_TIMEOUT}) as r:\n"
+        "    loaded = set(json.load(r)['pipelines'])\n"
+        f"missing = [name for name in {required!r} if name not in loaded]\n"
+        "sys.exit('required pipelines not loaded: ' + ', '.join(missing) if missing else 0)\n"
+    )
+
+
 def readiness_probe(plan: ServicePlan) -> k8s.core.v1.ProbeArgs:
     period = plan.args.probes.readiness_period_seconds
     paths = readiness_paths(plan)
@@ -42,14 +56,13 @@ def readiness_probe(plan: ServicePlan) -> k8s.core.v1.ProbeArgs:
             failure_threshold=3,
             success_threshold=1,
         )
-    # Several required pipelines: one probe can name one path, so check them all with the image's
+    # Several required pipelines: one probe can name one path, so ask /status once with the image's
     # Python (the official image has no curl).
-    urls = [f"http://127.0.0.1:{plan.port}{path}" for path in paths]
-    script = f"import sys, urllib.request\nfor url in {urls!r}:\n    urllib.request.urlopen(url, timeout=2)\n"
+    script = readiness_script(plan.port, list(plan.args.required_pipelines))
     return k8s.core.v1.ProbeArgs(
         exec_=k8s.core.v1.ExecActionArgs(command=["python", "-c", script]),
         period_seconds=period,
-        timeout_seconds=5,
+        timeout_seconds=READINESS_REQUEST_TIMEOUT + 2,
         failure_threshold=3,
         success_threshold=1,
     )
