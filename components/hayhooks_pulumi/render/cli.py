@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import runpy
@@ -17,13 +18,19 @@ EXIT_FAILURE = 1
 # The SDK allocates many small objects per resource that live until the program ends (futures,
 # outputs): a young generation this large cuts the collector's share of a render by a fifth.
 GC_THRESHOLD = (50_000, 20, 100)
+# Written into every render: only a directory holding it (or a new or empty one) is ever replaced.
+RENDER_MARKER = ".hayhooks-render"
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="hayhooks-pulumi-render", description=__doc__)
     parser.add_argument("--stack", required=True, help="stack name, e.g. prod")
     parser.add_argument("--config", type=Path, help="stack config file (default: Pulumi.<stack>.yaml)")
-    parser.add_argument("--out", type=Path, help="output directory (default: build/<stack>), replaced whole")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="output directory (default: build/<stack>), replaced whole: it must be new, empty or an earlier render",
+    )
     parser.add_argument("--project-dir", type=Path, default=Path.cwd(), help="the Pulumi project (default: .)")
     parser.add_argument("--quiet", action="store_true", help="do not print the resource tree")
     return parser.parse_args(argv)
@@ -52,6 +59,33 @@ def run_program(project_dir: Path, stack: str, config_file: Path) -> tuple[list,
     return monitor.registrations, outputs
 
 
+def out_refusal(out: Path, project_dir: Path) -> str | None:
+    """Why `out` must not be replaced, or None. Replacing deletes it whole, so only a new or empty
+    directory or an earlier render (its marker file) qualifies, never the project, HOME or what holds them."""
+    guarded = [(project_dir, "the project directory")]
+    with contextlib.suppress(RuntimeError):  # no HOME and no passwd entry: nothing to guard
+        guarded.append((Path.home().resolve(), "your home directory"))
+    for path, what in guarded:
+        if path.is_relative_to(out):
+            return f"it is {what} ({path})" if path == out else f"it contains {what} ({path})"
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        return "it is not a directory"
+    if (out / RENDER_MARKER).is_file() or not any(out.iterdir()):
+        return None
+    return f"it is not empty and holds no {RENDER_MARKER} file, so it is not an earlier render"
+
+
+def _refuse(out: Path, reason: str) -> int:
+    print(
+        f"error: refusing to replace --out {out}: {reason}; nothing was deleted. "
+        "Name a new or empty directory, or an earlier render (default: build/<stack>).",
+        file=sys.stderr,
+    )
+    return EXIT_CONFIG
+
+
 async def _resolve(outputs: dict[str, Any]) -> dict[str, Any]:
     import pulumi
     from pulumi.runtime.rpc import wrap_rpc_secret
@@ -72,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     if not config_file.is_file():
         print(f"error: no stack config {config_file}", file=sys.stderr)
         return EXIT_CONFIG
+    if (reason := out_refusal(out, project_dir)) is not None:
+        return _refuse(out, reason)
 
     from ..errors import ConfigError
     from .writer import DuplicateObjectError, tree, write_render
@@ -94,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     staging = Path(tempfile.mkdtemp(prefix=f".render-{args.stack}-", dir=out.parent))
     try:
         records = write_render(staging, registrations, outputs)
+        (staging / RENDER_MARKER).write_text(
+            "Written by hayhooks_pulumi.render; the next render to this directory replaces it whole.\n"
+        )
+        if (reason := out_refusal(out, project_dir)) is not None:  # changed while the program ran
+            return _refuse(out, reason)
         if out.exists():
             shutil.rmtree(out)
         shutil.move(str(staging), out)
