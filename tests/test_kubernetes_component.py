@@ -167,12 +167,29 @@ def test_configmap_keys_map_back_to_pipeline_paths(prod) -> None:
     }
 
 
-def test_a_pipeline_change_rolls_the_pods(tmp_path: Path) -> None:
+def mounted_configmap(registrations: dict) -> str:
+    (volume,) = [v for v in pod(registrations)["spec"]["volumes"] if "configMap" in v]
+    return volume["configMap"]["name"]
+
+
+def test_a_pipeline_change_is_a_new_immutable_configmap_that_rolls_the_pods(tmp_path: Path) -> None:
     (tmp_path / "echo.yml").write_text("components: {}\n")
-    first = pod(build(base_args(pipelinesPath=str(tmp_path)))[0])["metadata"]["annotations"]
+    first = build(base_args(pipelinesPath=str(tmp_path)))[0]
     (tmp_path / "echo.yml").write_text("components: {}\nconnections: []\n")
-    second = pod(build(base_args(pipelinesPath=str(tmp_path)))[0])["metadata"]["annotations"]
-    assert first != second
+    second = build(base_args(pipelinesPath=str(tmp_path)))[0]
+    names = []
+    for registrations in (first, second):
+        configmap = by_kind(registrations, "ConfigMap")
+        # Old pods (mid-rollout, restarting, or after `kubectl rollout undo`) never see content change under them.
+        assert configmap["immutable"] is True
+        assert configmap["metadata"]["name"] == mounted_configmap(registrations)
+        assert re.fullmatch(r"hh-pipelines-[0-9a-f]{8}", configmap["metadata"]["name"])
+        # One mechanism rolls the pods: the ConfigMap's name in the pod template, no checksum annotation.
+        assert "annotations" not in pod(registrations)["metadata"]
+        names.append(configmap["metadata"]["name"])
+    assert names[0] != names[1]
+    # The Pulumi resource keeps its name, so a change is a replacement (create, repoint, delete), not a new resource.
+    assert "hh-pipelines" in first and "hh-pipelines" in second
 
 
 def test_server_runs_one_worker_with_host_and_port_explicit(prod) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO, crd_dir, render
+from hayhooks_pulumi.pipelines import load_pipelines
 from hayhooks_pulumi.render.schemas import validate_render
 from hayhooks_pulumi.render.stackfile import SECRET_STAND_IN
 
@@ -30,7 +31,7 @@ def test_render_writes_one_manifest_per_object(prod: Path) -> None:
     assert names == {
         "namespace-hayhooks.yaml",
         "serviceaccount-hayhooks.yaml",
-        "configmap-hayhooks-pipelines.yaml",
+        f"configmap-hayhooks-pipelines-{load_pipelines(REPO / 'pipelines').checksum[:8]}.yaml",
         "deployment-hayhooks.yaml",
         "service-http-hayhooks.yaml",
         "networkpolicy-hayhooks.yaml",

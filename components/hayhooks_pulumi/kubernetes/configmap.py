@@ -1,4 +1,5 @@
-"""The pipelines as a ConfigMap: keys cannot hold '/', so volume `items` map them back to paths."""
+"""The pipelines as an immutable ConfigMap named by their checksum; keys cannot hold '/', so volume `items` map
+them back to paths."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from .metadata import object_meta
 from .plan import ServicePlan
 
 _KEY_UNSAFE = re.compile(r"[^-._a-zA-Z0-9]")
+# Hex digits of the pipelines' sha256 in the ConfigMap's name: 32 bits, ample for one service's revisions.
+CHECKSUM_CHARS = 8
 
 
 def configmap_key(path: str) -> str:
@@ -26,6 +29,13 @@ def pipeline_keys(plan: ServicePlan) -> dict[str, str]:
     return keys
 
 
+def configmap_name(plan: ServicePlan) -> str:
+    """`<name>-pipelines-<first 8 hex of the pipelines' checksum>`: new content is a new ConfigMap, so pods
+    mid-rollout and restarting old pods keep the files they started with, and the name change in the pod
+    template is what rolls the pods."""
+    return plan.child(f"pipelines-{plan.pipelines.checksum[:CHECKSUM_CHARS]}")
+
+
 def configmap_args(plan: ServicePlan) -> k8s.core.v1.ConfigMapInitArgs:
     data: dict[str, str] = {}
     binary: dict[str, str] = {}
@@ -36,10 +46,12 @@ def configmap_args(plan: ServicePlan) -> k8s.core.v1.ConfigMapInitArgs:
         except UnicodeDecodeError:
             binary[key] = base64.b64encode(content).decode()
     return k8s.core.v1.ConfigMapInitArgs(
-        metadata=object_meta(plan, plan.child("pipelines")),
+        metadata=object_meta(plan, configmap_name(plan)),
         data=data or None,
         binary_data=binary or None,
-        immutable=False,
+        # Content never changes under a name: Pulumi replaces the ConfigMap (the new one exists before the
+        # Deployment points at it, the old one is deleted after), and the kubelet stops watching it.
+        immutable=True,
     )
 
 

@@ -17,7 +17,6 @@ STARTUP_PERIOD = 5
 READINESS_REQUEST_TIMEOUT = 3
 SHUTDOWN_MARGIN = 5
 PIPELINES_VOLUME = "pipelines"
-CHECKSUM_ANNOTATION = "hayhooks.deepset.ai/pipelines-checksum"
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
 
@@ -193,11 +192,9 @@ def deployment_args(
                 rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
             ),
             template=k8s.core.v1.PodTemplateSpecArgs(
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    labels=plan.labels,
-                    # A pipeline change rolls the pods.
-                    annotations={CHECKSUM_ANNOTATION: plan.pipelines.checksum},
-                ),
+                # A pipeline change rolls the pods through the ConfigMap's name in `volumes`, which carries the
+                # pipelines' checksum (one mechanism, no checksum annotation).
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels=plan.labels),
                 spec=k8s.core.v1.PodSpecArgs(
                     service_account_name=service_account_name,
                     automount_service_account_token=False,
