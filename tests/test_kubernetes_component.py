@@ -173,9 +173,10 @@ def mounted_configmap(registrations: dict) -> str:
 
 
 def test_a_pipeline_change_is_a_new_immutable_configmap_that_rolls_the_pods(tmp_path: Path) -> None:
-    (tmp_path / "echo.yml").write_text("components: {}\n")
+    pipeline = (REPO / "pipelines/qa-prompt.yml").read_text()
+    (tmp_path / "echo.yml").write_text(pipeline)
     first = build(base_args(pipelinesPath=str(tmp_path)))[0]
-    (tmp_path / "echo.yml").write_text("components: {}\nconnections: []\n")
+    (tmp_path / "echo.yml").write_text(pipeline + "\n# changed\n")
     second = build(base_args(pipelinesPath=str(tmp_path)))[0]
     names = []
     for registrations in (first, second):
@@ -234,6 +235,17 @@ def test_graceful_shutdown_outlasts_the_server_drain_and_a_prestop_pause(prod) -
     drain = int(env_of(registrations)["HAYHOOKS_GRACEFUL_SHUTDOWN_TIMEOUT"])
     pause = container(registrations)["lifecycle"]["preStop"]["sleep"]["seconds"]
     assert pause > 0 and spec["terminationGracePeriodSeconds"] > drain + pause
+
+
+def test_prestop_pause_is_configurable_and_zero_removes_the_hook_for_clusters_before_1_30() -> None:
+    registrations, _ = build(base_args(lifecycle={"preStopSleepSeconds": 12}))
+    assert container(registrations)["lifecycle"] == {"preStop": {"sleep": {"seconds": 12}}}
+    grace = pod(registrations)["spec"]["terminationGracePeriodSeconds"]
+    registrations, _ = build(base_args(lifecycle={"preStopSleepSeconds": 0}))
+    assert "lifecycle" not in container(registrations)
+    # The grace period shrinks with the pause, and still covers the server's drain.
+    drain = int(env_of(registrations)["HAYHOOKS_GRACEFUL_SHUTDOWN_TIMEOUT"])
+    assert drain < pod(registrations)["spec"]["terminationGracePeriodSeconds"] == grace - 12
 
 
 def test_rollout_keeps_capacity_and_spreads_over_nodes_and_zones(prod) -> None:

@@ -77,6 +77,14 @@ class ProbesArgs(ConfigModel):
     """Seconds between liveness checks."""
 
 
+class LifecycleArgs(ConfigModel):
+    """How a pod stops: a pause before SIGTERM, then the server's own drain (`server.gracefulShutdownTimeout`)."""
+
+    pre_stop_sleep_seconds: Annotated[int, Field(ge=0, le=120)] = 5
+    """Seconds a stopping pod keeps serving before SIGTERM, so endpoints and load balancers drop it first (the
+    preStop `sleep` handler, which needs Kubernetes >= 1.30); `0`: no preStop hook, for older clusters."""
+
+
 class StoreKind(StrEnum):
     """The kind of External Secrets store to read from."""
 
@@ -570,6 +578,8 @@ class HayhooksServiceArgs(ConfigModel):
     """Requests and limits."""
     probes: ProbesArgs = Field(default_factory=ProbesArgs)
     """Health checks."""
+    lifecycle: LifecycleArgs = Field(default_factory=LifecycleArgs)
+    """Shutdown."""
     security: PodSecurityArgs = Field(default_factory=PodSecurityArgs)
     """UID/GID."""
     secret_store: SecretStoreArgs | None = None

@@ -9,7 +9,7 @@ import pulumi_kubernetes as k8s
 from .configmap import configmap_items
 from .csi import csi_mount, csi_volume, uses_csi
 from .metadata import object_meta, selector
-from .plan import CONTAINER_NAME, HOME_DIR, PORT_NAME, PRESTOP_SECONDS, TMP_DIR, ServicePlan
+from .plan import CONTAINER_NAME, HOME_DIR, PORT_NAME, TMP_DIR, ServicePlan
 from .secrets import secret_env
 
 STARTUP_PERIOD = 5
@@ -90,7 +90,19 @@ def liveness_probe(plan: ServicePlan) -> k8s.core.v1.ProbeArgs:
 
 def termination_grace_seconds(plan: ServicePlan) -> int:
     """Above the server's own drain timeout plus the preStop pause."""
-    return plan.args.server.graceful_shutdown_timeout + PRESTOP_SECONDS + SHUTDOWN_MARGIN
+    pause = plan.args.lifecycle.pre_stop_sleep_seconds
+    return plan.args.server.graceful_shutdown_timeout + pause + SHUTDOWN_MARGIN
+
+
+def lifecycle(plan: ServicePlan) -> k8s.core.v1.LifecycleArgs | None:
+    """Lets the endpoint be removed from load balancers before the server stops accepting. The `sleep` handler
+    needs Kubernetes >= 1.30 (older API servers drop the field and refuse the handler-less hook); 0 leaves it out."""
+    seconds = plan.args.lifecycle.pre_stop_sleep_seconds
+    if seconds == 0:
+        return None
+    return k8s.core.v1.LifecycleArgs(
+        pre_stop=k8s.core.v1.LifecycleHandlerArgs(sleep=k8s.core.v1.SleepActionArgs(seconds=seconds))
+    )
 
 
 def container_env(plan: ServicePlan) -> list[k8s.core.v1.EnvVarArgs]:
@@ -122,10 +134,7 @@ def container(plan: ServicePlan, image: str) -> k8s.core.v1.ContainerArgs:
         startup_probe=startup_probe(plan),
         readiness_probe=readiness_probe(plan),
         liveness_probe=liveness_probe(plan),
-        lifecycle=k8s.core.v1.LifecycleArgs(
-            # Lets the endpoint be removed from load balancers before the server stops accepting.
-            pre_stop=k8s.core.v1.LifecycleHandlerArgs(sleep=k8s.core.v1.SleepActionArgs(seconds=PRESTOP_SECONDS)),
-        ),
+        lifecycle=lifecycle(plan),
         security_context=k8s.core.v1.SecurityContextArgs(
             allow_privilege_escalation=False,
             read_only_root_filesystem=True,

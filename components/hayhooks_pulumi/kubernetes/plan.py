@@ -29,7 +29,6 @@ PORT_NAME = "http"
 SERVICE_PORT = 80
 HOME_DIR = "/home/hayhooks"
 TMP_DIR = "/tmp"
-PRESTOP_SECONDS = 5
 CONFIGMAP_BUDGET = 1_000_000  # bytes of the 1 MiB object limit left for file contents
 OIDC_SECRET_KEY = "client-secret"  # the key Envoy Gateway reads an OIDC client secret from
 

@@ -111,6 +111,13 @@ class Probes(TypedDict):
     "Seconds between liveness checks. Default: `20`."
 
 
+class Lifecycle(TypedDict):
+    "How a pod stops: a pause before SIGTERM, then the server's own drain (`server.gracefulShutdownTimeout`)."
+
+    pre_stop_sleep_seconds: NotRequired[int]
+    "Seconds a stopping pod keeps serving before SIGTERM, so endpoints and load balancers drop it first (the preStop `sleep` handler, which needs Kubernetes >= 1.30); `0`: no preStop hook, for older clusters. Default: `5`."
+
+
 class PodSecurity(TypedDict):
     "The identity the server runs as."
 
@@ -401,6 +408,8 @@ class HayhooksServiceInputs(TypedDict):
     "Requests and limits."
     probes: NotRequired[Probes]
     "Health checks."
+    lifecycle: NotRequired[Lifecycle]
+    "Shutdown."
     security: NotRequired[PodSecurity]
     "UID/GID."
     secret_store: NotRequired[SecretStore]
