@@ -209,7 +209,7 @@ def test_cors_the_gateway_cannot_mirror_is_refused(cors: dict[str, Any], path: s
 
 def test_too_many_paths_for_one_route_are_refused(tmp_path) -> None:
     for index in range(130):
-        (tmp_path / f"p{index:03d}.yml").write_text("components: {}\n")
+        (tmp_path / f"p{index:03d}.yml").write_text("components: {}\ninputs: {q: p.q}\n")
     args = gateway_args({"basic": {}})
     args["pipelinesPath"] = str(tmp_path)
     assert "more than an HTTPRoute holds (128)" in problem_at(args, "pipelinesPath")

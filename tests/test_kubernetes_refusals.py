@@ -160,7 +160,7 @@ def test_component_name_must_fit_kubernetes_names() -> None:
 
 
 def test_pipelines_too_big_for_a_configmap_are_refused(tmp_path) -> None:
-    (tmp_path / "big.yml").write_text("# padding\n" * 110_000)
+    (tmp_path / "big.yml").write_text("# padding\n" * 110_000 + "inputs: {q: p.q}\n")
     error, registrations = refusal({**base_args(), "pipelinesPath": str(tmp_path)})
     (problem,) = error.problems
     assert problem.path == "pipelinesPath" and "more than a ConfigMap carries" in problem.message

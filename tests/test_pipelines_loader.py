@@ -9,11 +9,12 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from hayhooks_pulumi.errors import ConfigError
-from hayhooks_pulumi.pipelines import PipelineSet, load_pipelines
+from hayhooks_pulumi.pipelines import RESERVED_NAMES, PipelineSet, durable_problems, load_pipelines
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
@@ -302,3 +303,171 @@ def test_a_link_inside_the_directory_is_shipped_as_a_file(tmp_path: Path) -> Non
     (tmp_path / "echo" / "pipeline_wrapper.py").write_text("# wrapper\n")
     (tmp_path / "echo" / "alias.py").symlink_to(tmp_path / "echo" / "pipeline_wrapper.py")
     assert load_pipelines(tmp_path).files["echo/alias.py"] == b"# wrapper\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Durable mode: what makes the server's start-up exit, refused before anything registers
+# --------------------------------------------------------------------------------------------
+
+_SERVER_ROUTES = """
+import json
+from hayhooks.server.app import _build_app, _matches_existing_route
+from hayhooks.server.pipelines.registry import ImmutablePipelineRegistry
+
+app = _build_app(ImmutablePipelineRegistry(()))  # durable mode, no pipelines
+
+
+def paths(routes):
+    for route in routes:
+        if hasattr(route, "effective_candidates"):  # an included router
+            yield from paths(route.effective_candidates())
+        else:
+            yield route.path
+
+
+segments = sorted({path.split("/")[1] for path in paths(app.router.routes)} - {""})
+names = segments + json.loads(input())
+taken = sorted(n for n in names if _matches_existing_route(app, f"/{n}/run"))
+print(json.dumps({"segments": segments, "taken": taken}))
+"""
+
+
+def test_reserved_names_are_exactly_those_the_servers_routes_take() -> None:
+    # The server's own check (`_add_immutable_pipelines`): a name is refused when POST /<name>/run matches a
+    # fixed route. Asked of every first path segment of the real app, plus ours and ordinary names.
+    import json
+    import subprocess
+    import sys
+
+    extra = sorted(RESERVED_NAMES | {"greeter", "qa", "run", "pipeline"})
+    done = subprocess.run(
+        [sys.executable, "-c", _SERVER_ROUTES], input=json.dumps(extra), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"status", "draw", "docs", "v1", "chat"} <= set(answer["segments"])  # the walk saw the routes
+    assert set(answer["taken"]) == RESERVED_NAMES
+
+
+def _durable(root: Path) -> list[str]:
+    return [str(p) for p in durable_problems(load_pipelines(root))]
+
+
+NO_IO = b"components: {}\nconnections: []\n"
+YAML_SAMPLES = {
+    "no-io": (NO_IO, True),
+    "empty-io": (NO_IO + b"inputs: {}\noutputs: {}\n", True),
+    "null-io": (NO_IO + b"inputs:\noutputs:\n", True),
+    "empty-file": (b"", True),
+    "a-list": (b"- inputs\n- outputs\n", True),
+    "invalid": (b"inputs: [unclosed\n", True),
+    "latin-1": ("inputs: {q: caf\xe9.q}\n".encode("latin-1"), True),
+    "inputs-only": (NO_IO + b"inputs: {question: prompt.question}\n", False),
+    "outputs-only": (NO_IO + b"outputs: {prompt: prompt.prompt}\n", False),
+    "both": (YAML, False),
+}
+
+
+@pytest.mark.parametrize("sample", sorted(YAML_SAMPLES))
+def test_yaml_without_inputs_or_outputs_is_refused_by_hayhooks_own_rule(tmp_path: Path, sample: str) -> None:
+    content, refused = YAML_SAMPLES[sample]
+    root = _tree(tmp_path / "p", {"greeter/pipeline_wrapper.py": WRAPPER, f"{sample}.yml": content})
+    found = _durable(root)
+    assert bool(found) is refused
+    if refused:
+        assert found[0].startswith(f"pipelinesPath: {sample}.yml ")
+    # The server's own function, as durable start-up calls it (read as UTF-8, then parsed):
+    yaml_utils = importlib.import_module("hayhooks.server.utils.yaml_utils")
+    try:
+        yaml_utils.get_inputs_outputs_from_yaml(content.decode("utf-8"))
+    except (yaml_utils.InvalidYamlIOError, AttributeError, UnicodeDecodeError, yaml_utils.yaml.YAMLError):
+        server_refuses = True
+    except Exception:  # a later step (the components) fails: not this rule
+        server_refuses = False
+    else:
+        server_refuses = False
+    assert server_refuses is refused
+
+
+def test_a_missing_io_message_says_what_to_add(tmp_path: Path) -> None:
+    (message,) = _durable(_tree(tmp_path / "p", {"ask.yaml": NO_IO}))
+    assert "ask.yaml declares neither `inputs` nor `outputs`" in message
+    assert "YAML pipeline must declare at least one of 'inputs' or 'outputs'" in message
+
+
+@pytest.mark.parametrize("name", sorted(RESERVED_NAMES))
+@pytest.mark.parametrize("kind", ["yml", "wrapper"])
+def test_a_name_taken_by_a_server_route_is_refused(tmp_path: Path, name: str, kind: str) -> None:
+    entry = f"{name}.yml" if kind == "yml" else f"{name}/pipeline_wrapper.py"
+    root = _tree(tmp_path / "p", {"qa.yml": YAML, entry: YAML if kind == "yml" else WRAPPER})
+    (message,) = _durable(root)
+    source = f"{name}.yml" if kind == "yml" else f"{name}/"
+    assert message.startswith(f"pipelinesPath: {source} defines pipeline {name!r}")
+    assert "conflict with server routes" in message
+
+
+def test_the_repositorys_pipelines_pass_durable_checks() -> None:
+    assert _durable(REPO / "pipelines") == []
+
+
+@pytest.mark.parametrize("target", ["kubernetes", "docker"])
+def test_both_targets_refuse_in_durable_mode_only(tmp_path: Path, target: str) -> None:
+    from hayhooks_pulumi.docker.plan import plan_container
+    from hayhooks_pulumi.kubernetes.plan import plan_service
+
+    root = _tree(tmp_path / "p", {"status.yml": YAML, "ask.yml": NO_IO})
+    args = {"profile": "development", "image": "deepset/hayhooks:v2.1.0", "pipelinesPath": str(root)}
+    plan = plan_service if target == "kubernetes" else plan_container
+    with pytest.raises(ConfigError) as caught:
+        plan("hh", args)
+    messages = {str(p) for p in caught.value.problems}
+    assert {m.split(" ", 2)[1] for m in messages} == {"ask.yml", "status.yml"}
+    assert all(m.startswith("pipelinesPath: ") for m in messages)
+    assert plan("hh", {**args, "server": {"durableMode": False}}).pipelines.names == ("ask", "status")
+
+
+# --------------------------------------------------------------------------------------------
+# One read per directory: services sharing it share the set, until it changes
+# --------------------------------------------------------------------------------------------
+
+
+def _age(root: Path, seconds: float = 60) -> None:
+    """Set every entry's times into the past, as a checked-out tree's are."""
+    past = time.time() - seconds
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (past, past), follow_symlinks=False)
+
+
+def test_a_shared_unchanged_directory_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _tree(tmp_path / "p", STANDARD)
+    _age(root)
+    reads: list[Path] = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or original(self))
+    first = load_pipelines(root)
+    count = len(reads)
+    assert count == len(STANDARD)
+    assert all(load_pipelines(root) is first for _ in range(49))
+    assert len(reads) == count
+
+
+def test_an_edit_is_seen(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "p", STANDARD)
+    _age(root)
+    before = load_pipelines(root)
+    (root / "greeter" / "lib" / "util.py").write_bytes(b"X = 2\n")  # same size
+    _age(root, 30)  # even with times set back, unlike the ones seen before
+    after = load_pipelines(root)
+    assert after.files["greeter/lib/util.py"] == b"X = 2\n"
+    assert after.checksum != before.checksum
+
+
+def test_a_tree_changed_just_now_is_read_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its times could not show a further edit within the same clock tick, so it is never cached.
+    root = _tree(tmp_path / "p", STANDARD)
+    reads: list[Path] = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or original(self))
+    load_pipelines(root)
+    load_pipelines(root)
+    assert len(reads) == 2 * len(STANDARD)

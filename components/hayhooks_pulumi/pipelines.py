@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from .errors import ConfigError, Problem
 
@@ -14,6 +18,13 @@ _IGNORED_DIRS = {"__pycache__"}
 _IGNORED_SUFFIXES = {".pyc", ".pyo", ".pyd", ".so", ".egg"}
 _YAML_SUFFIXES = {".yml", ".yaml"}
 PIPELINE_NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?\Z")
+# Names whose run path `/<name>/run` a fixed route of the server already matches (`/status/{pipeline_name}`,
+# `/draw/{pipeline_name}`): durable start-up exits on them ("conflict with server routes").
+# tests/test_pipelines_loader.py derives the set from Hayhooks' own app.
+RESERVED_NAMES = frozenset({"draw", "status"})
+# A tree modified this recently may change again within its timestamps' resolution (2 s on FAT, a
+# clock tick elsewhere), so its stat fingerprint cannot prove it unchanged: it is read, not cached.
+_RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,8 @@ class PipelineSet:
     root: Path
     files: dict[str, bytes]
     names: tuple[str, ...]
+    sources: dict[str, str]
+    """Each name's top-level entry: `<name>.yml` (or `.yaml`) or the wrapper directory `<name>/`."""
 
     @property
     def checksum(self) -> str:
@@ -36,13 +49,91 @@ class PipelineSet:
     def size(self) -> int:
         return sum(len(path) + len(content) for path, content in self.files.items())
 
+    @functools.cached_property
+    def yaml_issues(self) -> tuple[tuple[str, str], ...]:
+        """(file, why) for each YAML pipeline durable start-up would refuse; parsed once per set."""
+        issues = []
+        for name in self.names:
+            source = self.sources[name]
+            if source.endswith("/"):
+                continue
+            reason = _durable_yaml_issue(self.files[source])
+            if reason is not None:
+                issues.append((source, reason))
+        return tuple(issues)
+
+
+def _durable_yaml_issue(content: bytes) -> str | None:
+    """Hayhooks 2.1.0's own rule (`get_inputs_outputs_from_yaml`): the file parsed with `yaml.safe_load`,
+    `None` taken as `{}`, and at least one of `inputs`/`outputs` present and not empty."""
+    try:
+        document = yaml.safe_load(content.decode("utf-8")) or {}
+    except (UnicodeDecodeError, yaml.YAMLError) as error:
+        return f"is not valid UTF-8 YAML ({' '.join(str(error).split())}), so durable start-up would fail"
+    if not isinstance(document, dict):
+        return f"holds a {type(document).__name__}, not a mapping of a pipeline, so durable start-up would fail"
+    if not (document.get("inputs") or document.get("outputs")):
+        return (
+            'declares neither `inputs` nor `outputs`, so durable start-up exits ("YAML pipeline must declare at '
+            "least one of 'inputs' or 'outputs'\"); map the request fields and results at the top level, e.g. "
+            "inputs: {question: prompt_builder.question} and outputs: {prompt: prompt_builder.prompt}"
+        )
+    return None
+
+
+def durable_problems(pipelines: PipelineSet, path: str = "pipelinesPath") -> list[Problem]:
+    """What makes durable start-up exit that the files already show, one problem per file."""
+    problems = [Problem(path, f"{source} {reason}") for source, reason in pipelines.yaml_issues]
+    for name in sorted(RESERVED_NAMES.intersection(pipelines.names)):
+        problems.append(
+            Problem(
+                path,
+                f"{pipelines.sources[name]} defines pipeline {name!r}, whose /{name}/run the server's own "
+                f'/{name}/<pipeline> route takes, so durable start-up exits ("conflict with server routes"); '
+                "rename it",
+            )
+        )
+    return problems
+
 
 def load_pipelines(directory: str | Path, path: str = "pipelinesPath") -> PipelineSet:
     """Read a pipelines directory: wrapper directories (`<name>/pipeline_wrapper.py`) and
-    top-level YAML pipelines (`<name>.yml`), as the server discovers them."""
+    top-level YAML pipelines (`<name>.yml`), as the server discovers them. Services sharing a
+    directory share one read, until any entry's size or times change."""
     root = Path(directory)
     if not root.is_dir():
         raise ConfigError([Problem(path, f"{str(directory)!r} is not a directory (resolved to {root.resolve()})")])
+    fingerprint = _fingerprint(root)
+    if fingerprint is None:
+        return _read(root, str(directory), path)
+    return _read_cached(root, str(directory), path, fingerprint)
+
+
+def _fingerprint(root: Path) -> tuple | None:
+    """The tree's paths with identity, size and times (of each link and its target), or None when an
+    entry changed too recently for its times to show a further change."""
+    newest = 0
+    entries: list[object] = [str(root.resolve())]
+    for entry in sorted(root.rglob("*")):
+        try:
+            stats = (entry.lstat(), entry.stat())
+        except OSError:  # a dangling link: the read skips it too
+            stats = (entry.lstat(),)
+        entries.append(
+            (entry.relative_to(root).as_posix(), *((s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns) for s in stats))
+        )
+        newest = max(newest, *(s.st_mtime_ns for s in stats))
+    if time.time_ns() - newest < _RACY_NS:
+        return None
+    return tuple(entries)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_cached(root: Path, directory: str, path: str, fingerprint: tuple) -> PipelineSet:
+    return _read(root, directory, path)
+
+
+def _read(root: Path, directory: str, path: str) -> PipelineSet:
     files: dict[str, bytes] = {}
     problems: list[Problem] = []
     real_root = root.resolve()
@@ -84,7 +175,7 @@ def load_pipelines(directory: str | Path, path: str = "pipelinesPath") -> Pipeli
                 Problem(path, f"pipeline {name!r} is defined twice ({sources[name]}, {entry.name}); the server refuses")
             )
             continue
-        sources[name] = entry.name
+        sources[name] = f"{entry.name}/" if entry.is_dir() else entry.name
         names.append(name)
     if problems:
         raise ConfigError(problems)
@@ -109,4 +200,4 @@ def load_pipelines(directory: str | Path, path: str = "pipelinesPath") -> Pipeli
                 )
             ]
         )
-    return PipelineSet(root=root, files=files, names=tuple(names))
+    return PipelineSet(root=root, files=files, names=tuple(names), sources=sources)

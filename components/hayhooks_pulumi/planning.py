@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import ConfigError, Problem, from_validation_error
 from .image import ImageRef, parse_image
 from .names import dns_label
-from .pipelines import PipelineSet, load_pipelines
+from .pipelines import PipelineSet, durable_problems, load_pipelines
 from .profile import Profile
 
 APP_NAME = "hayhooks"
@@ -86,9 +86,13 @@ def check_bind_address(problems: Problems, host: str, reached_by: str, limit_wit
         )
 
 
-def check_pipelines(problems: Problems, directory: str) -> PipelineSet | None:
+def check_pipelines(problems: Problems, directory: str, *, durable: bool) -> PipelineSet | None:
+    """The pipelines of `directory`; in durable mode also what would make the server's start-up exit."""
     with problems.collect():
-        return load_pipelines(directory)
+        pipelines = load_pipelines(directory)
+        if durable:
+            problems.extend(durable_problems(pipelines))
+        return pipelines
     return None
 
 

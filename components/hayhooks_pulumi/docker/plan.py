@@ -106,7 +106,7 @@ def plan_container(
     check_name(problems, name)
     image = check_image(problems, args.image, image_given, args.profile)
     host_path = (base / args.pipelines_path).resolve()
-    pipelines = check_pipelines(problems, str(host_path))
+    pipelines = check_pipelines(problems, str(host_path), durable=args.server.durable_mode)
 
     check_bind_address(problems, args.server.host, "the published port and the network alias", "publish.hostIp")
 

@@ -105,7 +105,7 @@ def plan_service(
     problems = Problems()
     check_name(problems, name)
     image = check_image(problems, args.image, image_given, args.profile)
-    pipelines = check_pipelines(problems, args.pipelines_path)
+    pipelines = check_pipelines(problems, args.pipelines_path, durable=args.server.durable_mode)
     check_bind_address(problems, args.server.host, "the Service and the probes", "the NetworkPolicy")
     if pipelines is not None and pipelines.size > CONFIGMAP_BUDGET:
         problems.add(
