@@ -264,10 +264,15 @@ def test_resources_require_memory_limit_and_cpu_limit_is_removable(prod) -> None
 
 
 def test_replicas_left_to_the_autoscaler() -> None:
-    fixed = by_kind(build(base_args(replicas=3))[0], "Deployment")
-    assert fixed["spec"]["replicas"] == 3
+    fixed = build(base_args(replicas=3))[0]
+    assert by_kind(fixed, "Deployment")["spec"]["replicas"] == 3
+    assert fixed["hh-deployment"].ignore_changes == []
     registrations, _ = build(base_args(autoscaling={"enabled": True, "minReplicas": 2, "maxReplicas": 5}))
+    # Steady state: no replicas in the manifest (scanners flag a count an HPA fights over) ...
     assert "replicas" not in by_kind(registrations, "Deployment")["spec"]
+    # ... and enabling autoscaling later never applies that removal: with spec.replicas ignored, the engine keeps
+    # the previous count and pulumi-kubernetes' server-side apply sends the live one until the HPA owns the field.
+    assert registrations["hh-deployment"].ignore_changes == ["spec.replicas"]
     hpa = by_kind(registrations, "HorizontalPodAutoscaler")
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 5)
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "hh"}

@@ -14,7 +14,7 @@ from .args import OIDC_CLIENT_SECRET_VALUE, GatewayArgs, HayhooksServiceArgs
 from .claims import claim_shared
 from .configmap import configmap_args
 from .csi import secret_provider_class, uses_csi
-from .deployment import deployment_args
+from .deployment import deployment_args, ignored_changes
 from .gateway import gateway_public_url, http_route
 from .ingress import (
     auth_secret_args,
@@ -104,7 +104,9 @@ class HayhooksService(pulumi.ComponentResource):
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             deployment_args(plan, image_ref, pipelines.metadata.name, account.metadata.name),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends, *secret_deps]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*depends, *secret_deps], ignore_changes=ignored_changes(plan) or None
+            ),
         )
         k8s.core.v1.Service(f"{name}-service", service_args(plan), opts=scoped)
         if plan.args.network_policy.enabled:

@@ -19,6 +19,7 @@ SHUTDOWN_MARGIN = 5
 PIPELINES_VOLUME = "pipelines"
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
+REPLICAS_PATH = "spec.replicas"
 
 
 def server_command(plan: ServicePlan) -> tuple[list[str], list[str]]:
@@ -185,6 +186,14 @@ def spread(plan: ServicePlan) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
     ]
 
 
+def ignored_changes(plan: ServicePlan) -> list[str]:
+    """With an autoscaler the manifest leaves `replicas` out, and `pulumi up` must not apply that removal while
+    Pulumi still owns the field (server-side apply would reset it to 1 before the HPA acts): with `spec.replicas`
+    ignored, the engine keeps the previous input and pulumi-kubernetes sends the live count while it owns the
+    field, and drops it from the patch once the HPA has written it."""
+    return [REPLICAS_PATH] if plan.args.autoscaling.enabled else []
+
+
 def deployment_args(
     plan: ServicePlan, image: str, configmap_name: str, service_account_name: str
 ) -> k8s.apps.v1.DeploymentInitArgs:
@@ -192,7 +201,7 @@ def deployment_args(
     return k8s.apps.v1.DeploymentInitArgs(
         metadata=object_meta(plan, plan.name),
         spec=k8s.apps.v1.DeploymentSpecArgs(
-            # Left out when an autoscaler owns the count, so an update never resets it.
+            # Left out when an autoscaler owns the count (see `ignored_changes` for the hand-over).
             replicas=None if plan.args.autoscaling.enabled else plan.args.replicas,
             revision_history_limit=5,
             selector=selector(plan),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import bcrypt
@@ -19,6 +19,8 @@ class Registration:
     urn: str
     custom: bool
     inputs: dict[str, Any]
+    # The `ignore_changes` option as the engine receives it: what `pulumi up` leaves to others (an autoscaler).
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 def _stand_in(name: str, length: int) -> str:
@@ -81,6 +83,7 @@ class RecordingMonitor(MockMonitor):
                     urn=response.urn,
                     custom=request.custom,
                     inputs=rpc.deserialize_properties(request.object),
+                    ignore_changes=list(request.ignoreChanges),
                 )
             )
         return response
