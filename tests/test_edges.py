@@ -252,7 +252,7 @@ def test_cors_filter_mirrors_the_server_settings() -> None:
 
 def test_many_pipelines_split_into_rules_of_at_most_64_matches(tmp_path: Path) -> None:
     for index in range(70):
-        (tmp_path / f"p{index:02d}.yml").write_text("components: {}\n")
+        (tmp_path / f"p{index:02d}.yml").write_text("components: {}\ninputs: {q: p.q}\n")
     args = gateway_args({"apiKey": {"clients": ["a"]}}, cors=True)
     args["pipelinesPath"] = str(tmp_path)
     args["server"]["cors"]["allowOrigins"] = ORIGINS
