@@ -41,6 +41,8 @@ class ContainerPlan:
     """The plain (non-secret) environment, exactly as the server parses it."""
     config_secrets: tuple[str, ...]
     """Names of the secret variables whose values are given from Pulumi config."""
+    labels: dict[str, str]
+    """The recommended labels plus the caller's, on the container and the network (computed once per plan)."""
     env_file: dict[str, str] = field(default_factory=dict, repr=False)
     """Variables read from `envFile`; their values are secret."""
 
@@ -71,11 +73,6 @@ class ContainerPlan:
     @property
     def secret_names(self) -> tuple[str, ...]:
         return (*self.config_secrets, *self.env_file)
-
-    @property
-    def labels(self) -> dict[str, str]:
-        """The recommended labels plus the caller's, on the container and the network."""
-        return recommended_labels(self.name, self.image, self.args.labels)
 
     @property
     def url(self) -> str | None:
@@ -144,5 +141,6 @@ def plan_container(
         pipelines_host_path=str(host_path),
         env=plain,
         config_secrets=tuple(config_secrets),
+        labels=recommended_labels(name, image, args.labels),
         env_file=env_file,
     )

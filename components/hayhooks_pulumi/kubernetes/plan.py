@@ -43,11 +43,8 @@ class ServicePlan:
     pipelines: PipelineSet
     image: ImageRef | None
     env: dict[str, str]
-
-    @property
-    def labels(self) -> dict[str, str]:
-        """The recommended app.kubernetes.io labels plus the caller's, on every object."""
-        return recommended_labels(self.name, self.image, self.args.labels)
+    labels: dict[str, str]
+    """The recommended app.kubernetes.io labels plus the caller's, on every object (computed once per plan)."""
 
     @property
     def selector(self) -> dict[str, str]:
@@ -134,7 +131,15 @@ def plan_service(
     problems.raise_if_any()
     assert pipelines is not None
     env = server_env(_effective_server(args))
-    return ServicePlan(name=name, args=args, namespace=args.namespace.name, pipelines=pipelines, image=image, env=env)
+    return ServicePlan(
+        name=name,
+        args=args,
+        namespace=args.namespace.name,
+        pipelines=pipelines,
+        image=image,
+        env=env,
+        labels=recommended_labels(name, image, args.labels),
+    )
 
 
 def _check_source(problems: Problems, args: HayhooksServiceArgs, source: SecretSource, path: str, given: bool) -> None:
