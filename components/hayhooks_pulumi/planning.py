@@ -19,6 +19,11 @@ APP_NAME = "hayhooks"
 # published port reaches.
 ANY_ADDRESS = frozenset({"0.0.0.0", "::"})
 MAX_NAME = 40  # leaves room for the longest child suffix within 63 characters
+# The server's writable mounts in both targets: HOME (telemetry, caches) and /tmp (wrapper copies, uploads).
+HOME_DIR = "/home/hayhooks"
+TMP_DIR = "/tmp"
+# What the image ships that a mount on, above or inside would hide: its venv and the system directories.
+IMAGE_DIRS = ("/bin", "/dev", "/etc", "/lib", "/lib64", "/opt/venv", "/proc", "/sbin", "/sys", "/usr")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -94,6 +99,30 @@ def check_pipelines(problems: Problems, directory: str, *, durable: bool) -> Pip
             problems.extend(durable_problems(pipelines))
         return pipelines
     return None
+
+
+def overlaps(first: str, second: str) -> bool:
+    """One path is the other or lies inside it: a mount at either would hide, or be hidden by, the other."""
+    a, b = first.rstrip("/") + "/", second.rstrip("/") + "/"
+    return a.startswith(b) or b.startswith(a)
+
+
+def check_pipelines_dir(problems: Problems, pipelines_dir: str) -> None:
+    """The pipelines mount needs a path of its own: not on, in or above the writable mounts (a Pod may not
+    mount two volumes at one path) nor what the image ships."""
+    hint = "choose a directory of its own, e.g. /opt/hayhooks/pipelines"
+    for mount in (TMP_DIR, HOME_DIR):
+        if overlaps(pipelines_dir, mount):
+            problems.add(
+                "server.pipelinesDir", f"{pipelines_dir} overlaps the container's writable mount at {mount}; {hint}"
+            )
+    for shipped in IMAGE_DIRS:
+        if overlaps(pipelines_dir, shipped):
+            problems.add(
+                "server.pipelinesDir",
+                f"{pipelines_dir} is on, above or inside the image's {shipped}, which a mount there would hide; {hint}",
+            )
+            break
 
 
 def recommended_labels(name: str, image: ImageRef | None, extra: Mapping[str, str]) -> dict[str, str]:

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_docker as docker
 
+from ..planning import HOME_DIR, TMP_DIR
 from .healthcheck import healthcheck_args, wait_timeout_seconds
-from .plan import HOME_DIR, TMP_DIR, ContainerPlan
+from .plan import ContainerPlan
 
 # Seconds beyond the server's own drain timeout before Docker kills it.
 SHUTDOWN_MARGIN = 5

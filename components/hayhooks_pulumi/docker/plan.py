@@ -10,11 +10,13 @@ from pathlib import Path
 from ..image import ImageRef
 from ..pipelines import PipelineSet
 from ..planning import (
+    HOME_DIR,
     Problems,
     check_bind_address,
     check_image,
     check_name,
     check_pipelines,
+    check_pipelines_dir,
     recommended_labels,
     validate_args,
 )
@@ -23,9 +25,6 @@ from ..settings import server_env
 from .args import HayhooksContainerArgs, WorkloadType
 from .envfile import read_env_file
 from .rules import container_problems
-
-HOME_DIR = "/home/hayhooks"
-TMP_DIR = "/tmp"
 
 
 @dataclass(frozen=True)
@@ -106,6 +105,7 @@ def plan_container(
     pipelines = check_pipelines(problems, str(host_path), durable=args.server.durable_mode)
 
     check_bind_address(problems, args.server.host, "the published port and the network alias", "publish.hostIp")
+    check_pipelines_dir(problems, args.server.pipelines_dir)
 
     plain = {**server_env(args.server), "HOME": HOME_DIR}
     given = dict(secret_values or {})

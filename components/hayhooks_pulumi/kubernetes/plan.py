@@ -9,11 +9,15 @@ from ..image import ImageRef
 from ..pipelines import PipelineSet
 from ..planning import (
     APP_NAME,
+    HOME_DIR,
+    TMP_DIR,
     Problems,
     check_bind_address,
     check_image,
     check_name,
     check_pipelines,
+    check_pipelines_dir,
+    overlaps,
     recommended_labels,
     validate_args,
 )
@@ -27,8 +31,6 @@ from .rules import service_problems
 CONTAINER_NAME = "hayhooks"
 PORT_NAME = "http"
 SERVICE_PORT = 80
-HOME_DIR = "/home/hayhooks"
-TMP_DIR = "/tmp"
 CONFIGMAP_BUDGET = 1_000_000  # bytes of the 1 MiB object limit left for file contents
 OIDC_SECRET_KEY = "client-secret"  # the key Envoy Gateway reads an OIDC client secret from
 
@@ -104,6 +106,7 @@ def plan_service(
     image = check_image(problems, args.image, image_given, args.profile)
     pipelines = check_pipelines(problems, args.pipelines_path, durable=args.server.durable_mode)
     check_bind_address(problems, args.server.host, "the Service and the probes", "the NetworkPolicy")
+    check_pipelines_dir(problems, args.server.pipelines_dir)
     if pipelines is not None and pipelines.size > CONFIGMAP_BUDGET:
         problems.add(
             "pipelinesPath",
@@ -205,13 +208,8 @@ def _check_mount_path(problems: Problems, args: HayhooksServiceArgs) -> None:
     assert args.secret_provider_class is not None
     mount = args.secret_provider_class.mount_path
     for other in (args.server.pipelines_dir, TMP_DIR, HOME_DIR):
-        if _overlaps(mount, other):
+        if overlaps(mount, other):
             problems.add("secretProviderClass.mountPath", f"{mount} overlaps the container's mount at {other}")
-
-
-def _overlaps(first: str, second: str) -> bool:
-    a, b = first.rstrip("/") + "/", second.rstrip("/") + "/"
-    return a.startswith(b) or b.startswith(a)
 
 
 def _effective_server(args: HayhooksServiceArgs):
