@@ -306,7 +306,8 @@ def test_network_policy_denies_by_default_and_allows_ingress_controller_dns_and_
     (rule,) = policy["ingress"]
     assert rule["ports"] == [{"port": 1416, "protocol": "TCP"}]
     assert rule["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "ingress-nginx"}
-    dns, https = policy["egress"]
+    dns, https, https_ipv6 = policy["egress"]
+    assert https_ipv6["to"][0]["ipBlock"]["cidr"] == "::/0"
     assert {p["port"] for p in dns["ports"]} == {53}
     assert https["ports"] == [{"port": 443, "protocol": "TCP"}]
     assert "10.0.0.0/8" in https["to"][0]["ipBlock"]["except"]

@@ -17,7 +17,13 @@ from ..settings import ServerSettings
 
 _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
 _HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
-PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]
+# What the default egress `except` leaves out of the internet, by IP version: private, link-local and unique-local
+# networks. 169.254.0.0/16 stays in: it holds the cloud metadata endpoint (169.254.169.254, instance credentials);
+# a link-local DNS cache (NodeLocal DNSCache, 169.254.20.10) is let through by `networkPolicy.dns.cidrs` instead.
+PRIVATE_RANGES = {
+    4: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"],
+    6: ["fc00::/7", "fe80::/10"],
+}
 # A file name the CSI driver writes into its mount (no directories, no dot-entries).
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][-._A-Za-z0-9]*\Z")
 # An HTTP header name (RFC 9110 token).
@@ -475,28 +481,120 @@ class GatewayArgs(ConfigModel):
     """Route `GET /status` (pipeline list) to authenticated clients."""
 
 
+class Protocol(StrEnum):
+    """A NetworkPolicy port's protocol."""
+
+    TCP = "TCP"
+    UDP = "UDP"
+    SCTP = "SCTP"
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A CIDR as the API server parses it: the prefix length written out, no host bits set."""
+    try:
+        if "/" not in value:
+            raise ValueError
+        return ipaddress.ip_network(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a network: write e.g. 10.0.0.0/8, 169.254.20.10/32 or ::/0") from None
+
+
+def _networks(values: list[str]) -> list[str]:
+    for value in values:
+        _network(value)
+    if len(set(values)) != len(values):
+        raise ValueError("lists a network twice")
+    return values
+
+
+Networks = Annotated[list[str], AfterValidator(_networks)]
+
+
 class EgressRule(ConfigModel):
     """Where the pods may connect to (besides DNS)."""
 
     cidr: str = "0.0.0.0/0"
-    """Destination network."""
-    except_: list[str] = Field(default_factory=lambda: list(PRIVATE_RANGES), alias="except")
-    """Networks excluded from `cidr` (by default the private ranges, so only the internet is reached)."""
-    ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(default_factory=lambda: [443])
-    """TCP ports."""
+    """Destination network (IPv4 or IPv6)."""
+    except_: list[str] | None = Field(default=None, alias="except", validate_default=True)
+    """Networks excluded from `cidr`, each inside it; unset: the private, link-local and unique-local ones inside
+    it (`10.0.0.0/8`, `172.16.0.0/12`, `192.168.0.0/16`, `169.254.0.0/16` with its cloud metadata endpoint;
+    `fc00::/7`, `fe80::/10`), so `0.0.0.0/0` and `::/0` reach only the internet; `[]`: none."""
+    ports: list[Port] = Field(default_factory=lambda: [443])
+    """Destination ports."""
+    protocol: Protocol = Protocol.TCP
+    """Protocol of `ports` (`TCP`, `UDP` or `SCTP`); one rule per protocol."""
 
     @field_validator("cidr")
     @classmethod
     def _cidr(cls, value: str) -> str:
-        ipaddress.ip_network(value)
+        _network(value)
         return value
 
     @field_validator("except_")
     @classmethod
-    def _cidrs(cls, value: list[str]) -> list[str]:
-        for item in value:
-            ipaddress.ip_network(item)
+    def _except(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        cidr = info.data.get("cidr")
+        if cidr is None:
+            return value  # the cidr's own error is reported
+        network = _network(cidr)
+        if value is None:
+            ranges = (ipaddress.ip_network(r) for r in PRIVATE_RANGES[network.version])
+            return [str(r) for r in ranges if r != network and r.subnet_of(network)]
+        for item in _networks(value):
+            excluded = _network(item)
+            # The API server requires each `except` to be a strict subset of `cidr`.
+            if excluded.version != network.version or excluded == network or not excluded.subnet_of(network):
+                raise ValueError(f"{item!r} is not a network strictly inside cidr {cidr}")
         return value
+
+
+def _default_egress() -> list[EgressRule]:
+    return [EgressRule(), EgressRule(cidr="::/0")]
+
+
+class PortSpec(ConfigModel):
+    """A port and its protocol."""
+
+    port: Port
+    """Port number."""
+    protocol: Protocol = Protocol.TCP
+    """`TCP`, `UDP` or `SCTP`."""
+
+
+DNS_NAMESPACE = {"kubernetes.io/metadata.name": "kube-system"}
+DNS_PODS = {"k8s-app": "kube-dns"}
+
+
+class DnsArgs(ConfigModel):
+    """Where the pods' DNS resolver is, for the egress rule `allowDns` writes. The default is kube-dns/CoreDNS in
+    kube-system; e.g. OpenShift: `namespaceLabels: {kubernetes.io/metadata.name: openshift-dns}`,
+    `podLabels: {dns.operator.openshift.io/daemonset-dns: default}`, ports 5353; NodeLocal DNSCache: add
+    `cidrs: [169.254.20.10/32, <kube-dns Service IP>/32]` (its pods use the host's network, which no selector
+    matches)."""
+
+    namespace_labels: Labels | None = Field(default_factory=lambda: dict(DNS_NAMESPACE))
+    """Labels of the resolver's namespace; `null`: no pod resolver, only `cidrs`."""
+    pod_labels: Labels = Field(default_factory=lambda: dict(DNS_PODS))
+    """Labels of the resolver's pods in that namespace (empty: any pod of it)."""
+    cidrs: Networks = Field(default_factory=list)
+    """Resolver addresses outside any pod (host-network caches), e.g. `169.254.20.10/32`."""
+    ports: Annotated[list[PortSpec], Field(min_length=1)] = Field(
+        default_factory=lambda: [PortSpec(port=53, protocol=Protocol.UDP), PortSpec(port=53, protocol=Protocol.TCP)]
+    )
+    """Ports the resolver answers on, each with its protocol; default: 53 over UDP and over TCP."""
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> DnsArgs:
+        if self.namespace_labels is None:
+            if not self.cidrs:
+                # An egress rule without destinations would allow these ports to anywhere.
+                raise ValueError("with namespaceLabels null, name the resolver's addresses in cidrs")
+            if "pod_labels" in self.model_fields_set:
+                raise ValueError("podLabels selects pods in namespaceLabels' namespaces; set namespaceLabels too")
+        return self
 
 
 class NetworkPolicyArgs(ConfigModel):
@@ -510,10 +608,12 @@ class NetworkPolicyArgs(ConfigModel):
     ingress_pod_labels: Labels | None = None
     """Labels of the edge's proxy pods (empty: any pod of that namespace); unset: by the edge,
     `app.kubernetes.io/name` `ingress-nginx` or `traefik`, or the Envoy proxies of each Gateway in `parentRefs`."""
-    egress: list[EgressRule] = Field(default_factory=lambda: [EgressRule()])
-    """Allowed destinations; the default reaches HTTPS on the internet (LLM APIs)."""
+    egress: list[EgressRule] = Field(default_factory=_default_egress)
+    """Allowed destinations; the default reaches HTTPS on the internet (LLM APIs), over IPv4 and IPv6."""
     allow_dns: bool = True
-    """Allow DNS to kube-system."""
+    """Allow DNS to the resolver `dns` describes."""
+    dns: DnsArgs = Field(default_factory=DnsArgs)
+    """Where the resolver is (kube-dns in kube-system by default)."""
 
 
 class AutoscalingArgs(ConfigModel):

@@ -10,8 +10,6 @@ from .args import IngressController
 from .metadata import object_meta, selector
 from .plan import ServicePlan
 
-DNS_NAMESPACE = {"kubernetes.io/metadata.name": "kube-system"}
-DNS_PODS = {"k8s-app": "kube-dns"}
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 NAME_LABEL = "app.kubernetes.io/name"
 
@@ -88,21 +86,27 @@ def _ingress_rules(plan: ServicePlan) -> list[k8s.networking.v1.NetworkPolicyIng
     ]
 
 
+def _dns_rule(plan: ServicePlan) -> k8s.networking.v1.NetworkPolicyEgressRuleArgs:
+    """The resolver's pods (by namespace and pod labels) and host-network addresses, on its ports."""
+    dns = plan.args.network_policy.dns
+    peers = [k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=c)) for c in dns.cidrs]
+    if dns.namespace_labels is not None:
+        peers.insert(
+            0,
+            k8s.networking.v1.NetworkPolicyPeerArgs(
+                namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dns.namespace_labels or None),
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dns.pod_labels or None),
+            ),
+        )
+    return k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+        to=peers,
+        ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=p.port, protocol=p.protocol.value) for p in dns.ports],
+    )
+
+
 def _egress_rules(plan: ServicePlan) -> list[k8s.networking.v1.NetworkPolicyEgressRuleArgs]:
     policy = plan.args.network_policy
-    rules = []
-    if policy.allow_dns:
-        rules.append(
-            k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                to=[
-                    k8s.networking.v1.NetworkPolicyPeerArgs(
-                        namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=DNS_NAMESPACE),
-                        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=DNS_PODS),
-                    )
-                ],
-                ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=53, protocol=proto) for proto in ("UDP", "TCP")],
-            )
-        )
+    rules = [_dns_rule(plan)] if policy.allow_dns else []
     for rule in policy.egress:
         rules.append(
             k8s.networking.v1.NetworkPolicyEgressRuleArgs(
@@ -111,7 +115,10 @@ def _egress_rules(plan: ServicePlan) -> list[k8s.networking.v1.NetworkPolicyEgre
                         ip_block=k8s.networking.v1.IPBlockArgs(cidr=rule.cidr, except_=rule.except_ or None)
                     )
                 ],
-                ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol="TCP") for port in rule.ports],
+                ports=[
+                    k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol=rule.protocol.value)
+                    for port in rule.ports
+                ],
             )
         )
     return rules

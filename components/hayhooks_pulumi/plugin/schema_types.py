@@ -12,7 +12,7 @@ import pulumi
 
 from hayhooks_pulumi.docker.args import LogDriver, PublishAuth, WorkloadType
 from hayhooks_pulumi.docker.component import HayhooksContainer as _HayhooksContainer
-from hayhooks_pulumi.kubernetes.args import AuthType, IngressController, StoreKind
+from hayhooks_pulumi.kubernetes.args import AuthType, IngressController, Protocol, StoreKind
 from hayhooks_pulumi.kubernetes.component import HayhooksService as _HayhooksService
 from hayhooks_pulumi.plugin.hosting import host
 from hayhooks_pulumi.profile import Profile
@@ -343,11 +343,35 @@ class EgressRule(TypedDict):
     "Where the pods may connect to (besides DNS)."
 
     cidr: NotRequired[str]
-    "Destination network. Default: `\"0.0.0.0/0\"`."
+    "Destination network (IPv4 or IPv6). Default: `\"0.0.0.0/0\"`."
     except_: NotRequired[list[str]]
-    "Networks excluded from `cidr` (by default the private ranges, so only the internet is reached). Default: `[\"10.0.0.0/8\", \"172.16.0.0/12\", \"192.168.0.0/16\", \"169.254.0.0/16\"]`."
+    "Networks excluded from `cidr`, each inside it; unset: the private, link-local and unique-local ones inside it (`10.0.0.0/8`, `172.16.0.0/12`, `192.168.0.0/16`, `169.254.0.0/16` with its cloud metadata endpoint; `fc00::/7`, `fe80::/10`), so `0.0.0.0/0` and `::/0` reach only the internet; `[]`: none."
     ports: NotRequired[list[int]]
-    "TCP ports. Default: `[443]`."
+    "Destination ports. Default: `[443]`."
+    protocol: NotRequired[Protocol]
+    "Protocol of `ports` (`TCP`, `UDP` or `SCTP`); one rule per protocol. Default: `\"TCP\"`."
+
+
+class PortSpec(TypedDict):
+    "A port and its protocol."
+
+    port: int
+    "Port number."
+    protocol: NotRequired[Protocol]
+    "`TCP`, `UDP` or `SCTP`. Default: `\"TCP\"`."
+
+
+class Dns(TypedDict):
+    "Where the pods' DNS resolver is, for the egress rule `allowDns` writes. The default is kube-dns/CoreDNS in kube-system; e.g. OpenShift: `namespaceLabels: {kubernetes.io/metadata.name: openshift-dns}`, `podLabels: {dns.operator.openshift.io/daemonset-dns: default}`, ports 5353; NodeLocal DNSCache: add `cidrs: [169.254.20.10/32, <kube-dns Service IP>/32]` (its pods use the host's network, which no selector matches)."
+
+    namespace_labels: NotRequired[dict[str, str]]
+    "Labels of the resolver's namespace; `null`: no pod resolver, only `cidrs`. Default: `{\"kubernetes.io/metadata.name\": \"kube-system\"}`."
+    pod_labels: NotRequired[dict[str, str]]
+    "Labels of the resolver's pods in that namespace (empty: any pod of it). Default: `{\"k8s-app\": \"kube-dns\"}`."
+    cidrs: NotRequired[list[str]]
+    "Resolver addresses outside any pod (host-network caches), e.g. `169.254.20.10/32`. Default: `[]`."
+    ports: NotRequired[list[PortSpec]]
+    "Ports the resolver answers on, each with its protocol; default: 53 over UDP and over TCP."
 
 
 class NetworkPolicy(TypedDict):
@@ -360,9 +384,11 @@ class NetworkPolicy(TypedDict):
     ingress_pod_labels: NotRequired[dict[str, str]]
     "Labels of the edge's proxy pods (empty: any pod of that namespace); unset: by the edge, `app.kubernetes.io/name` `ingress-nginx` or `traefik`, or the Envoy proxies of each Gateway in `parentRefs`."
     egress: NotRequired[list[EgressRule]]
-    "Allowed destinations; the default reaches HTTPS on the internet (LLM APIs)."
+    "Allowed destinations; the default reaches HTTPS on the internet (LLM APIs), over IPv4 and IPv6."
     allow_dns: NotRequired[bool]
-    "Allow DNS to kube-system. Default: `true`."
+    "Allow DNS to the resolver `dns` describes. Default: `true`."
+    dns: NotRequired[Dns]
+    "Where the resolver is (kube-dns in kube-system by default)."
 
 
 class DisruptionBudget(TypedDict):
