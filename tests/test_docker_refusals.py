@@ -224,9 +224,11 @@ def test_a_secret_cannot_also_be_a_plain_variable() -> None:
         dev(server={"extraEnv": {"API_KEY": "x"}}, secrets={"API_KEY": {"fromConfig": "apiKey"}}),
         secret_values={"API_KEY": "y"},
     )
-    assert found == {"secrets.API_KEY": "API_KEY is already set as a plain variable"}
+    assert found == {
+        "secrets.API_KEY": "API_KEY is already set as a plain variable (server.extraEnv); set each variable once"
+    }
     assert problems(dev(secrets={"HOME": {"fromConfig": "home"}}), secret_values={"HOME": "/x"}) == {
-        "secrets.HOME": "HOME is already set as a plain variable"
+        "secrets.HOME": "HOME is not allowed: the component sets it to the server's writable home directory"
     }
 
 
@@ -249,13 +251,14 @@ def test_env_file_must_exist() -> None:
 
 def test_env_file_cannot_repeat_a_variable_set_elsewhere(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("HOME=/root\nPIPELINE_MODE=slow\n")
+    env_file.write_text("PIPELINE_MODE=slow\n")
     messages = [
         p.message for p in _all_problems(dev(envFile=str(env_file), server={"extraEnv": {"PIPELINE_MODE": "fast"}}))
     ]
-    assert messages == [
-        "HOME is also set by this config; set each variable once",
-        "PIPELINE_MODE is also set by this config; set each variable once",
+    assert messages == ["PIPELINE_MODE is also set by this config; set each variable once"]
+    env_file.write_text("HOME=/root\n")
+    assert [p.message for p in _all_problems(dev(envFile=str(env_file)))] == [
+        "line 1: HOME is not allowed: the component sets it to the server's writable home directory"
     ]
 
 

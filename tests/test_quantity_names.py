@@ -6,8 +6,9 @@ import re
 from decimal import Decimal
 
 import pytest
-from hayhooks_pulumi.names import DnsLabel, EnvName, Labels, dns_label, env_name, labels
+from hayhooks_pulumi.names import DnsLabel, Labels, dns_label, env_name, labels
 from hayhooks_pulumi.quantity import parse_quantity
+from hayhooks_pulumi.settings import UserEnvName
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
@@ -262,7 +263,8 @@ def test_an_accepted_env_name_is_portable(name: str) -> None:
 
 
 def test_env_name_as_a_pydantic_type() -> None:
-    adapter = TypeAdapter(EnvName)
+    # The one type for a name a user may set (extraEnv, secrets of both targets) checks this syntax first.
+    adapter = TypeAdapter(UserEnvName)
     assert adapter.validate_python("FOO") == "FOO"
     with pytest.raises(ValidationError):
         adapter.validate_python("FOO\n")

@@ -36,6 +36,7 @@ def labels(value: dict[str, str]) -> dict[str, str]:
 
 
 def env_name(value: str) -> str:
+    """The syntax of a portable variable name only; what a user may set is `settings.UserEnvName`."""
     if not _ENV_NAME.match(value):
         raise ValueError(f"{value!r} is not a valid environment variable name")
     return value
@@ -43,4 +44,3 @@ def env_name(value: str) -> str:
 
 DnsLabel = Annotated[str, AfterValidator(dns_label)]
 Labels = Annotated[dict[str, str], AfterValidator(labels)]
-EnvName = Annotated[str, AfterValidator(env_name)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -13,6 +13,7 @@ from .image import ImageRef, parse_image
 from .names import dns_label
 from .pipelines import PipelineSet, durable_problems, load_pipelines
 from .profile import Profile
+from .settings import ServerSettings, server_env
 
 APP_NAME = "hayhooks"
 # Addresses that mean "every interface" inside a container: the only ones a Service, a probe or a
@@ -123,6 +124,22 @@ def check_pipelines_dir(problems: Problems, pipelines_dir: str) -> None:
                 f"{pipelines_dir} is on, above or inside the image's {shipped}, which a mount there would hide; {hint}",
             )
             break
+
+
+def plain_env(settings: ServerSettings) -> dict[str, str]:
+    """The plain environment both targets give the server: its settings, `server.extraEnv` and HOME."""
+    return {**server_env(settings), "HOME": HOME_DIR}
+
+
+def check_secret_names(problems: Problems, names: Iterable[str], plain: Mapping[str, str]) -> None:
+    """A secret variable may not also be a plain one: the container would get the name twice and one value
+    would win silently. (What a user may name at all is `settings.UserEnvName`, for both.)"""
+    for name in names:
+        if name in plain:
+            problems.add(
+                f"secrets.{name}",
+                f"{name} is already set as a plain variable (server.extraEnv); set each variable once",
+            )
 
 
 def recommended_labels(name: str, image: ImageRef | None, extra: Mapping[str, str]) -> dict[str, str]:

@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from .model import ConfigModel
+from .names import env_name
 
 DEFAULT_PORT = 1416
 MCP_PORT = 1417
@@ -23,10 +24,11 @@ A2A_PORT = 1418
 WILDCARD = "*"
 TELEMETRY_ENV = {"HAYSTACK_TELEMETRY_ENABLED": "False"}
 
-# Variables whose presence breaks the server or hides a setting from this model.
+# Variables whose presence breaks the server, hides a setting from this model, or that the component sets itself.
 FORBIDDEN_ENV = {
     "WEB_CONCURRENCY": "above 1 it makes `hayhooks run` exit; workers are set by the component",
     "LOG": "legacy alias of HAYHOOKS_LOG_LEVEL; use server.logLevel",
+    "HOME": "the component sets it to the server's writable home directory",
 }
 
 _STRANGER_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "null")
@@ -36,7 +38,6 @@ _ORIGIN = re.compile(r"^(?P<scheme>https?)://(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z
 _HOSTNAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\Z")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
@@ -121,9 +122,10 @@ def _header(header: str) -> str:
     return header
 
 
-def _env_key(name: str) -> str:
-    if not _ENV_NAME.match(name):
-        raise ValueError(f"{name!r} is not a valid environment variable name")
+def user_env_name(name: str) -> str:
+    """A variable a user may set (`server.extraEnv`, `secrets` of both targets, an env file): a valid
+    name that neither the server's settings nor the component own."""
+    env_name(name)
     if name in FORBIDDEN_ENV:
         raise ValueError(f"{name} is not allowed: {FORBIDDEN_ENV[name]}")
     if name.upper().startswith("HAYHOOKS_") or name in _OWNED_ENV:
@@ -138,7 +140,7 @@ def _env_key(name: str) -> str:
 Origin = Annotated[str, AfterValidator(_origin)]
 Method = Annotated[str, AfterValidator(_method)]
 Header = Annotated[str, AfterValidator(_header)]
-ExtraEnvName = Annotated[str, AfterValidator(_env_key)]
+UserEnvName = Annotated[str, AfterValidator(user_env_name)]
 
 
 class CorsSettings(ConfigModel):
@@ -241,7 +243,7 @@ class ServerSettings(ConfigModel):
     """Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the
     proxy can reach the server. Unset: on Kubernetes `*` when a public edge (ingress or gateway) and the
     NetworkPolicy are both on (only the edge's proxies reach the pods), else uvicorn's default `127.0.0.1`."""
-    extra_env: dict[ExtraEnvName, str] = Field(default_factory=dict)
+    extra_env: dict[UserEnvName, str] = Field(default_factory=dict)
     """Further plain environment variables for pipelines (never secrets: use `secrets`)."""
 
     @field_validator("pipelines_dir")

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from ..model import ConfigModel
 from ..names import Labels
 from ..profile import Profile
-from ..settings import ExtraEnvName, ServerSettings
+from ..settings import ServerSettings, UserEnvName
 
 MIN_UID = 10000
 # Docker's own minimum for `--memory`.
@@ -201,7 +201,7 @@ class HayhooksContainerArgs(ConfigModel):
     """`uid:gid` the server runs as (both >= 10000; the official image runs as any UID)."""
     publish: PublishArgs | None = Field(default_factory=PublishArgs)
     """The published host port; `null` publishes nothing (reach the server on its network by its alias)."""
-    secrets: dict[ExtraEnvName, ConfigSecret] = Field(default_factory=dict)
+    secrets: dict[UserEnvName, ConfigSecret] = Field(default_factory=dict)
     """Secret environment variables, by name, from Pulumi config."""
     env_file: str | None = None
     """A `KEY=VALUE` file read at deploy time; every value is kept secret. Local testing only: refused in production."""

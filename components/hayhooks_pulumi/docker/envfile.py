@@ -7,9 +7,9 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from ..errors import ConfigError, Problem
-from ..settings import ExtraEnvName
+from ..settings import UserEnvName
 
-_NAME = TypeAdapter(ExtraEnvName)
+_NAME = TypeAdapter(UserEnvName)
 
 
 def parse_env_file(text: str, path: str = "envFile") -> dict[str, str]:

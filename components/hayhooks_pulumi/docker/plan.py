@@ -10,18 +10,18 @@ from pathlib import Path
 from ..image import ImageRef
 from ..pipelines import PipelineSet
 from ..planning import (
-    HOME_DIR,
     Problems,
     check_bind_address,
     check_image,
     check_name,
     check_pipelines,
     check_pipelines_dir,
+    check_secret_names,
+    plain_env,
     recommended_labels,
     validate_args,
 )
 from ..profile import Profile
-from ..settings import server_env
 from .args import HayhooksContainerArgs, WorkloadType
 from .envfile import read_env_file
 from .rules import container_problems
@@ -107,13 +107,14 @@ def plan_container(
     check_bind_address(problems, args.server.host, "the published port and the network alias", "publish.hostIp")
     check_pipelines_dir(problems, args.server.pipelines_dir)
 
-    plain = {**server_env(args.server), "HOME": HOME_DIR}
+    plain = plain_env(args.server)
+    check_secret_names(problems, args.secrets, plain)
     given = dict(secret_values or {})
     config_secrets = []
     for env_name, source in args.secrets.items():
         if env_name in plain:
-            problems.add(f"secrets.{env_name}", f"{env_name} is already set as a plain variable")
-        elif env_name in given:
+            continue
+        if env_name in given:
             config_secrets.append(env_name)
         elif not source.optional:
             problems.add(

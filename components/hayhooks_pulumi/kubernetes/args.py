@@ -10,10 +10,10 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from ..model import ConfigModel
-from ..names import DnsLabel, EnvName, Labels, dns_label
+from ..names import DnsLabel, Labels, dns_label
 from ..profile import Profile
 from ..quantity import parse_quantity
-from ..settings import ServerSettings
+from ..settings import ServerSettings, UserEnvName
 
 _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
 _HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
@@ -686,7 +686,7 @@ class HayhooksServiceArgs(ConfigModel):
     """The External Secrets store that `fromStore` secrets come from."""
     secret_provider_class: SecretProviderClassArgs | None = None
     """The Secrets Store CSI driver class that `fromCsi` secrets come from."""
-    secrets: dict[EnvName, SecretSource] = Field(default_factory=dict)
+    secrets: dict[UserEnvName, SecretSource] = Field(default_factory=dict)
     """Secret environment variables, by name."""
     ingress: IngressArgs | None = None
     """Public edge through an Ingress controller; unset (and no `gateway`): reachable only inside the cluster."""
@@ -711,7 +711,4 @@ class HayhooksServiceArgs(ConfigModel):
     @field_validator("secrets")
     @classmethod
     def _secret_names(cls, value: dict[str, SecretSource]) -> dict[str, SecretSource]:
-        for name in value:
-            if name.upper().startswith("HAYHOOKS_"):
-                raise ValueError(f"{name}: secrets are for pipelines; server settings are not secret")
         return dict(sorted(value.items()))

@@ -17,7 +17,9 @@ from ..planning import (
     check_name,
     check_pipelines,
     check_pipelines_dir,
+    check_secret_names,
     overlaps,
+    plain_env,
     recommended_labels,
     validate_args,
 )
@@ -121,6 +123,7 @@ def plan_service(
                     f"{required!r} is not in {args.pipelines_path} (found: {', '.join(pipelines.names)})",
                 )
     given = dict(secret_values or {})
+    check_secret_names(problems, args.secrets, plain_env(args.server))
     for env_name, source in args.secrets.items():
         _check_source(problems, args, source, f"secrets.{env_name}", env_name in given)
     if args.ingress is not None and args.ingress.auth is AuthType.EXTERNAL and args.ingress.external_auth is None:

@@ -1,0 +1,79 @@
+"""One rule for a variable a user may set, wherever it is set: `server.extraEnv`, `secrets` of both targets,
+an env file. Names the server or the component own are refused with the same message everywhere, and a
+secret may not repeat a plain variable (which would give the container one name twice)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from conftest import REPO, register
+from hayhooks_pulumi import ConfigError, HayhooksService
+from hayhooks_pulumi.docker.plan import plan_container
+from hayhooks_pulumi.kubernetes.plan import plan_service
+
+IMAGE = "deepset/hayhooks:v2.1.0"
+PIPELINES = str(REPO / "pipelines")
+OWNED = {
+    "WEB_CONCURRENCY": "makes `hayhooks run` exit",
+    "LOG": "use server.logLevel",
+    "HOME": "the component sets it",
+    "FORWARDED_ALLOW_IPS": "owned by this model",
+    "HAYSTACK_TELEMETRY_ENABLED": "owned by this model",
+    "HAYHOOKS_PORT": "owned by this model",
+    "hayhooks_port": "owned by this model",
+    "1ST": "not a valid environment variable name",
+}
+
+
+def _args(**overrides: Any) -> dict[str, Any]:
+    return {"profile": "development", "image": IMAGE, "pipelinesPath": PIPELINES, **overrides}
+
+
+def _problems(plan: Any, args: dict[str, Any], **kwargs: Any) -> dict[str, str]:
+    with pytest.raises(ConfigError) as caught:
+        plan("hh", args, **kwargs)
+    return {p.path: p.message for p in caught.value.problems}
+
+
+SECRET = {
+    "kubernetes": (plan_service, {"fromConfig": "value"}),
+    "docker": (plan_container, {"fromConfig": "value"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OWNED))
+def test_an_owned_name_is_refused_alike_in_extra_env_and_in_both_targets_secrets(name: str) -> None:
+    messages = {}
+    for target, (plan, source) in SECRET.items():
+        found = _problems(plan, _args(secrets={name: source}), secret_values={name: "x"})
+        assert set(found) == {f"secrets.{name}"}, (target, found)
+        messages[f"{target} secrets"] = found[f"secrets.{name}"]
+        found = _problems(plan, _args(server={"extraEnv": {name: "x"}}))
+        assert set(found) == {f"server.extraEnv.{name}"}, (target, found)
+        messages[f"{target} extraEnv"] = found[f"server.extraEnv.{name}"]
+    assert len(set(messages.values())) == 1, messages
+    assert OWNED[name] in next(iter(messages.values()))
+
+
+@pytest.mark.parametrize("target", sorted(SECRET))
+def test_a_secret_named_like_an_extra_env_key_is_refused(target: str) -> None:
+    plan, source = SECRET[target]
+    args = _args(server={"extraEnv": {"API_KEY": "plain"}}, secrets={"API_KEY": source})
+    assert _problems(plan, args, secret_values={"API_KEY": "x"}) == {
+        "secrets.API_KEY": "API_KEY is already set as a plain variable (server.extraEnv); set each variable once"
+    }
+
+
+def test_kubernetes_env_names_are_unique_in_the_pod() -> None:
+    args = _args(
+        server={"extraEnv": {"HF_HOME": "/tmp/hf", "PIPELINE_MODE": "fast"}},
+        secrets={"API_KEY": {"fromConfig": "apiKey"}, "OTHER": {"fromSecret": {"name": "s", "key": "k"}}},
+    )
+    registrations = register(lambda: HayhooksService("hh", args, secret_values={"API_KEY": "x"}))
+    (deployment,) = [r for r in registrations.values() if r.type == "kubernetes:apps/v1:Deployment"]
+    env = deployment.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
+    counts = Counter(entry["name"] for entry in env)
+    assert [name for name, count in counts.items() if count > 1] == []
+    assert {"HOME", "HF_HOME", "PIPELINE_MODE", "API_KEY", "OTHER"} <= set(counts)
