@@ -109,7 +109,7 @@ def test_image_is_pulled_by_its_pinned_reference_and_the_container_uses_its_imag
     # The mock engine's image id stand-in: the container must start from it, not from the repo digest.
     assert container(registrations)["image"].startswith("sha256:")
     assert container(registrations)["image"] != IMAGE
-    assert outputs["image_digest"] == IMAGE
+    assert outputs["image_digest"] == DIGEST
 
 
 def test_image_can_come_as_an_output_and_is_validated() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -112,7 +113,7 @@ def test_outputs_name_the_container_url_digest_and_env(dev: Path) -> None:
     outputs = json.loads((dev / "outputs.json").read_text())
     assert outputs["containerName"] == "hayhooks"
     assert outputs["url"] == "http://127.0.0.1:1416"
-    assert outputs["imageDigest"] == "deepset/hayhooks:v2.1.0"
+    assert outputs["imageDigest"] == "sha256:" + hashlib.sha256(b"deepset/hayhooks:v2.1.0").hexdigest()
     assert outputs["env"] == envs(dev)
 
 

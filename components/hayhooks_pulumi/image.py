@@ -85,6 +85,14 @@ def parse_image(ref: str, profile: Profile, path: str = "image") -> ImageRef:
     return ImageRef(repository=repository, tag=tag, digest=digest)
 
 
+def digest_of(ref: str | None) -> str | None:
+    """The `sha256:<hex>` digest of a reference (`repo[:tag]@sha256:...`, as an image or a repo digest names
+    it), or None when it names none: the one format of the components' `imageDigest` output."""
+    match = _REFERENCE.match(ref.strip()) if isinstance(ref, str) else None
+    digest = match.group("digest") if match else None
+    return digest if digest is not None and _SHA256.match(digest) else None
+
+
 def resolve_image(image: pulumi.Input[str], profile: Profile, path: str = "image") -> pulumi.Output[str]:
     """Validate an image that may arrive as an Output (built elsewhere) inside `apply`."""
     return pulumi.Output.from_input(image).apply(lambda ref: str(parse_image(ref, profile, path)))

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from ..image import resolve_image
+from ..image import digest_of, resolve_image
 from .args import HayhooksContainerArgs
 from .container import container_args
 from .network import network_args
@@ -32,8 +32,8 @@ class HayhooksContainer(pulumi.ComponentResource):
     """The container's own network; other containers on it reach the server by its alias."""
     url: pulumi.Output[str | None]
     """The URL on the host's published port; unset when nothing is published."""
-    image_digest: pulumi.Output[str]
-    """The repository digest of the pulled image."""
+    image_digest: pulumi.Output[str | None]
+    """The pulled image's digest (`sha256:...`, from its repository digest); unset when the engine reports none."""
     env: pulumi.Output[dict[str, str]]
     """The server's environment as the container gets it, secrets left out."""
 
@@ -72,7 +72,7 @@ class HayhooksContainer(pulumi.ComponentResource):
         self.container_name = container.name
         self.network_name = network.name
         self.url = pulumi.Output.from_input(plan.url)
-        self.image_digest = remote.repo_digest
+        self.image_digest = remote.repo_digest.apply(digest_of)
         self.env = pulumi.Output.from_input(dict(plan.env))
         self.register_outputs(
             {

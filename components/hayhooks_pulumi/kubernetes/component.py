@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from ..image import resolve_image
+from ..image import digest_of, resolve_image
 from .args import OIDC_CLIENT_SECRET_VALUE, GatewayArgs, HayhooksServiceArgs
 from .claims import claim_shared
 from .configmap import configmap_args
@@ -127,7 +127,7 @@ class HayhooksService(pulumi.ComponentResource):
         self.internal_url = pulumi.Output.from_input(plan.internal_url)
         self.public_url = pulumi.Output.from_input(public_url(plan) or gateway_public_url(plan))
         self.image = image_ref
-        self.image_digest = image_ref.apply(lambda ref: ref.rpartition("@")[2] or None)
+        self.image_digest = image_ref.apply(digest_of)
         self.env = pulumi.Output.from_input(dict(plan.env))
         self.basic_auth_username = pulumi.Output.from_input(username)
         self.basic_auth_password = password

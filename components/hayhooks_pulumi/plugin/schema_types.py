@@ -595,8 +595,8 @@ class HayhooksContainer(_HayhooksContainer):
     url: pulumi.Output[str | None]
     "The URL on the host's published port; unset when nothing is published."
 
-    image_digest: pulumi.Output[str]
-    "The repository digest of the pulled image."
+    image_digest: pulumi.Output[str | None]
+    "The pulled image's digest (`sha256:...`, from its repository digest); unset when the engine reports none."
 
     env: pulumi.Output[dict[str, str]]
     "The server's environment as the container gets it, secrets left out."

@@ -10,6 +10,8 @@ import bcrypt
 import pulumi
 from pulumi.runtime.mocks import MockMonitor
 
+from ..image import digest_of
+
 
 @dataclass
 class Registration:
@@ -43,6 +45,14 @@ def random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {**inputs, "result": result, "bcryptHash": bcrypt.hashpw(result.encode(), _bcrypt_salt(name)).decode()}
 
 
+def repo_digest(name: str) -> str:
+    """What the engine reports for a pulled image: `<repository>@sha256:<hex>`, the reference's own digest when it
+    pins one (a registry returns that), else a stand-in derived from the name."""
+    ref = name.partition("@")[0]
+    repository = ref.rpartition(":")[0] if ":" in ref.rpartition("/")[2] else ref
+    return f"{repository}@{digest_of(name) or 'sha256:' + hashlib.sha256(name.encode()).hexdigest()}"
+
+
 class RenderMocks(pulumi.runtime.Mocks):
     """Inputs echo as state; the few provider-computed values get deterministic stand-ins."""
 
@@ -56,7 +66,7 @@ class RenderMocks(pulumi.runtime.Mocks):
             state["metadata"] = metadata
         elif args.typ == "docker:index/remoteImage:RemoteImage":
             state["imageId"] = "sha256:" + hashlib.sha256(str(args.inputs.get("name")).encode()).hexdigest()
-            state["repoDigest"] = str(args.inputs.get("name"))
+            state["repoDigest"] = repo_digest(str(args.inputs.get("name")))
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
