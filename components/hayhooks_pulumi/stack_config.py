@@ -9,9 +9,13 @@ from enum import StrEnum
 from typing import Any
 
 import pulumi
+from pulumi.runtime import config as runtime_config
 
 from .errors import ConfigError, Problem
 from .kubernetes.args import OIDC_CLIENT_SECRET_VALUE
+
+# The keys of the project's namespace a stack reads, besides those its `fromConfig` sources name.
+STACK_KEYS = ("target", "service")
 
 
 class Target(StrEnum):
@@ -64,8 +68,36 @@ def load_stack_config(namespace: str | None = None) -> StackConfig:
         raise ConfigError([Problem(f"{namespace}:service", f"not a structured value: {error}")]) from None
     if not isinstance(service, dict):
         raise ConfigError([Problem(f"{namespace}:service", "must be a mapping of settings")])
+    unknown = sorted(_stack_keys(namespace) - {*STACK_KEYS, *_from_config_keys(service)})
+    if unknown:
+        raise ConfigError(
+            Problem(
+                f"{namespace}:{key}",
+                f"unknown key (a typo would be ignored silently, so it is an error); this project reads "
+                f"{namespace}:target, {namespace}:service and the keys its `fromConfig` sources name",
+            )
+            for key in unknown
+        )
     values = config_secret_values(service, config)
     return StackConfig(namespace=namespace, target=target, service=service, secret_values=values)
+
+
+def _stack_keys(namespace: str) -> set[str]:
+    """The keys under `namespace:` the running stack's config holds: set in this process (the render, tests) or
+    handed over by the engine in `PULUMI_CONFIG`."""
+    prefix = f"{namespace}:"
+    keys = {*runtime_config.CONFIG.get(), *runtime_config.get_config_env()}
+    return {key.removeprefix(prefix) for key in keys if key.startswith(prefix)}
+
+
+def _from_config_keys(value: Any) -> set[str]:
+    """Every `fromConfig` key named anywhere in the service config (env secrets, the OIDC client secret)."""
+    if isinstance(value, dict):
+        named = {value["fromConfig"]} if isinstance(value.get("fromConfig"), str) else set()
+        return named.union(*(_from_config_keys(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_from_config_keys(v) for v in value))
+    return set()
 
 
 def config_secret_values(service: dict[str, Any], config: pulumi.Config) -> dict[str, pulumi.Output[str]]:
