@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import warnings
+from pathlib import Path
 
 import pulumi
 import pytest
+from conftest import register, render
+from hayhooks_pulumi import HayhooksService
 from hayhooks_pulumi.errors import ConfigError
-from hayhooks_pulumi.image import ImageRef, parse_image, resolve_image
+from hayhooks_pulumi.image import (
+    RENDER_OFFLINE_ENV,
+    ImageRef,
+    PlaceholderDigestWarning,
+    parse_image,
+    resolve_image,
+)
 from hayhooks_pulumi.names import labels
 from hayhooks_pulumi.profile import Profile
+from hayhooks_pulumi.render.cli import offline_render
 from hypothesis import given
 from hypothesis import strategies as st
+from test_kubernetes_component import base_args
 
 # A real-looking digest: sha256 of some bytes, 64 lowercase hex digits.
 DIGEST = "sha256:" + hashlib.sha256(b"hayhooks v2.1.0").hexdigest()
@@ -313,3 +326,68 @@ def test_resolve_image_accepts_the_same_unpinned_output_in_development() -> None
 
     program()
     assert seen == ["deepset/hayhooks:v2.1.0"]
+
+
+# --------------------------------------------------------------------------------------------
+# The all-zero placeholder digest: refused in production, a warning in the offline render only
+# --------------------------------------------------------------------------------------------
+
+PLACEHOLDER = "deepset/hayhooks:v2.1.0@sha256:" + "0" * 64
+
+
+def test_production_refuses_the_placeholder_digest_saying_how_to_get_the_real_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(RENDER_OFFLINE_ENV, raising=False)
+    message = _problem(PLACEHOLDER, Profile.PRODUCTION)
+    assert "all-zero placeholder digest" in message
+    assert "docker buildx imagetools inspect deepset/hayhooks:v2.1.0" in message
+
+
+def test_the_offline_render_downgrades_the_placeholder_to_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(RENDER_OFFLINE_ENV, "1")
+    with pytest.warns(PlaceholderDigestWarning, match="placeholder digest: replace before pulumi up"):
+        assert parse_image(PLACEHOLDER, Profile.PRODUCTION).digest == "sha256:" + "0" * 64
+
+
+def test_development_takes_the_placeholder_without_a_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(RENDER_OFFLINE_ENV, raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert parse_image(PLACEHOLDER, Profile.DEVELOPMENT).pinned
+
+
+def test_a_deployment_with_the_placeholder_registers_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What `pulumi up` runs: the component under the engine, without the render's flag.
+    monkeypatch.delenv(RENDER_OFFLINE_ENV, raising=False)
+    errors: list[ConfigError] = []
+
+    def program() -> None:
+        try:
+            HayhooksService("hh", base_args(image=PLACEHOLDER))
+        except ConfigError as error:
+            errors.append(error)
+
+    assert register(program) == {}
+    assert [p.path for p in errors[0].problems] == ["image"]
+
+
+def test_the_render_flag_is_set_only_while_the_program_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(RENDER_OFFLINE_ENV, raising=False)
+    with offline_render() as texts:
+        assert os.environ[RENDER_OFFLINE_ENV] == "1"
+        parse_image(PLACEHOLDER, Profile.PRODUCTION)
+        parse_image(PLACEHOLDER, Profile.PRODUCTION)
+    assert RENDER_OFFLINE_ENV not in os.environ
+    assert len(texts) == 1 and "placeholder digest: replace before pulumi up" in texts[0]
+    monkeypatch.setenv(RENDER_OFFLINE_ENV, "0")
+    with offline_render():
+        pass
+    assert os.environ[RENDER_OFFLINE_ENV] == "0"
+
+
+def test_the_prod_render_warns_on_stderr_and_succeeds(tmp_path: Path) -> None:
+    result = render("prod", tmp_path / "prod")
+    assert result.returncode == 0, result.stderr
+    assert "warning: image: placeholder digest: replace before pulumi up" in result.stderr
+    assert "docker buildx imagetools inspect deepset/hayhooks:v2.1.0" in result.stderr

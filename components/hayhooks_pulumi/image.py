@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import warnings
 from dataclasses import dataclass
 
 import pulumi
@@ -20,6 +22,14 @@ _REFERENCE = re.compile(
     r"(?:@(?P<digest>[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}))?$"
 )
 _SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
+# What a stack file carries until someone with registry access pins the real image: no image has it.
+PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
+# Set by the offline render only: a review of a stack still waiting for its digest is not a deployment.
+RENDER_OFFLINE_ENV = "HAYHOOKS_RENDER_OFFLINE"
+
+
+class PlaceholderDigestWarning(UserWarning):
+    """A production image still carries the placeholder digest (accepted by the offline render only)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,8 @@ def parse_image(ref: str, profile: Profile, path: str = "image") -> ImageRef:
     registry, repo_path, tag, digest = match.group("registry", "path", "tag", "digest")
     if digest is not None and not _SHA256.match(digest):
         raise ConfigError([Problem(path, f"digest {digest!r} must be sha256: followed by 64 lowercase hex digits")])
+    if digest == PLACEHOLDER_DIGEST and profile is Profile.PRODUCTION:
+        _placeholder(ref.strip().partition("@")[0], path)
     if digest is None and profile is Profile.PRODUCTION:
         raise ConfigError(
             [Problem(path, f"{ref!r} is not pinned by digest, which the production profile requires; {_pin_hint(ref)}")]
@@ -91,6 +103,26 @@ def digest_of(ref: str | None) -> str | None:
     match = _REFERENCE.match(ref.strip()) if isinstance(ref, str) else None
     digest = match.group("digest") if match else None
     return digest if digest is not None and _SHA256.match(digest) else None
+
+
+def _placeholder(unpinned: str, path: str) -> None:
+    """Production refuses the placeholder (the pull would fail: ImagePullBackOff); the offline render warns."""
+    if os.environ.get(RENDER_OFFLINE_ENV) == "1":
+        warnings.warn(
+            f"{path}: placeholder digest: replace before pulumi up ({_pin_hint(unpinned)})",
+            PlaceholderDigestWarning,
+            stacklevel=3,
+        )
+        return
+    raise ConfigError(
+        [
+            Problem(
+                path,
+                f"{unpinned}@{PLACEHOLDER_DIGEST} carries the all-zero placeholder digest, which no image has "
+                f"(the pull would fail); {_pin_hint(unpinned)}",
+            )
+        ]
+    )
 
 
 def resolve_image(image: pulumi.Input[str], profile: Profile, path: str = "image") -> pulumi.Output[str]:

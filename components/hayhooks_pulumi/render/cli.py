@@ -10,6 +10,8 @@ import runpy
 import shutil
 import sys
 import tempfile
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,29 @@ def _refuse(out: Path, reason: str) -> int:
     return EXIT_CONFIG
 
 
+@contextlib.contextmanager
+def offline_render() -> Iterator[list[str]]:
+    """While the program runs: a production image's placeholder digest is a warning, not an error (a review of
+    a stack still waiting for its digest is no deployment); yields the warnings' texts, each once."""
+    from ..image import RENDER_OFFLINE_ENV, PlaceholderDigestWarning
+
+    before = os.environ.get(RENDER_OFFLINE_ENV)
+    os.environ[RENDER_OFFLINE_ENV] = "1"
+    texts: list[str] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PlaceholderDigestWarning)
+            try:
+                yield texts
+            finally:
+                texts.extend(dict.fromkeys(str(w.message) for w in caught if w.category is PlaceholderDigestWarning))
+    finally:
+        if before is None:
+            os.environ.pop(RENDER_OFFLINE_ENV, None)
+        else:
+            os.environ[RENDER_OFFLINE_ENV] = before
+
+
 async def _resolve(outputs: dict[str, Any]) -> dict[str, Any]:
     import pulumi
     from pulumi.runtime.rpc import wrap_rpc_secret
@@ -116,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)
     try:
-        registrations, outputs = run_program(project_dir, args.stack, config_file)
+        with offline_render() as placeholder_warnings:
+            registrations, outputs = run_program(project_dir, args.stack, config_file)
+        for text in placeholder_warnings:
+            print(f"warning: {text}", file=sys.stderr)
     except ConfigError as error:
         print(f"error: invalid config in {config_file.name} (nothing was written):", file=sys.stderr)
         for problem in error.problems:
