@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 from conftest import crd_dir
+from hayhooks_pulumi import ConfigError
+from hayhooks_pulumi.docker.container import tmpfs
+from hayhooks_pulumi.docker.plan import plan_container
 from hayhooks_pulumi.render.schemas import kubernetes_versions, validate_manifest
-from test_kubernetes_component import base_args, build, by_kind
+from test_kubernetes_component import IMAGE, PIPELINES, base_args, build, by_kind
 from test_kubernetes_refusals import refusal
 
 
@@ -112,6 +115,149 @@ def test_egress_rules_carry_their_protocol_and_default_except_stays_inside_the_c
 )
 def test_network_policy_refusals_name_their_key(network_policy: dict[str, Any], path: str, message: str) -> None:
     error, registrations = refusal(base_args(networkPolicy=network_policy))
+    assert [p.path for p in error.problems] == [path], error
+    assert message in str(error)
+    assert len(registrations) == 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Scratch sizes (both targets), pod scheduling, a model cache
+
+
+def volumes_of(registrations: dict) -> dict[str, dict[str, Any]]:
+    spec = valid(registrations, "Deployment")["spec"]["template"]["spec"]
+    return {v["name"]: v for v in spec["volumes"]}
+
+
+def test_scratch_sizes_default_and_change_on_kubernetes() -> None:
+    volumes = volumes_of(build(base_args())[0])
+    assert (volumes["tmp"]["emptyDir"], volumes["home"]["emptyDir"]) == ({"sizeLimit": "1Gi"}, {"sizeLimit": "256Mi"})
+    volumes = volumes_of(build(base_args(scratch={"tmpSize": "4Gi", "homeSize": "1Gi"}))[0])
+    assert (volumes["tmp"]["emptyDir"], volumes["home"]["emptyDir"]) == ({"sizeLimit": "4Gi"}, {"sizeLimit": "1Gi"})
+
+
+def test_scratch_sizes_default_and_change_on_docker() -> None:
+    # Same keys and quantities as on Kubernetes, written as the kernel's tmpfs sizes.
+    default = tmpfs(plan_container("hh", docker_args()))
+    assert "size=1024m" in default["/tmp"].split(",") and "size=256m" in default["/home/hayhooks"].split(",")
+    sized = tmpfs(plan_container("hh", docker_args(scratch={"tmpSize": "3Gi", "homeSize": "1536Ki"})))
+    assert "size=3072m" in sized["/tmp"].split(",") and "size=1536k" in sized["/home/hayhooks"].split(",")
+
+
+def docker_args(**overrides: Any) -> dict[str, Any]:
+    return {"profile": "development", "image": IMAGE, "pipelinesPath": PIPELINES, **overrides}
+
+
+@pytest.mark.parametrize("size", ["512m", "1.5", "100Ki", "lots", "0"])
+def test_scratch_sizes_are_whole_bytes_of_at_least_a_mebibyte_on_both_targets(size: str) -> None:
+    error, _ = refusal(base_args(scratch={"tmpSize": size}))
+    assert [p.path for p in error.problems] == ["scratch.tmpSize"] and "512Mi" in str(error)
+    with pytest.raises(ConfigError) as docker_error:
+        plan_container("hh", docker_args(scratch={"homeSize": size}))
+    assert [p.path for p in docker_error.value.problems] == ["scratch.homeSize"]
+
+
+POD = {
+    "annotations": {"sidecar.istio.io/inject": "false", "example.com/team": "ai"},
+    "nodeSelector": {"kubernetes.io/arch": "amd64"},
+    "tolerations": [
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+        {"key": "dedicated", "value": "ai", "effect": "NoExecute", "tolerationSeconds": 300},
+        {"operator": "Exists"},
+    ],
+    "imagePullSecrets": ["registry-credentials"],
+    "priorityClassName": "high-priority",
+}
+
+
+def test_pod_options_reach_the_pod_template() -> None:
+    template = valid(build(base_args(pod=POD))[0], "Deployment")["spec"]["template"]
+    assert template["metadata"]["annotations"] == {"example.com/team": "ai", "sidecar.istio.io/inject": "false"}
+    spec = template["spec"]
+    assert spec["nodeSelector"] == {"kubernetes.io/arch": "amd64"}
+    assert spec["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+        {"key": "dedicated", "operator": "Equal", "value": "ai", "effect": "NoExecute", "tolerationSeconds": 300},
+        {"operator": "Exists"},
+    ]
+    assert spec["imagePullSecrets"] == [{"name": "registry-credentials"}]
+    assert spec["priorityClassName"] == "high-priority"
+    # Unset, none of them is written.
+    plain = by_kind(build(base_args())[0], "Deployment")["spec"]["template"]
+    assert "annotations" not in plain["metadata"]
+    assert not {"nodeSelector", "tolerations", "imagePullSecrets", "priorityClassName"} & set(plain["spec"])
+
+
+@pytest.mark.parametrize(
+    ("pod", "path", "message"),
+    [
+        ({"annotations": {"bad key!": "x"}}, "pod.annotations", "is not a valid key"),
+        ({"nodeSelector": {"zone": "a b"}}, "pod.nodeSelector", "not a valid label value"),
+        ({"tolerations": [{"operator": "Sometimes"}]}, "pod.tolerations[0].operator", "'Equal' or 'Exists'"),
+        ({"tolerations": [{"key": "a", "effect": "NoRun"}]}, "pod.tolerations[0].effect", "'NoExecute'"),
+        ({"tolerations": [{"value": "x"}]}, "pod.tolerations[0]", "without key, operator must be Exists"),
+        ({"tolerations": [{"key": "a", "operator": "Exists", "value": "x"}]}, "pod.tolerations[0]", "unset"),
+        ({"tolerations": [{"key": "a", "tolerationSeconds": 60}]}, "pod.tolerations[0]", "needs effect NoExecute"),
+        (
+            {"tolerations": [{"key": "a", "effect": "NoExecute", "tolerationSeconds": -1}]},
+            "pod.tolerations[0].tolerationSeconds",
+            "greater than or equal to 0",
+        ),
+        ({"imagePullSecrets": ["Registry_Creds"]}, "pod.imagePullSecrets[0]", "not a Kubernetes object name"),
+        ({"imagePullSecrets": ["a", "a"]}, "pod.imagePullSecrets", "lists a Secret twice"),
+        ({"priorityClassName": "High"}, "pod.priorityClassName", "not a Kubernetes object name"),
+        ({"affinity": {}}, "pod.affinity", "unknown key"),
+    ],
+)
+def test_pod_refusals_name_their_key(pod: dict[str, Any], path: str, message: str) -> None:
+    error, registrations = refusal(base_args(pod=pod))
+    assert [p.path for p in error.problems][:1] == [path], error
+    assert message in str(error)
+    assert len(registrations) == 0
+
+
+def test_a_cache_volume_is_mounted_with_variables_pointing_at_it() -> None:
+    cache = {"mountPath": "/models", "size": "20Gi", "env": ["HF_HOME", "SENTENCE_TRANSFORMERS_HOME"]}
+    registrations, _ = build(base_args(cache=cache))
+    assert volumes_of(registrations)["cache"]["emptyDir"] == {"sizeLimit": "20Gi"}
+    container = by_kind(registrations, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "cache", "mountPath": "/models"} in container["volumeMounts"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["HF_HOME"] == env["SENTENCE_TRANSFORMERS_HOME"] == "/models"
+    in_memory = build(base_args(cache={"size": "1Gi", "medium": "memory"}))[0]
+    assert volumes_of(in_memory)["cache"]["emptyDir"] == {"sizeLimit": "1Gi", "medium": "Memory"}
+    assert "cache" not in volumes_of(build(base_args())[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "path", "message"),
+    [
+        ({"cache": {"mountPath": "relative"}}, "cache.mountPath", "absolute path"),
+        (
+            {"cache": {"mountPath": "/tmp/models"}},
+            "cache.mountPath",
+            "overlaps the container's mount or directory /tmp",
+        ),
+        ({"cache": {"mountPath": "/opt/venv/cache"}}, "cache.mountPath", "/opt/venv"),
+        (
+            {"cache": {"mountPath": "/opt/hayhooks"}},
+            "cache.mountPath",
+            "overlaps the container's mount or directory /opt/hayhooks/pipelines",
+        ),
+        ({"cache": {"env": ["HAYHOOKS_PORT"]}}, "cache.env[0]", "server setting"),
+        ({"cache": {"env": ["HOME"]}}, "cache.env[0]", "HOME"),
+        ({"cache": {"env": ["HF_HOME", "HF_HOME"]}}, "cache.env", "lists a variable twice"),
+        (
+            {"cache": {}, "server": {"extraEnv": {"HF_HOME": "/x"}}},
+            "cache.env[0]",
+            "HF_HOME is already set",
+        ),
+        ({"cache": {"medium": "ssd"}}, "cache.medium", "'disk' or 'memory'"),
+        ({"cache": {"size": "4Gi", "medium": "memory"}}, "cache.size", "more than resources.memoryLimit (2Gi)"),
+    ],
+)
+def test_cache_refusals_name_their_key(args: dict[str, Any], path: str, message: str) -> None:
+    error, registrations = refusal(base_args(**args))
     assert [p.path for p in error.problems] == [path], error
     assert message in str(error)
     assert len(registrations) == 0

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from ..model import ConfigModel
 from ..names import Labels
 from ..profile import Profile
+from ..scratch import ScratchArgs
 from ..settings import ServerSettings, UserEnvName
 
 MIN_UID = 10000
@@ -195,6 +196,8 @@ class HayhooksContainerArgs(ConfigModel):
     """`io` (one worker) or `cpu` (2 x CPU limit + 1 workers; incompatible with durable mode)."""
     resources: ContainerResourcesArgs = Field(default_factory=ContainerResourcesArgs)
     """Memory and CPU limits."""
+    scratch: ScratchArgs = Field(default_factory=ScratchArgs)
+    """Sizes of the writable `/tmp` and `HOME` (tmpfs: they use memory as they fill)."""
     healthcheck: HealthcheckArgs = Field(default_factory=HealthcheckArgs)
     """Health check timings."""
     user: str = "10001:10001"

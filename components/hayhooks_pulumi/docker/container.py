@@ -8,14 +8,13 @@ import pulumi
 import pulumi_docker as docker
 
 from ..planning import HOME_DIR, TMP_DIR
+from ..scratch import tmpfs_size
 from .healthcheck import healthcheck_args, wait_timeout_seconds
 from .plan import ContainerPlan
 
 # Seconds beyond the server's own drain timeout before Docker kills it.
 SHUTDOWN_MARGIN = 5
 PIPELINES_CHECKSUM_LABEL = "hayhooks.deepset.ai/pipelines-checksum"
-TMP_SIZE = "1024m"
-HOME_SIZE = "256m"
 
 
 def server_command(plan: ContainerPlan) -> list[str]:
@@ -30,9 +29,10 @@ def plain_envs(plan: ContainerPlan) -> list[str]:
 
 def tmpfs(plan: ContainerPlan) -> dict[str, str]:
     """Writable scratch space on a read-only root: `/tmp` for everyone, `HOME` owned by the server's user."""
+    scratch, uid, gid = plan.args.scratch, plan.args.uid, plan.args.gid
     return {
-        TMP_DIR: f"rw,noexec,nosuid,nodev,size={TMP_SIZE},mode=1777",
-        HOME_DIR: f"rw,noexec,nosuid,nodev,size={HOME_SIZE},uid={plan.args.uid},gid={plan.args.gid},mode=0700",
+        TMP_DIR: f"rw,noexec,nosuid,nodev,size={tmpfs_size(scratch.tmp_size)},mode=1777",
+        HOME_DIR: f"rw,noexec,nosuid,nodev,size={tmpfs_size(scratch.home_size)},uid={uid},gid={gid},mode=0700",
     }
 
 

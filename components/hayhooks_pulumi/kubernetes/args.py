@@ -13,6 +13,7 @@ from ..model import ConfigModel
 from ..names import DnsLabel, Labels, dns_label
 from ..profile import Profile
 from ..quantity import parse_quantity
+from ..scratch import ScratchArgs, Size
 from ..settings import ServerSettings, UserEnvName
 
 _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
@@ -646,6 +647,149 @@ class DisruptionBudgetArgs(ConfigModel):
     """Pods a voluntary disruption may take at once (at least 1, so node drains can proceed)."""
 
 
+# An object name Kubernetes accepts for a Secret or PriorityClass (a DNS subdomain).
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+# An annotation or taint key: an optional DNS-subdomain prefix and a name (the syntax of label keys).
+_QUALIFIED_NAME = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z"
+)
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
+# The API server's limit on all annotations of an object together.
+ANNOTATIONS_BUDGET = 256 * 1024
+
+
+def _subdomain(value: str) -> str:
+    if len(value) > 253 or not _SUBDOMAIN.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes object name: lowercase letters, digits, '-' and '.'")
+    return value
+
+
+def _qualified_name(value: str) -> str:
+    prefix, _, name = value.rpartition("/")
+    if len(name) > 63 or len(prefix) > 253 or not _QUALIFIED_NAME.match(value):
+        raise ValueError(f"{value!r} is not a valid key: [prefix/]name, e.g. example.com/team")
+    return value
+
+
+def _annotations(value: dict[str, str]) -> dict[str, str]:
+    for key in value:
+        _qualified_name(key)
+    if sum(len(k) + len(v) for k, v in value.items()) > ANNOTATIONS_BUDGET:
+        raise ValueError(f"annotations exceed the API server's {ANNOTATIONS_BUDGET} bytes")
+    return dict(sorted(value.items()))
+
+
+ObjectName = Annotated[str, AfterValidator(_subdomain)]
+Annotations = Annotated[dict[str, str], AfterValidator(_annotations)]
+
+
+class TolerationOperator(StrEnum):
+    """How a toleration matches a taint's value."""
+
+    EQUAL = "Equal"
+    EXISTS = "Exists"
+
+
+class TaintEffect(StrEnum):
+    """The taint effects a toleration can name."""
+
+    NO_SCHEDULE = "NoSchedule"
+    PREFER_NO_SCHEDULE = "PreferNoSchedule"
+    NO_EXECUTE = "NoExecute"
+
+
+class TolerationArgs(ConfigModel):
+    """A taint the pods tolerate, e.g. `{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}`."""
+
+    key: str | None = None
+    """The taint's key; unset: every taint (with `operator: Exists`)."""
+    operator: TolerationOperator = TolerationOperator.EQUAL
+    """`Equal` (the taint's value is `value`) or `Exists` (any value)."""
+    value: str | None = None
+    """The taint's value, with `Equal`; unset with `Exists`."""
+    effect: TaintEffect | None = None
+    """`NoSchedule`, `PreferNoSchedule` or `NoExecute`; unset: every effect."""
+    toleration_seconds: Annotated[int, Field(ge=0)] | None = None
+    """With `effect: NoExecute`: seconds a pod stays on a node after the taint appears; unset: for ever."""
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        return None if value is None else _qualified_name(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TolerationArgs:
+        # The API server's own rules (ValidateTolerations), so a bad toleration fails here, not at apply.
+        if self.key is None and self.operator is not TolerationOperator.EXISTS:
+            raise ValueError("without key, operator must be Exists (it then tolerates every taint)")
+        if self.operator is TolerationOperator.EXISTS and self.value is not None:
+            raise ValueError("value must be unset with operator Exists")
+        if self.value is not None and (len(self.value) > 63 or not _LABEL_VALUE.match(self.value)):
+            raise ValueError(f"{self.value!r} is not a valid taint value (at most 63 letters, digits, '-', '_', '.')")
+        if self.toleration_seconds is not None and self.effect is not TaintEffect.NO_EXECUTE:
+            raise ValueError("tolerationSeconds needs effect NoExecute")
+        return self
+
+
+class PodArgs(ConfigModel):
+    """Where and how the pods are scheduled, beyond what the component decides (security, probes, spreading)."""
+
+    annotations: Annotations = Field(default_factory=dict)
+    """Annotations on the pods, e.g. for a service mesh or a log collector."""
+    node_selector: Labels = Field(default_factory=dict)
+    """Node labels the pods require, e.g. `{kubernetes.io/arch: amd64}`."""
+    tolerations: list[TolerationArgs] = Field(default_factory=list)
+    """Taints the pods tolerate, e.g. of dedicated or GPU nodes."""
+    image_pull_secrets: list[ObjectName] = Field(default_factory=list)
+    """Secrets (type `kubernetes.io/dockerconfigjson`, in the namespace) to pull a private image with."""
+    priority_class_name: ObjectName | None = None
+    """A PriorityClass for the pods; unset: the cluster's default."""
+
+    @field_validator("image_pull_secrets")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a Secret twice")
+        return value
+
+
+class CacheMedium(StrEnum):
+    """What backs the cache."""
+
+    DISK = "disk"
+    """The node's disk (the emptyDir's default medium)."""
+    MEMORY = "memory"
+    """RAM (tmpfs): fast, and counted against the container's memory limit."""
+
+
+class CacheArgs(ConfigModel):
+    """A writable emptyDir for downloaded models and other caches (e.g. Hugging Face's), per pod: kept across
+    container restarts, emptied when the pod goes."""
+
+    mount_path: str = "/var/cache/hayhooks"
+    """Absolute path the cache is mounted at."""
+    size: Size = "10Gi"
+    """Size limit (a quantity, e.g. `10Gi`); a pod that writes more is evicted."""
+    medium: CacheMedium = CacheMedium.DISK
+    """`disk` or `memory`."""
+    env: list[UserEnvName] = Field(default_factory=lambda: ["HF_HOME"])
+    """Environment variables set to `mountPath`, e.g. `HF_HOME`, `SENTENCE_TRANSFORMERS_HOME`."""
+
+    @field_validator("mount_path")
+    @classmethod
+    def _absolute(cls, path: str) -> str:
+        if not path.startswith("/") or path.rstrip("/") == "" or "/.." in path or "//" in path:
+            raise ValueError("must be an absolute path other than /, e.g. /var/cache/hayhooks")
+        return path.rstrip("/")
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, names: list[str]) -> list[str]:
+        if len(set(names)) != len(names):
+            raise ValueError("lists a variable twice")
+        return names
+
+
 class PodSecurityArgs(ConfigModel):
     """The identity the server runs as."""
 
@@ -682,6 +826,12 @@ class HayhooksServiceArgs(ConfigModel):
     """Shutdown."""
     security: PodSecurityArgs = Field(default_factory=PodSecurityArgs)
     """UID/GID."""
+    scratch: ScratchArgs = Field(default_factory=ScratchArgs)
+    """Sizes of the writable `/tmp` and `HOME`."""
+    cache: CacheArgs | None = None
+    """A writable cache volume (models, downloads) with variables pointing at it; unset: none."""
+    pod: PodArgs = Field(default_factory=PodArgs)
+    """Pod annotations, node selection, tolerations, image pull secrets, priority."""
     secret_store: SecretStoreArgs | None = None
     """The External Secrets store that `fromStore` secrets come from."""
     secret_provider_class: SecretProviderClassArgs | None = None

@@ -6,6 +6,7 @@ import math
 
 import pulumi_kubernetes as k8s
 
+from .args import CacheMedium
 from .configmap import configmap_items
 from .csi import csi_mount, csi_volume, uses_csi
 from .metadata import object_meta, selector
@@ -17,6 +18,7 @@ STARTUP_PERIOD = 5
 READINESS_REQUEST_TIMEOUT = 3
 SHUTDOWN_MARGIN = 5
 PIPELINES_VOLUME = "pipelines"
+CACHE_VOLUME = "cache"
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
 REPLICAS_PATH = "spec.replicas"
@@ -107,7 +109,8 @@ def lifecycle(plan: ServicePlan) -> k8s.core.v1.LifecycleArgs | None:
 
 
 def container_env(plan: ServicePlan) -> list[k8s.core.v1.EnvVarArgs]:
-    plain = {**plan.env, "HOME": HOME_DIR}
+    cache = plan.args.cache
+    plain = {**plan.env, "HOME": HOME_DIR, **(dict.fromkeys(cache.env, cache.mount_path) if cache else {})}
     return [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in plain.items()] + secret_env(plan)
 
 
@@ -155,12 +158,24 @@ def volume_mounts(plan: ServicePlan) -> list[k8s.core.v1.VolumeMountArgs]:
         k8s.core.v1.VolumeMountArgs(name="tmp", mount_path=TMP_DIR),
         k8s.core.v1.VolumeMountArgs(name="home", mount_path=HOME_DIR),
     ]
+    if plan.args.cache is not None:
+        mounts.append(k8s.core.v1.VolumeMountArgs(name=CACHE_VOLUME, mount_path=plan.args.cache.mount_path))
     if uses_csi(plan):
         mounts.append(csi_mount(plan))
     return mounts
 
 
+def cache_volume(plan: ServicePlan) -> k8s.core.v1.VolumeArgs:
+    cache = plan.args.cache
+    assert cache is not None
+    medium = "Memory" if cache.medium is CacheMedium.MEMORY else None
+    return k8s.core.v1.VolumeArgs(
+        name=CACHE_VOLUME, empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=cache.size, medium=medium)
+    )
+
+
 def volumes(plan: ServicePlan, configmap_name: str) -> list[k8s.core.v1.VolumeArgs]:
+    scratch = plan.args.scratch
     return [
         k8s.core.v1.VolumeArgs(
             name=PIPELINES_VOLUME,
@@ -168,9 +183,25 @@ def volumes(plan: ServicePlan, configmap_name: str) -> list[k8s.core.v1.VolumeAr
                 name=configmap_name, items=configmap_items(plan), default_mode=0o444
             ),
         ),
-        k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="1Gi")),
-        k8s.core.v1.VolumeArgs(name="home", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="256Mi")),
+        k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=scratch.tmp_size)),
+        k8s.core.v1.VolumeArgs(
+            name="home", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit=scratch.home_size)
+        ),
+        *([cache_volume(plan)] if plan.args.cache is not None else []),
         *([csi_volume(plan)] if uses_csi(plan) else []),
+    ]
+
+
+def tolerations(plan: ServicePlan) -> list[k8s.core.v1.TolerationArgs]:
+    return [
+        k8s.core.v1.TolerationArgs(
+            key=t.key,
+            operator=t.operator.value,
+            value=t.value,
+            effect=None if t.effect is None else t.effect.value,
+            toleration_seconds=t.toleration_seconds,
+        )
+        for t in plan.args.pod.tolerations
     ]
 
 
@@ -197,7 +228,7 @@ def ignored_changes(plan: ServicePlan) -> list[str]:
 def deployment_args(
     plan: ServicePlan, image: str, configmap_name: str, service_account_name: str
 ) -> k8s.apps.v1.DeploymentInitArgs:
-    security = plan.args.security
+    security, pod = plan.args.security, plan.args.pod
     return k8s.apps.v1.DeploymentInitArgs(
         metadata=object_meta(plan, plan.name),
         spec=k8s.apps.v1.DeploymentSpecArgs(
@@ -212,7 +243,7 @@ def deployment_args(
             template=k8s.core.v1.PodTemplateSpecArgs(
                 # A pipeline change rolls the pods through the ConfigMap's name in `volumes`, which carries the
                 # pipelines' checksum (one mechanism, no checksum annotation).
-                metadata=k8s.meta.v1.ObjectMetaArgs(labels=plan.labels),
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels=plan.labels, annotations=pod.annotations or None),
                 spec=k8s.core.v1.PodSpecArgs(
                     service_account_name=service_account_name,
                     automount_service_account_token=False,
@@ -229,6 +260,13 @@ def deployment_args(
                     containers=[container(plan, image)],
                     volumes=volumes(plan, configmap_name),
                     topology_spread_constraints=spread(plan),
+                    node_selector=pod.node_selector or None,
+                    tolerations=tolerations(plan) or None,
+                    image_pull_secrets=[
+                        k8s.core.v1.LocalObjectReferenceArgs(name=name) for name in pod.image_pull_secrets
+                    ]
+                    or None,
+                    priority_class_name=pod.priority_class_name,
                 ),
             ),
         ),

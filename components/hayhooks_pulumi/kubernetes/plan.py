@@ -10,6 +10,7 @@ from ..pipelines import PipelineSet
 from ..planning import (
     APP_NAME,
     HOME_DIR,
+    IMAGE_DIRS,
     TMP_DIR,
     Problems,
     check_bind_address,
@@ -24,8 +25,18 @@ from ..planning import (
     validate_args,
 )
 from ..profile import Profile
+from ..quantity import parse_quantity
+from ..scratch import size_bytes
 from ..settings import server_env
-from .args import OIDC_CLIENT_SECRET_VALUE, AuthType, GatewayArgs, HayhooksServiceArgs, IngressArgs, SecretSource
+from .args import (
+    OIDC_CLIENT_SECRET_VALUE,
+    AuthType,
+    CacheMedium,
+    GatewayArgs,
+    HayhooksServiceArgs,
+    IngressArgs,
+    SecretSource,
+)
 from .cors_filter import cors_problems
 from .routes import MAX_ROUTE_MATCHES, UPLOAD_PATHS, client_paths, gateway_extra_paths, oidc_redirect_url
 from .rules import service_problems
@@ -132,6 +143,8 @@ def plan_service(
         _check_gateway(problems, args, args.gateway, pipelines, OIDC_CLIENT_SECRET_VALUE in given)
     if args.secret_provider_class is not None:
         _check_mount_path(problems, args)
+    if args.cache is not None:
+        _check_cache(problems, args)
     if args.profile is Profile.PRODUCTION:
         problems.extend(service_problems(args))
     problems.raise_if_any()
@@ -213,6 +226,29 @@ def _check_mount_path(problems: Problems, args: HayhooksServiceArgs) -> None:
     for other in (args.server.pipelines_dir, TMP_DIR, HOME_DIR):
         if overlaps(mount, other):
             problems.add("secretProviderClass.mountPath", f"{mount} overlaps the container's mount at {other}")
+
+
+def _check_cache(problems: Problems, args: HayhooksServiceArgs) -> None:
+    """The cache mount hides nothing and is hidden by nothing; its variables are set nowhere else; in memory it
+    fits the memory limit it counts against."""
+    cache = args.cache
+    assert cache is not None
+    others = [args.server.pipelines_dir, TMP_DIR, HOME_DIR, *IMAGE_DIRS]
+    if args.secret_provider_class is not None:
+        others.append(args.secret_provider_class.mount_path)
+    for other in others:
+        if overlaps(cache.mount_path, other):
+            problems.add("cache.mountPath", f"{cache.mount_path} overlaps the container's mount or directory {other}")
+    taken = {**plain_env(args.server), **dict.fromkeys(args.secrets, "secret")}
+    for index, name in enumerate(cache.env):
+        if name in taken:
+            problems.add(f"cache.env[{index}]", f"{name} is already set (server.extraEnv or secrets); set it once")
+    limit = args.resources.memory_limit
+    if cache.medium is CacheMedium.MEMORY and limit is not None and size_bytes(cache.size) > parse_quantity(limit):
+        problems.add(
+            "cache.size",
+            f"{cache.size} in memory is more than resources.memoryLimit ({limit}), which it counts against",
+        )
 
 
 def _effective_server(args: HayhooksServiceArgs):

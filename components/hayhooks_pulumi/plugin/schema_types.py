@@ -12,7 +12,7 @@ import pulumi
 
 from hayhooks_pulumi.docker.args import LogDriver, PublishAuth, WorkloadType
 from hayhooks_pulumi.docker.component import HayhooksContainer as _HayhooksContainer
-from hayhooks_pulumi.kubernetes.args import AuthType, IngressController, Protocol, StoreKind
+from hayhooks_pulumi.kubernetes.args import AuthType, CacheMedium, IngressController, Protocol, StoreKind, TaintEffect, TolerationOperator
 from hayhooks_pulumi.kubernetes.component import HayhooksService as _HayhooksService
 from hayhooks_pulumi.plugin.hosting import host
 from hayhooks_pulumi.profile import Profile
@@ -127,6 +127,58 @@ class PodSecurity(TypedDict):
     "GID (>= 10000). Default: `10001`."
     fs_group: NotRequired[int]
     "Group owning mounted volumes. Default: `10001`."
+
+
+class Scratch(TypedDict):
+    "Writable space on the read-only root filesystem (emptyDirs on Kubernetes, memory-backed tmpfs on Docker), as Kubernetes quantities, e.g. `512Mi`, `2Gi`."
+
+    tmp_size: NotRequired[str]
+    "Size of `/tmp`: wrapper copies, uploads, `/draw` renderings. Default: `\"1Gi\"`."
+    home_size: NotRequired[str]
+    "Size of the server's `HOME`: what libraries write under `~` (not model caches: see `cache` on Kubernetes). Default: `\"256Mi\"`."
+
+
+class Cache(TypedDict):
+    "A writable emptyDir for downloaded models and other caches (e.g. Hugging Face's), per pod: kept across container restarts, emptied when the pod goes."
+
+    mount_path: NotRequired[str]
+    "Absolute path the cache is mounted at. Default: `\"/var/cache/hayhooks\"`."
+    size: NotRequired[str]
+    "Size limit (a quantity, e.g. `10Gi`); a pod that writes more is evicted. Default: `\"10Gi\"`."
+    medium: NotRequired[CacheMedium]
+    "`disk` or `memory`. Default: `\"disk\"`."
+    env: NotRequired[list[str]]
+    "Environment variables set to `mountPath`, e.g. `HF_HOME`, `SENTENCE_TRANSFORMERS_HOME`. Default: `[\"HF_HOME\"]`."
+
+
+class Toleration(TypedDict):
+    "A taint the pods tolerate, e.g. `{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}`."
+
+    key: NotRequired[str]
+    "The taint's key; unset: every taint (with `operator: Exists`)."
+    operator: NotRequired[TolerationOperator]
+    "`Equal` (the taint's value is `value`) or `Exists` (any value). Default: `\"Equal\"`."
+    value: NotRequired[str]
+    "The taint's value, with `Equal`; unset with `Exists`."
+    effect: NotRequired[TaintEffect]
+    "`NoSchedule`, `PreferNoSchedule` or `NoExecute`; unset: every effect."
+    toleration_seconds: NotRequired[int]
+    "With `effect: NoExecute`: seconds a pod stays on a node after the taint appears; unset: for ever."
+
+
+class Pod(TypedDict):
+    "Where and how the pods are scheduled, beyond what the component decides (security, probes, spreading)."
+
+    annotations: NotRequired[dict[str, str]]
+    "Annotations on the pods, e.g. for a service mesh or a log collector. Default: `{}`."
+    node_selector: NotRequired[dict[str, str]]
+    "Node labels the pods require, e.g. `{kubernetes.io/arch: amd64}`. Default: `{}`."
+    tolerations: NotRequired[list[Toleration]]
+    "Taints the pods tolerate, e.g. of dedicated or GPU nodes. Default: `[]`."
+    image_pull_secrets: NotRequired[list[str]]
+    "Secrets (type `kubernetes.io/dockerconfigjson`, in the namespace) to pull a private image with. Default: `[]`."
+    priority_class_name: NotRequired[str]
+    "A PriorityClass for the pods; unset: the cluster's default."
 
 
 class SecretStore(TypedDict):
@@ -438,6 +490,12 @@ class HayhooksServiceInputs(TypedDict):
     "Shutdown."
     security: NotRequired[PodSecurity]
     "UID/GID."
+    scratch: NotRequired[Scratch]
+    "Sizes of the writable `/tmp` and `HOME`."
+    cache: NotRequired[Cache]
+    "A writable cache volume (models, downloads) with variables pointing at it; unset: none."
+    pod: NotRequired[Pod]
+    "Pod annotations, node selection, tolerations, image pull secrets, priority."
     secret_store: NotRequired[SecretStore]
     "The External Secrets store that `fromStore` secrets come from."
     secret_provider_class: NotRequired[SecretProviderClass]
@@ -530,6 +588,8 @@ class HayhooksContainerInputs(TypedDict):
     "`io` (one worker) or `cpu` (2 x CPU limit + 1 workers; incompatible with durable mode). Default: `\"io\"`."
     resources: NotRequired[ContainerResources]
     "Memory and CPU limits."
+    scratch: NotRequired[Scratch]
+    "Sizes of the writable `/tmp` and `HOME` (tmpfs: they use memory as they fill)."
     healthcheck: NotRequired[Healthcheck]
     "Health check timings."
     user: NotRequired[str]
