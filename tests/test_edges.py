@@ -368,7 +368,9 @@ def test_nginx_external_auth_asks_oauth2_proxy_without_snippets() -> None:
 
 def test_traefik_forward_auth_middleware_trusts_only_the_listed_headers() -> None:
     external = {"address": OAUTH2_PROXY, "responseHeaders": ["X-Auth-Request-User"]}
-    registrations, _ = build(ingress_args(controller="traefik", auth="external", externalAuth=external))
+    args = ingress_args(controller="traefik", auth="external", externalAuth=external)
+    args["server"]["cors"]["allowOrigins"] = []  # no cross-origin browser access: no CORS middleware
+    registrations, _ = build(args)
     middleware = by_kind(registrations, "Middleware")
     assert middleware["apiVersion"] == "traefik.io/v1alpha1"
     assert middleware["spec"] == {
@@ -454,3 +456,97 @@ def test_a_route_without_policy_depends_on_its_grant_only() -> None:
     order, deps, urns = dependencies(args)
     assert "hh-security-policy" not in order
     assert urns["hh-route-grant"] in deps["hh-http-route"]
+
+
+NGINX = "nginx.ingress.kubernetes.io"
+CORS = {
+    "allowOrigins": ORIGINS,
+    "allowMethods": ["GET", "POST"],
+    "allowHeaders": ["Content-Type", "Authorization"],
+    "exposeHeaders": ["X-Request-Id"],
+    "allowCredentials": True,
+    "maxAge": 900,
+}
+
+
+def with_cors(args: dict[str, Any], **cors: Any) -> dict[str, Any]:
+    args["server"]["cors"] = {**CORS, **cors}
+    return args
+
+
+def ingress_annotations(registrations: dict) -> dict[str, str]:
+    return by_kind(registrations, "Ingress")["metadata"]["annotations"]
+
+
+@pytest.mark.parametrize(
+    "edge",
+    [{}, {"auth": "external", "externalAuth": {"address": OAUTH2_PROXY}}],
+    ids=["basic", "external"],
+)
+def test_an_authenticating_nginx_ingress_answers_cors_mirroring_the_server(edge: dict[str, Any]) -> None:
+    """A browser's preflight carries no credentials: behind nginx's auth it would get 401, so nginx answers it."""
+    registrations, _ = build(with_cors(ingress_args(**edge)))
+    cors = {k: v for k, v in ingress_annotations(registrations).items() if "cors" in k}
+    assert cors == {
+        f"{NGINX}/enable-cors": "true",
+        f"{NGINX}/cors-allow-origin": "https://app.example.com, https://admin.example.com",
+        f"{NGINX}/cors-allow-methods": "GET, POST",
+        f"{NGINX}/cors-allow-headers": "Content-Type, Authorization",
+        f"{NGINX}/cors-expose-headers": "X-Request-Id",
+        f"{NGINX}/cors-allow-credentials": "true",
+        f"{NGINX}/cors-max-age": "900",
+    }
+    env = env_of(registrations)
+    assert json.loads(env["HAYHOOKS_CORS_ALLOW_ORIGINS"]) == ORIGINS  # the server keeps its own settings
+
+
+def test_nginx_cors_credentials_false_is_written_because_the_controller_defaults_to_true() -> None:
+    args = with_cors(ingress_args(), allowCredentials=False, exposeHeaders=[])
+    annotations = ingress_annotations(build(args)[0])
+    assert annotations[f"{NGINX}/cors-allow-credentials"] == "false"
+    assert f"{NGINX}/cors-expose-headers" not in annotations
+
+
+@pytest.mark.parametrize(
+    ("edge", "cors"),
+    [({"auth": "none"}, {}), ({}, {"allowOrigins": [], "allowCredentials": False})],
+    ids=["no-authentication", "no-origins"],
+)
+def test_nginx_leaves_cors_to_the_server_without_authentication_or_origins(edge, cors) -> None:
+    args = with_cors(ingress_args(**edge), **cors)
+    args["profile"] = "development"
+    annotations = ingress_annotations(build(args)[0])
+    assert not [key for key in annotations if "cors" in key]
+
+
+def test_traefik_answers_cors_in_a_headers_middleware_before_the_authentication() -> None:
+    registrations, _ = build(with_cors(ingress_args(controller="traefik")))
+    cors = registrations["hh-cors-middleware"].inputs
+    assert cors["apiVersion"] == "traefik.io/v1alpha1"
+    assert cors["metadata"]["name"] == "hh-cors" and cors["metadata"]["namespace"] == "hayhooks"
+    assert cors["spec"] == {
+        "headers": {
+            "accessControlAllowOriginList": ORIGINS,
+            "accessControlAllowMethods": ["GET", "POST"],
+            "accessControlAllowHeaders": ["Content-Type", "Authorization"],
+            "accessControlExposeHeaders": ["X-Request-Id"],
+            "accessControlAllowCredentials": True,
+            "accessControlMaxAge": 900,
+            "addVaryHeader": True,
+        }
+    }
+    assert "basicAuth" in registrations["hh-auth-middleware"].inputs["spec"]
+    # Traefik runs a router's middlewares in the listed order: CORS answers the preflight before the auth asks.
+    assert (
+        ingress_annotations(registrations)["traefik.ingress.kubernetes.io/router.middlewares"]
+        == "hayhooks-hh-cors@kubernetescrd,hayhooks-hh-auth@kubernetescrd"
+    )
+    order, deps, urns = dependencies(with_cors(ingress_args(controller="traefik")))
+    assert urns["hh-cors-middleware"] in deps["hh-ingress"]
+    assert order.index("hh-cors-middleware") < order.index("hh-ingress")
+
+
+def test_the_read_timeout_is_an_option() -> None:
+    annotations = ingress_annotations(build(ingress_args(readTimeoutSeconds=900))[0])
+    assert annotations[f"{NGINX}/proxy-read-timeout"] == "900"
+    assert ingress_annotations(build(ingress_args())[0])[f"{NGINX}/proxy-read-timeout"] == "300"

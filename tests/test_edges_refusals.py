@@ -8,6 +8,7 @@ import pytest
 from conftest import register
 from hayhooks_pulumi import HayhooksService
 from test_edges import OAUTH2_PROXY, OIDC, PARENT, gateway_args, ingress_args, oidc_args
+from test_kubernetes_component import by_kind
 from test_kubernetes_refusals import refusal
 
 JWT = {"issuer": "https://idp.example.com", "audiences": ["hayhooks"], "jwksUri": "https://idp.example.com/keys"}
@@ -219,3 +220,120 @@ def test_every_edge_problem_is_reported_at_once() -> None:
     args = gateway_args({"jwt": without(JWT, "audiences")}, parentRefs=[without(PARENT, "sectionName")])
     error, _ = refusal(args)
     assert {p.path for p in error.problems} == {"gateway.auth.jwt.audiences", "gateway.parentRefs[0].sectionName"}
+
+
+NGINX = "nginx.ingress.kubernetes.io"
+MIDDLEWARES = "traefik.ingress.kubernetes.io/router.middlewares"
+EXTERNAL = {"auth": "external", "externalAuth": {"address": OAUTH2_PROXY, "signinUrl": "https://auth.example.com/s"}}
+
+# (ingress settings, the user annotation, the option the error names)
+OWNED = [
+    ({}, {f"{NGINX}/auth-type": ""}, "from ingress.auth"),
+    ({}, {f"{NGINX}/auth-secret": "mine"}, "from ingress.auth"),
+    ({}, {f"{NGINX}/auth-realm": "x"}, "from ingress.basicAuth.realm"),
+    (EXTERNAL, {f"{NGINX}/auth-url": "http://other/auth"}, "from ingress.externalAuth.address"),
+    (EXTERNAL, {f"{NGINX}/auth-signin": "https://other/s"}, "from ingress.externalAuth.signinUrl"),
+    ({}, {f"{NGINX}/proxy-read-timeout": "900"}, "from ingress.readTimeoutSeconds"),
+    ({}, {f"{NGINX}/proxy-buffering": "on"}, "streamed answers (SSE)"),
+    ({}, {f"{NGINX}/enable-cors": "false"}, "from server.cors"),
+    ({}, {f"{NGINX}/cors-allow-origin": "*"}, "from server.cors"),
+    ({"controller": "traefik"}, {MIDDLEWARES: ""}, "from ingress.auth and server.cors"),
+    ({"controller": "traefik"}, {"traefik.ingress.kubernetes.io/router.tls": "false"}, "from ingress.tlsSecretName"),
+]
+
+
+@pytest.mark.parametrize("profile", ["production", "development"])
+@pytest.mark.parametrize(("edge", "annotation", "option"), OWNED)
+def test_an_annotation_the_component_sets_is_refused_naming_its_option(
+    edge: dict[str, Any], annotation: dict[str, str], option: str, profile: str
+) -> None:
+    """It would replace the component's value (an Ingress has one value per key): e.g. an empty auth-type or
+    another middleware list switches authentication off."""
+    args = ingress_args(**edge, annotations=annotation)
+    args["profile"] = profile
+    (key,) = annotation
+    error, registrations = refusal(args)
+    assert [p.path for p in error.problems] == [f"ingress.annotations.{key}"]
+    assert option in error.problems[0].message
+    assert registrations == {}
+
+
+@pytest.mark.parametrize(
+    ("edge", "annotations", "refused"),
+    [
+        # satisfy: any lets an address in whitelist-source-range (0.0.0.0/0: everyone) through without credentials.
+        ({}, {f"{NGINX}/satisfy": "any", f"{NGINX}/whitelist-source-range": "0.0.0.0/0"}, ["satisfy", "whitelist"]),
+        ({}, {f"{NGINX}/satisfy": "any"}, ["satisfy"]),
+        ({}, {f"{NGINX}/auth-tls-verify-client": "optional_no_ca"}, ["auth-tls-verify-client"]),
+        (EXTERNAL, {f"{NGINX}/auth-type": "", f"{NGINX}/auth-secret": "x"}, ["auth-type", "auth-secret"]),
+        ({}, {MIDDLEWARES: "kube-system-open@kubernetescrd"}, [MIDDLEWARES]),
+    ],
+    ids=["satisfy-any-whitelist", "satisfy", "auth-tls", "auth-type-beside-external", "middlewares-on-nginx"],
+)
+def test_production_refuses_annotations_that_weaken_the_edge_authentication(
+    edge: dict[str, Any], annotations: dict[str, str], refused: list[str]
+) -> None:
+    args = ingress_args(**edge, annotations=annotations)
+    error, registrations = refusal(args)
+    paths = [p.path for p in error.problems]
+    assert len(paths) == len(refused)
+    assert all(path.startswith("ingress.annotations.") for path in paths)
+    assert all(any(part in path for path in paths) for part in refused), paths
+    assert all("refused in production" in p.message for p in error.problems)
+    assert registrations == {}
+    # Development allows them (a local cluster may want them); the component's own keys stay refused.
+    args["profile"] = "development"
+    assert any(r.type.endswith(":Ingress") for r in register(lambda: HayhooksService("hh", args)).values())
+
+
+def test_production_allows_an_address_allow_list_that_adds_to_the_authentication() -> None:
+    """Without satisfy, nginx requires both (satisfy all): the range only narrows who may try."""
+    args = ingress_args(annotations={f"{NGINX}/whitelist-source-range": "10.0.0.0/8"})
+    annotations = by_kind(register(lambda: HayhooksService("hh", args)), "Ingress")["metadata"]["annotations"]
+    assert annotations[f"{NGINX}/whitelist-source-range"] == "10.0.0.0/8"
+    assert annotations[f"{NGINX}/auth-type"] == "basic"
+
+
+@pytest.mark.parametrize("controller", ["nginx", "traefik"])
+def test_an_origin_regex_cannot_be_mirrored_by_an_authenticating_ingress(controller: str) -> None:
+    args = ingress_args(controller=controller)
+    args["server"]["cors"] = {"allowOrigins": [], "allowOriginRegex": "https://[a-z]+\\.example\\.com"}
+    message = problem_at(args, "server.cors.allowOriginRegex")
+    assert "no origin regex" in message and "list the origins in allowOrigins" in message
+    # Without authentication the preflight reaches the server, which matches its regex itself.
+    args["ingress"]["auth"] = "none"
+    args["profile"] = "development"
+    assert any(r.type.endswith(":Ingress") for r in register(lambda: HayhooksService("hh", args)).values())
+
+
+@pytest.mark.parametrize(
+    ("controller", "cors", "path", "message"),
+    [
+        ("nginx", {"allowOrigins": ["https://[::1]:8443"]}, "server.cors.allowOrigins[0]", "host names only"),
+        ("nginx", {"allowHeaders": ["*"]}, "server.cors.allowHeaders", "its own default list"),
+        ("nginx", {"allowHeaders": []}, "server.cors.allowHeaders", "empty cannot be mirrored"),
+        ("nginx", {"allowMethods": []}, "server.cors.allowMethods", "empty cannot be mirrored"),
+        ("traefik", {"allowMethods": []}, "server.cors.allowMethods", "empty cannot be mirrored"),
+        ("nginx", {"allowHeaders": ["X.Trace"]}, "server.cors.allowHeaders[0]", "letters, digits, '-' and '_'"),
+        ("nginx", {"exposeHeaders": ["X.Trace"]}, "server.cors.exposeHeaders[0]", "letters, digits, '-' and '_'"),
+        ("traefik", {"allowHeaders": ["*"], "allowCredentials": True}, "server.cors.allowHeaders", "credentials"),
+        ("traefik", {"allowMethods": ["*"], "allowCredentials": True}, "server.cors.allowMethods", "credentials"),
+    ],
+)
+def test_cors_the_ingress_cannot_mirror_is_refused(
+    controller: str, cors: dict[str, Any], path: str, message: str
+) -> None:
+    args = ingress_args(controller=controller)
+    args["profile"] = "development"
+    args["server"]["cors"] = {"allowOrigins": ["https://app.example.com"], **cors}
+    assert message in problem_at(args, path)
+
+
+def test_traefik_mirrors_what_nginx_cannot() -> None:
+    args = ingress_args(controller="traefik")
+    args["profile"] = "development"
+    args["server"]["cors"] = {"allowOrigins": ["https://[::1]:8443"], "allowHeaders": ["*"], "exposeHeaders": ["X.T"]}
+    registrations = register(lambda: HayhooksService("hh", args))
+    headers = registrations["hh-cors-middleware"].inputs["spec"]["headers"]
+    assert headers["accessControlAllowOriginList"] == ["https://[::1]:8443"]
+    assert headers["accessControlAllowHeaders"] == ["*"] and headers["accessControlExposeHeaders"] == ["X.T"]

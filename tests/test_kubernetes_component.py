@@ -345,13 +345,18 @@ def test_htpasswd_comes_from_the_generated_bcrypt_hash_and_password_is_a_secret_
 def test_traefik_gets_a_basic_auth_middleware_referenced_by_annotation() -> None:
     ingress_spec = {"host": "h.example.com", "tlsSecretName": "tls", "controller": "traefik"}
     registrations, _ = build(base_args(ingress=ingress_spec))
-    middleware = by_kind(registrations, "Middleware")
+    middleware = registrations["hh-auth-middleware"].inputs
     secret = by_kind(registrations, "Secret")
     assert middleware["apiVersion"] == "traefik.io/v1alpha1"
+    assert middleware["metadata"]["name"] == "hh-auth"
     assert middleware["spec"]["basicAuth"]["secret"] == secret["metadata"]["name"]
     assert set(unwrap_rpc_secret(secret["stringData"])) == {"users"}
     annotations = by_kind(registrations, "Ingress")["metadata"]["annotations"]
-    assert annotations["traefik.ingress.kubernetes.io/router.middlewares"] == "hayhooks-hh-auth@kubernetescrd"
+    # CORS first: it answers browsers' preflights, which carry no credentials, before the authentication.
+    assert (
+        annotations["traefik.ingress.kubernetes.io/router.middlewares"]
+        == "hayhooks-hh-cors@kubernetescrd,hayhooks-hh-auth@kubernetescrd"
+    )
     assert by_kind(registrations, "Ingress")["spec"]["ingressClassName"] == "traefik"
 
 

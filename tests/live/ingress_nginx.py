@@ -6,6 +6,16 @@ Modelled: one `server` per rule host; each path with its pathType (`Exact` -> `l
 written to a file as the controller does; `proxy-buffering`, `proxy-read-timeout`,
 `proxy-send-timeout`, `proxy-body-size`; the proxy headers the controller sets; and, for every
 path no rule routes and every unknown host, the controller's default backend (404).
+CORS (`enable-cors` and `cors-*`) as the controller parses the annotations (each value checked by
+its pattern; an invalid one falls back to the default, an invalid origin is skipped; credentials
+default to true) and as its template writes the location: `if ($http_origin ~* (<origins>)$ )`
+sets `$cors`, an OPTIONS request appends `options`, `$cors = "trueoptions"` answers 204 with the
+CORS headers in nginx's rewrite phase, i.e. before the access phase that authenticates, and
+`$cors = "true"` sets the headers on the answer. The template's `more_set_headers` (the
+headers-more module, built into the controller, not into Debian's nginx) replaces a header the
+server sent and applies to every status: emulated by `proxy_hide_header` for the CORS headers
+and `add_header ... always`. `cors-allow-origin: *` is emulated with a variable of its own (the
+template sets `$http_origin`, which stock nginx refuses).
 Not modelled: TLS and the HTTP->HTTPS redirect (the test speaks plain HTTP on loopback, i.e. what
 the controller does after TLS ends). An `nginx.ingress.kubernetes.io/*` annotation this module
 does not know fails the emulation, so a new annotation cannot be silently ignored.
@@ -13,6 +23,7 @@ does not know fails the emulation, so a new annotation cannot be silently ignore
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,7 +40,32 @@ KNOWN = {
     "proxy-read-timeout",
     "proxy-send-timeout",
     "proxy-body-size",
+    "enable-cors",
+    "cors-allow-origin",
+    "cors-allow-methods",
+    "cors-allow-headers",
+    "cors-allow-credentials",
+    "cors-expose-headers",
+    "cors-max-age",
 }
+# ingress-nginx's CORS defaults and value patterns (internal/ingress/annotations/cors/main.go).
+CORS_DEFAULT_METHODS = "GET, PUT, POST, DELETE, PATCH, OPTIONS"
+CORS_DEFAULT_HEADERS = (
+    "DNT,Keep-Alive,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,Authorization"
+)
+CORS_DEFAULT_MAX_AGE = 1728000
+CORS_ORIGIN = re.compile(r"^(https?://(\*\.)?[A-Za-z0-9\-\.]*(:[0-9]+)?|\*)?\Z")
+CORS_METHODS = re.compile(r"^([A-Za-z]+,?\s?)+\Z")
+CORS_HEADERS = re.compile(r"^([A-Za-z0-9\-\_]+,?\s?)+\Z")
+CORS_EXPOSE_HEADERS = re.compile(r"^(([A-Za-z0-9\-\_]+|\*),?\s?)+\Z")
+CORS_RESPONSE_HEADERS = (
+    "Access-Control-Allow-Origin",
+    "Access-Control-Allow-Credentials",
+    "Access-Control-Allow-Methods",
+    "Access-Control-Allow-Headers",
+    "Access-Control-Expose-Headers",
+    "Access-Control-Max-Age",
+)
 # The access log names the upstream each request went to: "-" means nginx answered it itself.
 LOG_FORMAT = "'$http_x_test_id $request_method $uri $status upstream=$upstream_addr'"
 
@@ -61,6 +97,77 @@ def auth_secret_ref(ingress: dict[str, Any]) -> tuple[str, str] | None:
     if "/" in secret:
         namespace, secret = secret.split("/", 1)
     return namespace, secret
+
+
+def _go_quote_meta(text: str) -> str:
+    """Go's regexp.QuoteMeta, which the controller applies to each origin."""
+    return re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", text)
+
+
+def cors_settings(notes: Mapping[str, str]) -> dict[str, Any] | None:
+    """The CORS config the controller parses from the annotations, or None without `enable-cors: "true"`."""
+    if notes.get("enable-cors", "").lower() != "true":
+        return None
+    origins: list[str] = []
+    if "cors-allow-origin" in notes:
+        for origin in (part.strip() for part in notes["cors-allow-origin"].split(",")):
+            if origin == "*":
+                origins = ["*"]
+                break
+            if CORS_ORIGIN.match(origin):  # the controller logs an invalid origin and skips it
+                origins.append(origin)
+    else:
+        origins = ["*"]
+
+    def checked(key: str, pattern: re.Pattern[str], default: str) -> str:
+        value = notes.get(key)
+        return value if value is not None and pattern.match(value) else default
+
+    credentials = notes.get("cors-allow-credentials", "true").lower()
+    if credentials not in ("true", "false"):
+        raise EmulationError(f"cors-allow-credentials {credentials!r} is not a boolean")
+    try:
+        max_age = int(notes.get("cors-max-age", CORS_DEFAULT_MAX_AGE))
+    except ValueError:
+        max_age = CORS_DEFAULT_MAX_AGE
+    return {
+        "origins": origins,
+        "methods": checked("cors-allow-methods", CORS_METHODS, CORS_DEFAULT_METHODS),
+        "headers": checked("cors-allow-headers", CORS_HEADERS, CORS_DEFAULT_HEADERS),
+        "credentials": credentials == "true",
+        "expose": checked("cors-expose-headers", CORS_EXPOSE_HEADERS, ""),
+        "max_age": max_age,
+    }
+
+
+def cors_location(cors: dict[str, Any]) -> list[str]:
+    """The location's CORS lines, as the controller's template writes them (see the module docstring)."""
+    lines = ['set $cors "";', 'set $cors_origin "";']
+    if cors["origins"] == ["*"]:
+        lines += ['set $cors "true";', 'set $cors_origin "*";']
+    elif cors["origins"]:
+        pattern = "|".join(
+            "(" + _go_quote_meta(origin).replace("\\*", r"[A-Za-z0-9\-]+", 1) + ")" for origin in cors["origins"]
+        )
+        lines.append(f'if ($http_origin ~* ({pattern})$ ) {{ set $cors "true"; set $cors_origin $http_origin; }}')
+    lines.append("if ($request_method = 'OPTIONS') { set $cors \"${cors}options\"; }")
+    headers = [
+        "Access-Control-Allow-Origin $cors_origin",
+        f"Access-Control-Allow-Methods '{cors['methods']}'",
+        f"Access-Control-Allow-Headers '{cors['headers']}'",
+        f"Access-Control-Max-Age {cors['max_age']}",
+    ]
+    if cors["credentials"]:
+        headers.append("Access-Control-Allow-Credentials true")
+    if cors["expose"]:
+        headers.append(f"Access-Control-Expose-Headers '{cors['expose']}'")
+    set_headers = " ".join(f"add_header {header} always;" for header in headers)
+    lines += [
+        f'if ($cors = "true") {{ {set_headers} }}',
+        f'if ($cors = "trueoptions") {{ {set_headers} return 204; }}',
+        *(f"proxy_hide_header {header};" for header in CORS_RESPONSE_HEADERS),
+    ]
+    return lines
 
 
 def service_target(render: Render, namespace: str, backend: dict[str, Any]) -> tuple[str, int | str]:
@@ -108,6 +215,9 @@ def nginx_conf(
             raise EmulationError("the Ingress asks for basic auth: an htpasswd file is required")
         realm = notes.get("auth-realm", "")
         location_settings += [f'auth_basic "{realm}";', f"auth_basic_user_file {htpasswd_file};"]
+    cors = cors_settings(notes)
+    if cors is not None:
+        location_settings += cors_location(cors)
 
     servers = []
     for rule in ingress["spec"].get("rules", []):

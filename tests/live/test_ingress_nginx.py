@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import os
 import pwd
 import secrets
@@ -18,6 +19,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +75,11 @@ class Edge:
         *,
         auth: tuple[str, str] | None = None,
         host: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[Response, str]:
         """The answer, and the upstream nginx sent the request to ("-" when nginx answered it itself)."""
         test_id = uuid.uuid4().hex
-        headers = {"Host": host or self.host, "X-Test-Id": test_id}
+        headers = {**(headers or {}), "Host": host or self.host, "X-Test-Id": test_id}
         if auth is not None:
             headers["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
         response = http(self.port, method, path, body, headers)
@@ -264,3 +267,93 @@ def test_emulated_annotations_are_all_known(prod_render: Render):
     except EmulationError as error:
         pytest.fail(str(error), pytrace=False)
     assert found["proxy-buffering"] == "off"
+
+
+# A browser's preflight before a cross-origin JSON POST with basic auth: no credentials, by the Fetch standard.
+PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+FOREIGN_ORIGINS = (
+    "https://attacker.example.net",
+    "http://app.example.com",  # another scheme is another origin
+    "https://app.example.com.attacker.example.net",
+    "null",
+)
+
+
+def allowed_origins(prod_config: dict[str, Any]) -> list[str]:
+    origins = prod_config["server"]["cors"]["allowOrigins"]
+    assert origins, "the prod stack allows browser origins; this test checks the edge answers for them"
+    return origins
+
+
+def test_preflights_from_each_allowed_origin_are_answered_before_authentication(
+    edge: Edge, prod_config: dict[str, Any]
+) -> None:
+    """Without the edge answering, nginx asks the preflight for credentials it never carries (401), and the browser
+    never sends the real request."""
+    cors = prod_config["server"]["cors"]
+    for origin in allowed_origins(prod_config):
+        for path in ("/greeter/run", "/v1/chat/completions"):
+            response, upstream = edge.request("OPTIONS", path, headers={"Origin": origin, **PREFLIGHT})
+            assert (response.status, upstream) == (204, "-"), f"{origin} {path}: {response.status} {response.text}"
+            headers = response.headers
+            assert headers["access-control-allow-origin"] == origin
+            assert headers["access-control-allow-methods"] == ", ".join(cors["allowMethods"])
+            allowed = {h.strip().lower() for h in headers["access-control-allow-headers"].split(",")}
+            assert allowed == {h.lower() for h in cors["allowHeaders"]}
+            assert allowed >= set(PREFLIGHT["Access-Control-Request-Headers"].split(",")), "the browser would stop"
+            assert headers.get("access-control-allow-credentials") == ("true" if cors.get("allowCredentials") else None)
+            assert headers["access-control-max-age"] == str(cors.get("maxAge", 600))
+            assert "www-authenticate" not in headers
+
+
+def test_a_preflight_from_another_origin_gets_no_cors_answer(edge: Edge, prod_config: dict[str, Any]) -> None:
+    for origin in FOREIGN_ORIGINS:
+        response, upstream = edge.request("OPTIONS", "/greeter/run", headers={"Origin": origin, **PREFLIGHT})
+        assert "access-control-allow-origin" not in response.headers, origin
+        assert (response.status, upstream) == (401, "-"), origin
+
+
+def cors_header_lines(edge: Edge, origin: str) -> list[tuple[str, str]]:
+    """Every header line of an authenticated cross-origin POST, as sent (a repeated header stays repeated)."""
+    token = base64.b64encode(f"{edge.username}:{edge.password}".encode()).decode()
+    connection = HTTPConnection("127.0.0.1", edge.port, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            "/greeter/run",
+            body=json.dumps({"name": "Ada"}).encode(),
+            headers={
+                "Host": edge.host,
+                "Origin": origin,
+                "Content-Type": "application/json",
+                "Authorization": f"Basic {token}",
+            },
+        )
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200, response.status
+        return [(name.lower(), value) for name, value in response.getheaders() if name.lower().startswith("access-")]
+    finally:
+        connection.close()
+
+
+def test_an_authenticated_request_from_an_allowed_origin_carries_the_cors_headers(
+    edge: Edge, prod_config: dict[str, Any]
+) -> None:
+    origin = allowed_origins(prod_config)[0]
+    response, upstream = edge.request(
+        "POST", "/greeter/run", {"name": "Ada"}, auth=edge.credentials, headers={"Origin": origin}
+    )
+    assert (response.status, upstream) == (200, edge.upstream), response.text
+    assert response.json()["result"]["greeting"] == "Hello, Ada!"
+    assert response.headers["access-control-allow-origin"] == origin
+    assert response.headers["access-control-allow-credentials"] == "true"
+    # The server answers CORS too: the edge's header replaces its own, never beside it (a browser refuses two).
+    lines = cors_header_lines(edge, origin)
+    assert [value for name, value in lines if name == "access-control-allow-origin"] == [origin]
+    assert [value for name, value in lines if name == "access-control-allow-credentials"] == ["true"]
+    # From another origin, neither the edge nor the server allows it.
+    response, _ = edge.request(
+        "POST", "/greeter/run", {"name": "Ada"}, auth=edge.credentials, headers={"Origin": FOREIGN_ORIGINS[0]}
+    )
+    assert response.status == 200 and "access-control-allow-origin" not in response.headers

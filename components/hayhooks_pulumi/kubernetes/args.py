@@ -14,7 +14,7 @@ from ..names import DnsLabel, Labels, dns_label
 from ..profile import Profile
 from ..quantity import parse_quantity
 from ..scratch import ScratchArgs, Size
-from ..settings import ServerSettings, UserEnvName
+from ..settings import SecretEnvName, ServerSettings, UserEnvName
 
 _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
 _HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
@@ -314,8 +314,14 @@ class IngressArgs(ConfigModel):
     """Also route `/docs`, `/redoc` and `/openapi.json`."""
     expose_status: bool = True
     """Route `GET /status` (pipeline list) to authenticated clients."""
+    read_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 300
+    """Seconds ingress-nginx waits for the server between two reads of an answer (`proxy-read-timeout`), long
+    enough for streamed answers. Traefik sets its timeouts on the entry point, not per Ingress."""
     annotations: dict[str, str] = Field(default_factory=dict)
-    """Extra annotations, e.g. `cert-manager.io/cluster-issuer`. Snippet annotations are refused."""
+    """Extra annotations, e.g. `cert-manager.io/cluster-issuer`. Refused: snippets; an annotation the component
+    sets itself (it would replace the component's value: change the option that sets it); in production, any
+    ingress-nginx `auth-*` and `satisfy` annotation and Traefik's `router.middlewares` (authentication is
+    `auth`'s)."""
 
     @field_validator("host")
     @classmethod
@@ -836,8 +842,9 @@ class HayhooksServiceArgs(ConfigModel):
     """The External Secrets store that `fromStore` secrets come from."""
     secret_provider_class: SecretProviderClassArgs | None = None
     """The Secrets Store CSI driver class that `fromCsi` secrets come from."""
-    secrets: dict[UserEnvName, SecretSource] = Field(default_factory=dict)
-    """Secret environment variables, by name."""
+    secrets: dict[SecretEnvName, SecretSource] = Field(default_factory=dict)
+    """Secret environment variables, by name: the pipelines', and the server's `HAYHOOKS_TRACING_TOKEN` and
+    `HAYHOOKS_DURABLE_REDIS_URL` (with a password)."""
     ingress: IngressArgs | None = None
     """Public edge through an Ingress controller; unset (and no `gateway`): reachable only inside the cluster."""
     gateway: GatewayArgs | None = None

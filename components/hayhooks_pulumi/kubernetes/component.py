@@ -20,8 +20,10 @@ from .ingress import (
     auth_secret_args,
     ingress_args,
     public_url,
+    traefik_cors_middleware,
     traefik_middleware,
     uses_basic_auth,
+    uses_cors_middleware,
     uses_middleware,
 )
 from .namespace import namespace_args
@@ -194,6 +196,12 @@ class HayhooksService(pulumi.ComponentResource):
                     f"{plan.name}-auth-middleware",
                     **traefik_middleware(plan),
                     opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(edge))),
+                )
+            )
+        if uses_cors_middleware(plan):
+            edge.append(
+                k8s.apiextensions.CustomResource(
+                    f"{plan.name}-cors-middleware", **traefik_cors_middleware(plan), opts=opts
                 )
             )
         k8s.networking.v1.Ingress(

@@ -9,6 +9,14 @@ import pulumi_kubernetes as k8s
 
 from ..auth import htpasswd_line
 from .args import AuthType, IngressArgs, IngressController
+from .cors_filter import traefik_cors_headers
+from .ingress_annotations import (
+    AUTH_MIDDLEWARE,
+    BASIC_AUTH_SECRET,
+    CORS_MIDDLEWARE,
+    component_annotations,
+    traefik_middlewares,
+)
 from .metadata import object_meta
 from .plan import PORT_NAME, ServicePlan
 from .routes import CLIENT_PATHS, DOCS_PATHS, UPLOAD_PATHS, client_paths
@@ -16,7 +24,6 @@ from .routes import CLIENT_PATHS, DOCS_PATHS, UPLOAD_PATHS, client_paths
 __all__ = ["CLIENT_PATHS", "DOCS_PATHS", "UPLOAD_PATHS", "routed_paths"]
 
 TRAEFIK_API = "traefik.io/v1alpha1"
-NGINX_PREFIX = "nginx.ingress.kubernetes.io"
 # The key each controller reads the htpasswd from.
 HTPASSWD_KEY = {IngressController.NGINX: "auth", IngressController.TRAEFIK: "users"}
 
@@ -35,11 +42,15 @@ def routed_paths(plan: ServicePlan) -> list[str]:
 
 
 def auth_secret_name(plan: ServicePlan) -> str:
-    return plan.child("basic-auth")
+    return plan.child(BASIC_AUTH_SECRET)
 
 
 def middleware_name(plan: ServicePlan) -> str:
-    return plan.child("auth")
+    return plan.child(AUTH_MIDDLEWARE)
+
+
+def cors_middleware_name(plan: ServicePlan) -> str:
+    return plan.child(CORS_MIDDLEWARE)
 
 
 def uses_basic_auth(plan: ServicePlan) -> bool:
@@ -48,8 +59,12 @@ def uses_basic_auth(plan: ServicePlan) -> bool:
 
 def uses_middleware(plan: ServicePlan) -> bool:
     """Traefik authenticates through a Middleware (basicAuth or forwardAuth)."""
-    ingress = plan.args.ingress
-    return ingress is not None and ingress.controller is IngressController.TRAEFIK and ingress.auth is not AuthType.NONE
+    return AUTH_MIDDLEWARE in traefik_middlewares(plan.args)
+
+
+def uses_cors_middleware(plan: ServicePlan) -> bool:
+    """Traefik answers CORS in a headers Middleware before the authentication."""
+    return CORS_MIDDLEWARE in traefik_middlewares(plan.args)
 
 
 def auth_secret_args(plan: ServicePlan, bcrypt_hash: pulumi.Input[str]) -> k8s.core.v1.SecretInitArgs:
@@ -84,47 +99,22 @@ def traefik_middleware(plan: ServicePlan) -> dict[str, Any]:
                 "removeHeader": True,
             }
         }
-    return {
-        "api_version": TRAEFIK_API,
-        "kind": "Middleware",
-        "metadata": object_meta(plan, middleware_name(plan)),
-        "spec": spec,
-    }
+    return _middleware(plan, middleware_name(plan), spec)
+
+
+def traefik_cors_middleware(plan: ServicePlan) -> dict[str, Any]:
+    """Keyword arguments of the Traefik headers Middleware that answers CORS, mirroring `server.cors`."""
+    return _middleware(plan, cors_middleware_name(plan), traefik_cors_headers(plan.args.server.cors))
+
+
+def _middleware(plan: ServicePlan, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"api_version": TRAEFIK_API, "kind": "Middleware", "metadata": object_meta(plan, name), "spec": spec}
 
 
 def annotations(plan: ServicePlan) -> dict[str, str]:
-    ingress = ingress_spec(plan)
-    result: dict[str, str] = {}
-    if ingress.controller is IngressController.NGINX:
-        # Streaming answers (SSE) must reach the client as they are produced.
-        result[f"{NGINX_PREFIX}/proxy-buffering"] = "off"
-        result[f"{NGINX_PREFIX}/proxy-read-timeout"] = "300"
-        if ingress.auth is AuthType.BASIC:
-            result[f"{NGINX_PREFIX}/auth-type"] = "basic"
-            result[f"{NGINX_PREFIX}/auth-secret"] = auth_secret_name(plan)
-            result[f"{NGINX_PREFIX}/auth-realm"] = ingress.basic_auth.realm
-        elif ingress.auth is AuthType.EXTERNAL:
-            result.update(_nginx_external_auth(ingress))
-    else:
-        if uses_middleware(plan):
-            result["traefik.ingress.kubernetes.io/router.middlewares"] = (
-                f"{plan.namespace}-{middleware_name(plan)}@kubernetescrd"
-            )
-        if ingress.tls_secret_name:
-            result["traefik.ingress.kubernetes.io/router.tls"] = "true"
-    return {**result, **ingress.annotations}
-
-
-def _nginx_external_auth(ingress: IngressArgs) -> dict[str, str]:
-    """ingress-nginx's external auth annotations (an `auth_request` to the service); never a snippet."""
-    external = ingress.external_auth
-    assert external is not None
-    result = {f"{NGINX_PREFIX}/auth-url": external.address}
-    if external.signin_url is not None:
-        result[f"{NGINX_PREFIX}/auth-signin"] = external.signin_url
-    if external.response_headers:
-        result[f"{NGINX_PREFIX}/auth-response-headers"] = ",".join(external.response_headers)
-    return result
+    """The component's annotations and the user's (which the plan refuses where they share a key)."""
+    owned = component_annotations(plan.args, plan.namespace, plan.child)
+    return {**{key: owned.value for key, owned in owned.items()}, **ingress_spec(plan).annotations}
 
 
 def ingress_args(plan: ServicePlan) -> k8s.networking.v1.IngressInitArgs:

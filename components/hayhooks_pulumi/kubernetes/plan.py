@@ -37,7 +37,8 @@ from .args import (
     IngressArgs,
     SecretSource,
 )
-from .cors_filter import cors_problems
+from .cors_filter import cors_problems, ingress_cors_problems
+from .ingress_annotations import annotation_problems, authenticates
 from .routes import MAX_ROUTE_MATCHES, UPLOAD_PATHS, client_paths, gateway_extra_paths, oidc_redirect_url
 from .rules import service_problems
 
@@ -139,6 +140,8 @@ def plan_service(
         _check_source(problems, args, source, f"secrets.{env_name}", env_name in given)
     if args.ingress is not None and args.ingress.auth is AuthType.EXTERNAL and args.ingress.external_auth is None:
         problems.add("ingress.externalAuth", "required with auth: external (at least its address)")
+    if args.ingress is not None:
+        problems.extend(annotation_problems(args))
     if args.gateway is not None:
         _check_gateway(problems, args, args.gateway, pipelines, OIDC_CLIENT_SECRET_VALUE in given)
     if args.secret_provider_class is not None:
@@ -147,6 +150,11 @@ def plan_service(
         _check_cache(problems, args)
     if args.profile is Profile.PRODUCTION:
         problems.extend(service_problems(args))
+    if args.ingress is not None:
+        # One reason per key: where production refuses a CORS setting, the Ingress's need to mirror it can wait.
+        reported = {problem.path for problem in problems.items}
+        mirror = ingress_cors_problems(args.server.cors, args.ingress.controller, authenticates(args.ingress))
+        problems.extend([problem for problem in mirror if problem.path not in reported])
     problems.raise_if_any()
     assert pipelines is not None
     env = server_env(_effective_server(args))

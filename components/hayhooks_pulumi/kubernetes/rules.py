@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..errors import Problem
 from ..rules import server_problems
 from .args import AuthType, GatewayArgs, HayhooksServiceArgs
+from .ingress_annotations import NGINX_PREFIX, TRAEFIK_MIDDLEWARES, owned_annotations
 
 __all__ = ["server_problems", "service_problems"]
 
@@ -43,8 +44,54 @@ def service_problems(args: HayhooksServiceArgs) -> list[Problem]:
                     "required in production: the server has no TLS of its own, it ends at the ingress",
                 )
             )
+        problems.extend(production_annotation_problems(args))
     if args.gateway is not None:
         problems.extend(gateway_problems(args.gateway))
+    return problems
+
+
+def production_annotation_problems(args: HayhooksServiceArgs) -> list[Problem]:
+    """User annotations that weaken the edge's authentication without replacing one of the component's (those are
+    refused in every profile, naming their option)."""
+    assert args.ingress is not None
+    notes = args.ingress.annotations
+    owned = owned_annotations(args)
+    satisfy = f"{NGINX_PREFIX}/satisfy"
+    problems = []
+    for key in notes:
+        path = f"ingress.annotations.{key}"
+        if key in owned:
+            continue
+        if key == satisfy:
+            problems.append(
+                Problem(
+                    path,
+                    "refused in production: with satisfy any, a client in whitelist-source-range passes without "
+                    "credentials; the edge's authentication (ingress.auth) must hold for every request",
+                )
+            )
+        elif key.startswith(f"{NGINX_PREFIX}/auth-"):
+            problems.append(
+                Problem(
+                    path,
+                    "refused in production: authentication at the edge is set by ingress.auth (and "
+                    "ingress.externalAuth); another auth annotation would replace or weaken it",
+                )
+            )
+        elif key == f"{NGINX_PREFIX}/whitelist-source-range" and satisfy in notes:
+            problems.append(
+                Problem(
+                    path, "refused in production with satisfy: a client in this range would pass without credentials"
+                )
+            )
+        elif key == TRAEFIK_MIDDLEWARES:
+            problems.append(
+                Problem(
+                    path,
+                    "refused in production: the router's middlewares are the component's (authentication from "
+                    "ingress.auth, CORS from server.cors); a list here would replace them",
+                )
+            )
     return problems
 
 

@@ -290,8 +290,10 @@ class Ingress(TypedDict):
     "Also route `/docs`, `/redoc` and `/openapi.json`. Default: `false`."
     expose_status: NotRequired[bool]
     "Route `GET /status` (pipeline list) to authenticated clients. Default: `true`."
+    read_timeout_seconds: NotRequired[int]
+    "Seconds ingress-nginx waits for the server between two reads of an answer (`proxy-read-timeout`), long enough for streamed answers. Traefik sets its timeouts on the entry point, not per Ingress. Default: `300`."
     annotations: NotRequired[dict[str, str]]
-    "Extra annotations, e.g. `cert-manager.io/cluster-issuer`. Snippet annotations are refused. Default: `{}`."
+    "Extra annotations, e.g. `cert-manager.io/cluster-issuer`. Refused: snippets; an annotation the component sets itself (it would replace the component's value: change the option that sets it); in production, any ingress-nginx `auth-*` and `satisfy` annotation and Traefik's `router.middlewares` (authentication is `auth`'s). Default: `{}`."
 
 
 class ParentRef(TypedDict):

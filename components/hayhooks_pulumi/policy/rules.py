@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ..kubernetes.ingress import NGINX_PREFIX
+from ..kubernetes.ingress_annotations import NGINX_PREFIX, TRAEFIK_MIDDLEWARES
 from ..kubernetes.routes import STATUS_PATH, UPLOAD_PATHS
 from ..settings import WILDCARD, matches_any_origin
 
@@ -146,7 +146,6 @@ _EXPOSING_SERVICE_TYPES = {"LoadBalancer", "NodePort"}
 _GATEWAY_GROUP = "gateway.networking.k8s.io"
 _TRAEFIK_GROUPS = {"traefik.io", "traefik.containo.us"}
 _TRAEFIK_AUTH = ("basicAuth", "digestAuth", "forwardAuth")
-_TRAEFIK_MIDDLEWARES_ANNOTATION = "traefik.ingress.kubernetes.io/router.middlewares"
 _TRAEFIK_CRD_PROVIDER = "@kubernetescrd"
 _ENVOY_GROUP = "gateway.envoyproxy.io"
 _ENVOY_AUTH = ("apiKeyAuth", "basicAuth", "jwt", "oidc", "extAuth")
@@ -873,7 +872,7 @@ def _nginx_authenticates(ingress: KubeObject) -> bool:
 
 
 def _traefik_authenticates(stack: Stack, ingress: KubeObject) -> bool:
-    value = str(ingress.annotations.get(_TRAEFIK_MIDDLEWARES_ANNOTATION) or "")
+    value = str(ingress.annotations.get(TRAEFIK_MIDDLEWARES) or "")
     references = [part.strip() for part in value.split(",") if part.strip()]
     return any(_traefik_reference_authenticates(stack, ref) for ref in references)
 
@@ -951,7 +950,7 @@ def _ingress_violations(stack: Stack, services: list[KubeObject], rules: Collect
             message = (
                 "routes to Hayhooks without authentication: add nginx auth annotations (auth-type + "
                 "auth-secret, or auth-url) or a Traefik basicAuth/forwardAuth middleware "
-                f"({_TRAEFIK_MIDDLEWARES_ANNOTATION}), for the controller that serves it"
+                f"({TRAEFIK_MIDDLEWARES}), for the controller that serves it"
             )
             if _nginx_satisfies_any(ingress) and _ingress_controller(ingress) != "traefik":
                 message = (
