@@ -8,6 +8,7 @@ how the server reads its environment.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import inspect
 import ipaddress
 import json
@@ -16,6 +17,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -27,12 +29,17 @@ import loguru
 import pytest
 from hayhooks_pulumi.errors import ConfigError, Problem, from_validation_error
 from hayhooks_pulumi.settings import (
+    APP_SETTINGS,
     FORBIDDEN_ENV,
+    HAYHOOKS_VERSION,
+    SECRET_SETTINGS,
+    TYPED_SETTINGS,
     CorsSettings,
     DeployConcurrency,
     LogFormat,
     LogLevel,
     ServerSettings,
+    SettingKind,
     StartupDeployStrategy,
     server_env,
 )
@@ -146,8 +153,23 @@ REGEX_ONLY = {
     "startupDeploy": {"strategy": "parallel", "workers": 7},
     "gracefulShutdownTimeout": 45,
 }
+OPERATIONS = {
+    "rootPath": "/assistants/hayhooks",
+    "tracing": {"enabled": True},
+    "durableStore": "redis",
+    "durableRedisUrl": "rediss://redis.data.svc.cluster.local:6380/2",
+    "streamingComponents": ["planner_llm", "answer llm"],
+    "advanced": {
+        "HAYHOOKS_ADDITIONAL_PYTHON_PATH": "/opt/shared",
+        "HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS": 5,
+        "HAYHOOKS_DURABLE_POLL_INTERVAL_SECONDS": 2.5,
+        "HAYHOOKS_MONITORING_ENABLED": False,
+        "HAYHOOKS_FILES_TO_IGNORE_PATTERNS": ["*.tmp", "notes, drafts/*"],
+    },
+}
 CONFIGS = {
     "production": PRODUCTION,
+    "operations": OPERATIONS,
     "development": DEVELOPMENT,
     "locked-down": LOCKED_DOWN,
     "regex-only": REGEX_ONLY,
@@ -175,6 +197,10 @@ def _assert_server_reads(app: Any, settings: ServerSettings, env: dict[str, str]
     assert app.deploy_concurrency.value == settings.deploy_concurrency.value
     assert app.durable_mode is settings.durable_mode
     assert app.graceful_shutdown_timeout == settings.graceful_shutdown_timeout
+    assert app.root_path == (settings.root_path or "")
+    assert app.tracing_enabled is settings.tracing.enabled
+    assert app.durable_store == (settings.durable_store or "redis")
+    assert app.durable_redis_url == (settings.durable_redis_url or "redis://localhost:6379/0")
     # The server logs at the level and in the format asked (its logger reads these at import).
     level = env["HAYHOOKS_LOG_LEVEL"]
     assert loguru.logger.level(level.upper()).name == settings.log_level.value
@@ -726,3 +752,121 @@ def test_trusted_proxies_reach_uvicorn_as_networks_it_trusts() -> None:
     settings = ServerSettings.model_validate({"host": "::", "forwardedAllowIps": "10.0.0.0/8, 192.168.1.5"})
     trusted = _TrustedHosts(server_env(settings)["FORWARDED_ALLOW_IPS"])
     assert "10.1.2.3" in trusted and "192.168.1.5" in trusted and "172.16.0.1" not in trusted
+
+
+# --------------------------------------------------------------------------------------------
+# Settings beyond the production guide: root path, tracing, durable store, streaming, `advanced`
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_pinned_list_of_server_settings_is_the_installed_servers(hayhooks_settings: ModuleType) -> None:
+    """settings.APP_SETTINGS is generated from AppSettings, not imported (hayhooks is no dependency of the package)."""
+    fields = hayhooks_settings.AppSettings.model_fields
+    assert importlib.metadata.version("hayhooks") == HAYHOOKS_VERSION
+    assert list(APP_SETTINGS) == list(fields)
+    for name, field in fields.items():
+        # What the kind writes must be what pydantic-settings parses: JSON for lists, true/false, numbers.
+        sample = {
+            SettingKind.LIST: [],
+            SettingKind.BOOL: True,
+            SettingKind.INT: field.default if isinstance(field.default, int) else 1,
+            SettingKind.FLOAT: 1.5,
+            SettingKind.STR: "x",
+        }[APP_SETTINGS[name]]
+        origin = typing.get_origin(field.annotation)
+        if APP_SETTINGS[name] is SettingKind.LIST:
+            assert origin is list, name
+        elif APP_SETTINGS[name] is not SettingKind.STR:
+            assert field.annotation is type(sample), name
+    assert {name.removeprefix("HAYHOOKS_").lower() for name in [*TYPED_SETTINGS, *SECRET_SETTINGS]} <= set(fields)
+
+
+def test_typed_operations_settings_and_advanced_ones_reach_the_server_as_written(parse_env) -> None:
+    app = parse_env(server_env(ServerSettings.model_validate(OPERATIONS)))
+    assert app.root_path == "/assistants/hayhooks"
+    assert app.tracing_enabled is True
+    assert app.durable_redis_url == "rediss://redis.data.svc.cluster.local:6380/2"
+    assert app.additional_python_path == "/opt/shared"
+    assert app.durable_max_run_attempts == 5
+    assert app.durable_poll_interval_seconds == 2.5
+    assert app.monitoring_enabled is False
+    assert app.files_to_ignore_patterns == ["*.tmp", "notes, drafts/*"]
+    # Streaming components are read by the server's own parser, which splits on commas.
+    streaming = importlib.import_module("hayhooks.server.pipelines.streaming")
+    assert streaming.parse_streaming_components_setting(app.streaming_components) == ["planner_llm", "answer llm"]
+    everything = server_env(ServerSettings.model_validate({"streamingComponents": ["all"], "durableStore": "memory"}))
+    app = parse_env(everything)
+    assert streaming.parse_streaming_components_setting(app.streaming_components) == "all"
+    assert app.durable_store == "memory"
+
+
+def test_advanced_values_are_written_as_the_server_reads_them() -> None:
+    # The same variable from a YAML scalar or list, or from a string (what other languages' SDKs pass).
+    typed = ServerSettings.model_validate(OPERATIONS).advanced
+    env = server_env(ServerSettings.model_validate(OPERATIONS))
+    assert ServerSettings.model_validate({"advanced": {name: env[name] for name in typed}}).advanced == typed
+    assert typed["HAYHOOKS_MONITORING_ENABLED"] == "false"
+    assert typed["HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS"] == "5"
+    assert json.loads(typed["HAYHOOKS_FILES_TO_IGNORE_PATTERNS"]) == ["*.tmp", "notes, drafts/*"]
+
+
+def test_the_trace_api_is_off_unless_asked_for(parse_env) -> None:
+    assert parse_env({}).tracing_enabled is True  # the server's own default
+    env = server_env(ServerSettings())
+    assert env["HAYHOOKS_TRACING_ENABLED"] == "false"
+    assert parse_env(env).tracing_enabled is False
+    for name in ("HAYHOOKS_ROOT_PATH", "HAYHOOKS_DURABLE_STORE", "HAYHOOKS_DURABLE_REDIS_URL"):
+        assert name not in env  # unset optionals are left to the server, never written empty
+
+
+def test_secret_settings_are_accepted_as_secrets_only() -> None:
+    from hayhooks_pulumi.docker.args import HayhooksContainerArgs
+    from hayhooks_pulumi.kubernetes.args import HayhooksServiceArgs
+
+    for name in SECRET_SETTINGS:
+        assert name in HayhooksServiceArgs.model_validate({"secrets": {name: {"fromConfig": "k"}}}).secrets
+        assert name in HayhooksContainerArgs.model_validate({"secrets": {name: {"fromConfig": "k"}}}).secrets
+        with pytest.raises(ValidationError, match="server setting owned by this model"):
+            ServerSettings.model_validate({"extraEnv": {name: "plain"}})
+    with pytest.raises(ValidationError, match="server setting owned by this model"):
+        HayhooksServiceArgs.model_validate({"secrets": {"HAYHOOKS_SHOW_TRACEBACKS": {"fromConfig": "k"}}})
+
+
+ADVANCED_REFUSALS = [
+    (
+        {"advanced": {"HAYHOOKS_ADDITONAL_PYTHON_PATH": "/x"}},
+        "advanced",
+        ["did you mean HAYHOOKS_ADDITIONAL_PYTHON_PATH"],
+    ),
+    ({"advanced": {"HF_HOME": "/x"}}, "advanced", ["not a setting of Hayhooks 2.1.0"]),
+    ({"advanced": {"HAYHOOKS_ROOT_PATH": "/x"}}, "advanced", ["set by server.rootPath"]),
+    ({"advanced": {"HAYHOOKS_CORS_ALLOW_ORIGINS": ["*"]}}, "advanced", ["set by server.cors.allowOrigins"]),
+    ({"advanced": {"HAYHOOKS_MCP_PORT": 9000}}, "advanced", ["the component"]),
+    ({"advanced": {"HAYHOOKS_TRACING_TOKEN": "t0ken"}}, "advanced", ["secrets.HAYHOOKS_TRACING_TOKEN"]),
+    ({"advanced": {"HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS": "five"}}, "advanced", ["takes an integer"]),
+    ({"advanced": {"HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS": 2.5}}, "advanced", ["takes an integer"]),
+    ({"advanced": {"HAYHOOKS_MONITORING_ENABLED": "no"}}, "advanced", ["takes true or false"]),
+    ({"advanced": {"HAYHOOKS_FILES_TO_IGNORE_PATTERNS": "*.tmp"}}, "advanced", ["takes a list of strings"]),
+    ({"advanced": {"HAYHOOKS_FILES_TO_IGNORE_PATTERNS": [1]}}, "advanced", []),
+    ({"advanced": {"HAYHOOKS_ADDITIONAL_PYTHON_PATH": {"a": 1}}}, "advanced.HAYHOOKS_ADDITIONAL_PYTHON_PATH", []),
+    ({"rootPath": "hayhooks"}, "rootPath", ["not a path prefix", "/hayhooks"]),
+    ({"rootPath": "/hayhooks/"}, "rootPath", ["none at the end"]),
+    ({"durableRedisUrl": "http://redis:6379"}, "durableRedisUrl", ["not a Redis URL"]),
+    ({"durableRedisUrl": "redis://:s3cret@redis:6379/0"}, "durableRedisUrl", ["secrets.HAYHOOKS_DURABLE_REDIS_URL"]),
+    ({"durableStore": "postgres"}, "durableStore", ["'redis' or 'memory'"]),
+    ({"streamingComponents": ["a,b"]}, "streamingComponents", ["no commas"]),
+    ({"streamingComponents": ["llm", "all"]}, "streamingComponents", ["'all' stands alone"]),
+    ({"streamingComponents": ["llm", "llm"]}, "streamingComponents", ["lists a component twice"]),
+    ({"streamingComponents": "all"}, "streamingComponents", []),
+    ({"tracing": {"enabled": True, "token": "x"}}, "tracing.token", ["unknown key"]),
+]
+
+
+@pytest.mark.parametrize(("config", "path", "fragments"), ADVANCED_REFUSALS)
+def test_operations_and_advanced_refusals_name_their_key(config: dict, path: str, fragments: list[str]) -> None:
+    with pytest.raises(ValidationError) as info:
+        ServerSettings.model_validate(config)
+    error = from_validation_error(info.value)
+    assert path in {p.path for p in error.problems} or any(p.path.startswith(path) for p in error.problems), error
+    for fragment in fragments:
+        assert fragment in str(error)

@@ -7,13 +7,15 @@ This module is the one place that knows the variable names and how the server pa
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 
 from .model import ConfigModel
 from .names import env_name
@@ -29,6 +31,124 @@ FORBIDDEN_ENV = {
     "WEB_CONCURRENCY": "above 1 it makes `hayhooks run` exit; workers are set by the component",
     "LOG": "legacy alias of HAYHOOKS_LOG_LEVEL; use server.logLevel",
     "HOME": "the component sets it to the server's writable home directory",
+}
+
+
+class SettingKind(StrEnum):
+    """How a setting of the server is written into its variable."""
+
+    STR = "str"
+    BOOL = "bool"
+    INT = "int"
+    FLOAT = "float"
+    LIST = "list"
+    """A JSON array (pydantic-settings parses list settings as JSON)."""
+
+
+# The fields of Hayhooks' `AppSettings` (variable `HAYHOOKS_<FIELD>`), for the pinned version: generated from
+# `hayhooks.settings.AppSettings.model_fields`; tests/test_settings.py keeps it equal to the installed server's.
+# A constant, not an import: hayhooks is the image's, never a dependency of this package.
+HAYHOOKS_VERSION = "2.1.0"
+APP_SETTINGS: dict[str, SettingKind] = {
+    "root_path": SettingKind.STR,
+    "pipelines_dir": SettingKind.STR,
+    "additional_python_path": SettingKind.STR,
+    "host": SettingKind.STR,
+    "port": SettingKind.INT,
+    "graceful_shutdown_timeout": SettingKind.INT,
+    "use_https": SettingKind.BOOL,
+    "mcp_host": SettingKind.STR,
+    "mcp_port": SettingKind.INT,
+    "a2a_host": SettingKind.STR,
+    "a2a_port": SettingKind.INT,
+    "a2a_external_url": SettingKind.STR,
+    "a2a_v0_3_compat": SettingKind.BOOL,
+    "disable_ssl": SettingKind.BOOL,
+    "files_to_ignore_patterns": SettingKind.LIST,
+    "show_tracebacks": SettingKind.BOOL,
+    "streaming_components": SettingKind.STR,
+    "deploy_concurrency": SettingKind.STR,
+    "startup_deploy_strategy": SettingKind.STR,
+    "startup_deploy_workers": SettingKind.INT,
+    "durable_mode": SettingKind.BOOL,
+    "monitoring_enabled": SettingKind.BOOL,
+    "durable_release_running_on_shutdown": SettingKind.BOOL,
+    "durable_store": SettingKind.STR,
+    "durable_redis_url": SettingKind.STR,
+    "durable_redis_key_prefix": SettingKind.STR,
+    "durable_redis_max_viewers": SettingKind.INT,
+    "durable_terminal_ttl_seconds": SettingKind.INT,
+    "durable_max_nonterminal_executions": SettingKind.INT,
+    "durable_max_payload_bytes": SettingKind.INT,
+    "durable_max_progress_events": SettingKind.INT,
+    "durable_max_progress_event_bytes": SettingKind.INT,
+    "durable_max_stream_chunks": SettingKind.INT,
+    "durable_max_stream_chunk_bytes": SettingKind.INT,
+    "durable_worker_concurrency": SettingKind.INT,
+    "durable_poll_interval_seconds": SettingKind.FLOAT,
+    "durable_maintenance_interval_seconds": SettingKind.FLOAT,
+    "durable_shutdown_grace_seconds": SettingKind.FLOAT,
+    "durable_lease_duration_ms": SettingKind.INT,
+    "durable_lease_commit_safety_ms": SettingKind.INT,
+    "durable_max_run_attempts": SettingKind.INT,
+    "durable_max_application_retries": SettingKind.INT,
+    "durable_retry_base_delay_seconds": SettingKind.FLOAT,
+    "durable_retry_max_delay_seconds": SettingKind.FLOAT,
+    "cors_allow_origins": SettingKind.LIST,
+    "cors_allow_methods": SettingKind.LIST,
+    "cors_allow_headers": SettingKind.LIST,
+    "cors_allow_credentials": SettingKind.BOOL,
+    "cors_allow_origin_regex": SettingKind.STR,
+    "cors_expose_headers": SettingKind.LIST,
+    "cors_max_age": SettingKind.INT,
+    "intercepted_loggers": SettingKind.LIST,
+    "access_log_excluded_path_prefixes": SettingKind.LIST,
+    "tracing_excluded_spans": SettingKind.LIST,
+    "tracing_enabled": SettingKind.BOOL,
+    "tracing_token": SettingKind.STR,
+    "tracing_default_limit": SettingKind.INT,
+    "tracing_max_limit": SettingKind.INT,
+    "tracing_buffer_capacity": SettingKind.INT,
+    "tracing_include_haystack_spans": SettingKind.BOOL,
+    "tracing_slow_component_ms": SettingKind.INT,
+    "tracing_include_payload_values": SettingKind.BOOL,
+    "chainlit_enabled": SettingKind.BOOL,
+    "chainlit_path": SettingKind.STR,
+    "chainlit_app": SettingKind.STR,
+    "chainlit_default_model": SettingKind.STR,
+    "chainlit_request_timeout": SettingKind.FLOAT,
+    "chainlit_custom_elements_dir": SettingKind.STR,
+}
+# The variables a typed key of `ServerSettings` (or the component) sets, with that key: `advanced` may not set them.
+TYPED_SETTINGS = {
+    "HAYHOOKS_HOST": "server.host",
+    "HAYHOOKS_PORT": "server.port",
+    "HAYHOOKS_MCP_PORT": "the component (pinned against Service link variables)",
+    "HAYHOOKS_A2A_PORT": "the component (pinned against Service link variables)",
+    "HAYHOOKS_PIPELINES_DIR": "server.pipelinesDir",
+    "HAYHOOKS_SHOW_TRACEBACKS": "server.showTracebacks",
+    "HAYHOOKS_CORS_ALLOW_ORIGINS": "server.cors.allowOrigins",
+    "HAYHOOKS_CORS_ALLOW_METHODS": "server.cors.allowMethods",
+    "HAYHOOKS_CORS_ALLOW_HEADERS": "server.cors.allowHeaders",
+    "HAYHOOKS_CORS_ALLOW_CREDENTIALS": "server.cors.allowCredentials",
+    "HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX": "server.cors.allowOriginRegex",
+    "HAYHOOKS_CORS_EXPOSE_HEADERS": "server.cors.exposeHeaders",
+    "HAYHOOKS_CORS_MAX_AGE": "server.cors.maxAge",
+    "HAYHOOKS_STARTUP_DEPLOY_STRATEGY": "server.startupDeploy.strategy",
+    "HAYHOOKS_STARTUP_DEPLOY_WORKERS": "server.startupDeploy.workers",
+    "HAYHOOKS_DEPLOY_CONCURRENCY": "server.deployConcurrency",
+    "HAYHOOKS_DURABLE_MODE": "server.durableMode",
+    "HAYHOOKS_GRACEFUL_SHUTDOWN_TIMEOUT": "server.gracefulShutdownTimeout",
+    "HAYHOOKS_ROOT_PATH": "server.rootPath",
+    "HAYHOOKS_TRACING_ENABLED": "server.tracing.enabled",
+    "HAYHOOKS_DURABLE_STORE": "server.durableStore",
+    "HAYHOOKS_DURABLE_REDIS_URL": "server.durableRedisUrl",
+    "HAYHOOKS_STREAMING_COMPONENTS": "server.streamingComponents",
+}
+# Settings only a Secret may carry (`secrets.<NAME>` of either target): a token, and a URL that may hold a password.
+SECRET_SETTINGS = {
+    "HAYHOOKS_TRACING_TOKEN": "the bearer token of the trace API (`server.tracing`)",
+    "HAYHOOKS_DURABLE_REDIS_URL": "the durable store's Redis URL with a password (else `server.durableRedisUrl`)",
 }
 
 _STRANGER_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "null")
@@ -143,6 +263,14 @@ Header = Annotated[str, AfterValidator(_header)]
 UserEnvName = Annotated[str, AfterValidator(user_env_name)]
 
 
+def secret_env_name(name: str) -> str:
+    """A secret variable: one a user may set, or a server setting that only a Secret may carry."""
+    return name if name in SECRET_SETTINGS else user_env_name(name)
+
+
+SecretEnvName = Annotated[str, AfterValidator(secret_env_name)]
+
+
 class CorsSettings(ConfigModel):
     """CORS, checked by the server's Starlette middleware. The server's own defaults allow
     everything (`["*"]`), so every list is always written out, even when empty."""
@@ -214,6 +342,53 @@ class StartupDeploy(ConfigModel):
     """Threads used by the parallel strategy (1..32)."""
 
 
+class TracingSettings(ConfigModel):
+    """Hayhooks' trace API (`/traces`: spans of recent pipeline runs, kept in the server's memory). The server turns
+    it on by default; here it is off unless asked for: the edge never routes `/traces`, and off loopback the server
+    answers it only with a token, which comes from `secrets.HAYHOOKS_TRACING_TOKEN` (sent as
+    `Authorization: Bearer <token>`), so without one it would cost memory and serve nobody."""
+
+    enabled: bool = False
+    """Serve `/traces` and record spans for it."""
+
+
+class DurableStore(StrEnum):
+    """Where durable pipelines (wrappers with durable runs) keep their executions."""
+
+    REDIS = "redis"
+    """Shared by every replica (`durableRedisUrl`); the server's default."""
+    MEMORY = "memory"
+    """In the process: lost on restart and not shared between replicas. For development."""
+
+
+_ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+\Z")
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+ALL_COMPONENTS = "all"
+
+
+def _component_name(name: str) -> str:
+    # The server splits HAYHOOKS_STREAMING_COMPONENTS on commas and strips each name.
+    if not name or "," in name or name != name.strip():
+        raise ValueError(f"{name!r} is not a component name (no commas or surrounding spaces)")
+    return name
+
+
+def _as_variable(value: object) -> object:
+    """A YAML scalar or list as the variable's text: true/false, a number, a JSON array (pydantic-settings' forms)."""
+    if isinstance(value, bool):
+        return _flag(value)
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return json.dumps(value)
+    return value
+
+
+ComponentName = Annotated[str, AfterValidator(_component_name)]
+# A string in the Pulumi schema (one type per key); stack files and Python may give a bool, number or list too.
+AdvancedValue = Annotated[str, BeforeValidator(_as_variable)]
+
+
 class ServerSettings(ConfigModel):
     """Every setting of the production guide, as the server reads it from its environment."""
 
@@ -243,8 +418,27 @@ class ServerSettings(ConfigModel):
     """Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the
     proxy can reach the server. Unset: on Kubernetes `*` when a public edge (ingress or gateway) and the
     NetworkPolicy are both on (only the edge's proxies reach the pods), else uvicorn's default `127.0.0.1`."""
+    root_path: str | None = None
+    """The path prefix clients reach the server under when a proxy strips it, e.g. `/hayhooks` (FastAPI's
+    `root_path`: the docs and OpenAPI links carry it); unset: none."""
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
+    """The trace API, off by default."""
+    durable_store: DurableStore | None = None
+    """Store of durable pipelines' executions: `redis` or `memory`; unset: the server's default (`redis`).
+    Request-bound pipelines need none."""
+    durable_redis_url: str | None = None
+    """The Redis of the durable store, e.g. `redis://redis.data.svc:6379/0`; unset: the server's
+    `redis://localhost:6379/0`. A URL with a password belongs in `secrets.HAYHOOKS_DURABLE_REDIS_URL` instead."""
+    streaming_components: list[ComponentName] | None = None
+    """Components that stream their output in OpenAI-compatible answers, by name; `[all]`: every one able to;
+    unset: the last one able to."""
     extra_env: dict[UserEnvName, str] = Field(default_factory=dict)
     """Further plain environment variables for pipelines (never secrets: use `secrets`)."""
+    advanced: dict[str, AdvancedValue] = Field(default_factory=dict)
+    """Any other setting of Hayhooks 2.1.0 by its variable, e.g. `HAYHOOKS_ADDITIONAL_PYTHON_PATH: /opt/shared`,
+    `HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS: 5`: a string, number, `true`/`false` or list of strings, as the
+    setting's type is. Names and types are checked against the server's settings; one with a typed key here, or
+    a secret, is refused."""
 
     @field_validator("pipelines_dir")
     @classmethod
@@ -257,6 +451,44 @@ class ServerSettings(ConfigModel):
     @classmethod
     def _extra_env(cls, env: dict[str, str]) -> dict[str, str]:
         return dict(sorted(env.items()))
+
+    @field_validator("root_path")
+    @classmethod
+    def _root_path(cls, path: str | None) -> str | None:
+        if path is not None and not _ROOT_PATH.match(path):
+            raise ValueError(f"{path!r} is not a path prefix: write e.g. /hayhooks (a leading slash, none at the end)")
+        return path
+
+    @field_validator("durable_redis_url")
+    @classmethod
+    def _redis_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in _REDIS_SCHEMES or not (parts.netloc or parts.path):
+            raise ValueError(f"{url!r} is not a Redis URL: write e.g. redis://redis.data.svc:6379/0 (or rediss://)")
+        if parts.password is not None:
+            raise ValueError(
+                "holds a password, which would be plain text in the pod spec and the stack outputs; "
+                "set the URL as a secret, secrets.HAYHOOKS_DURABLE_REDIS_URL, and leave this unset"
+            )
+        return url
+
+    @field_validator("streaming_components")
+    @classmethod
+    def _components(cls, names: list[str] | None) -> list[str] | None:
+        if names is not None and len(set(names)) != len(names):
+            raise ValueError("lists a component twice")
+        if names is not None and ALL_COMPONENTS in names and len(names) > 1:
+            raise ValueError(f"{ALL_COMPONENTS!r} stands alone: it streams every component able to")
+        return names
+
+    @field_validator("advanced")
+    @classmethod
+    def _advanced(cls, values: dict[str, AdvancedValue]) -> dict[str, AdvancedValue]:
+        for name, value in values.items():
+            _check_advanced(name, value)
+        return dict(sorted(values.items()))
 
     @field_validator("host")
     @classmethod
@@ -288,6 +520,47 @@ class ServerSettings(ConfigModel):
                     f"{entry!r} is not an IP address or network; write e.g. 10.0.0.0/8,192.168.1.5 or '*'"
                 ) from None
         return ",".join(entries)
+
+
+def _check_advanced(name: str, value: AdvancedValue) -> None:
+    field = name.removeprefix("HAYHOOKS_").lower()
+    if not name.startswith("HAYHOOKS_") or field not in APP_SETTINGS:
+        close = difflib.get_close_matches(name.upper(), [f"HAYHOOKS_{f.upper()}" for f in APP_SETTINGS], n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise ValueError(f"{name} is not a setting of Hayhooks {HAYHOOKS_VERSION}{hint}")
+    if name in SECRET_SETTINGS:
+        raise ValueError(f"{name} is {SECRET_SETTINGS[name]}: set it in secrets.{name}, never as plain text")
+    if name in TYPED_SETTINGS:
+        raise ValueError(f"{name} is set by {TYPED_SETTINGS[name]}; use that key")
+    kind = APP_SETTINGS[field]
+    if not _reads_as(kind, value):
+        raise ValueError(f"{name} takes {_KIND_FORMS[kind]}, not {value!r}")
+
+
+_KIND_FORMS = {
+    SettingKind.STR: "a string",
+    SettingKind.BOOL: "true or false",
+    SettingKind.INT: "an integer",
+    SettingKind.FLOAT: "a number",
+    SettingKind.LIST: "a list of strings",
+}
+
+
+def _reads_as(kind: SettingKind, text: str) -> bool:
+    """Whether the server's settings parse `text` as `kind` (bounds are the server's to check)."""
+    if kind is SettingKind.BOOL:
+        return text in ("true", "false")
+    if kind is SettingKind.INT:
+        return re.fullmatch(r"-?[0-9]+", text) is not None
+    if kind is SettingKind.FLOAT:
+        return re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text) is not None
+    if kind is SettingKind.LIST:
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return False
+        return isinstance(parsed, list) and all(isinstance(item, str) for item in parsed)
+    return True
 
 
 def matches_any_origin(regex: str) -> bool:
@@ -332,7 +605,22 @@ def server_env(settings: ServerSettings) -> dict[str, str]:
     }
     if cors.allow_origin_regex is not None:
         env["HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX"] = cors.allow_origin_regex
+    # Written out always: the server's own default serves /traces.
+    env["HAYHOOKS_TRACING_ENABLED"] = _flag(settings.tracing.enabled)
+    optional = {
+        "HAYHOOKS_ROOT_PATH": settings.root_path,
+        "HAYHOOKS_DURABLE_STORE": None if settings.durable_store is None else settings.durable_store.value,
+        "HAYHOOKS_DURABLE_REDIS_URL": settings.durable_redis_url,
+        "HAYHOOKS_STREAMING_COMPONENTS": _streaming(settings.streaming_components),
+    }
+    env.update({name: value for name, value in optional.items() if value is not None})
     if settings.forwarded_allow_ips is not None:
         env["FORWARDED_ALLOW_IPS"] = settings.forwarded_allow_ips
+    env.update(settings.advanced)
     env.update(settings.extra_env)
     return env
+
+
+def _streaming(components: list[str] | None) -> str | None:
+    """The server splits the variable on commas (not JSON); `all` alone streams every component."""
+    return None if components is None else ",".join(components)

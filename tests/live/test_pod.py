@@ -139,6 +139,12 @@ def test_cors_preflight_refused_from_a_foreign_origin(live_server):
         assert "access-control-allow-origin" not in simple.headers
 
 
+def test_trace_api_is_off(live_server):
+    """The server serves /traces by default; the rendered pod turns it off (server.tracing.enabled: false)."""
+    assert live_server.pod.env["HAYHOOKS_TRACING_ENABLED"] == "false"
+    assert live_server.request("GET", "/traces").status == 404
+
+
 def test_code_upload_endpoints_do_not_exist(live_server):
     for path in ("/deploy_files", "/deploy-yaml", "/undeploy/greeter"):
         response = live_server.request("POST", path, {"name": "x", "files": {}, "source_code": "import os"})

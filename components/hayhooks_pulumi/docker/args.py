@@ -14,7 +14,7 @@ from ..model import ConfigModel
 from ..names import Labels
 from ..profile import Profile
 from ..scratch import ScratchArgs
-from ..settings import ServerSettings, UserEnvName
+from ..settings import SecretEnvName, ServerSettings
 
 MIN_UID = 10000
 # Docker's own minimum for `--memory`.
@@ -204,8 +204,9 @@ class HayhooksContainerArgs(ConfigModel):
     """`uid:gid` the server runs as (both >= 10000; the official image runs as any UID)."""
     publish: PublishArgs | None = Field(default_factory=PublishArgs)
     """The published host port; `null` publishes nothing (reach the server on its network by its alias)."""
-    secrets: dict[UserEnvName, ConfigSecret] = Field(default_factory=dict)
-    """Secret environment variables, by name, from Pulumi config."""
+    secrets: dict[SecretEnvName, ConfigSecret] = Field(default_factory=dict)
+    """Secret environment variables, by name, from Pulumi config: the pipelines', and the server's
+    `HAYHOOKS_TRACING_TOKEN` and `HAYHOOKS_DURABLE_REDIS_URL` (with a password)."""
     env_file: str | None = None
     """A `KEY=VALUE` file read at deploy time; every value is kept secret. Local testing only: refused in production."""
     log_options: LogOptionsArgs = Field(default_factory=LogOptionsArgs)

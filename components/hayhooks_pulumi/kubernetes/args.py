@@ -14,7 +14,7 @@ from ..names import DnsLabel, Labels, dns_label
 from ..profile import Profile
 from ..quantity import parse_quantity
 from ..scratch import ScratchArgs, Size
-from ..settings import ServerSettings, UserEnvName
+from ..settings import SecretEnvName, ServerSettings, UserEnvName
 
 _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
 _HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
@@ -842,8 +842,9 @@ class HayhooksServiceArgs(ConfigModel):
     """The External Secrets store that `fromStore` secrets come from."""
     secret_provider_class: SecretProviderClassArgs | None = None
     """The Secrets Store CSI driver class that `fromCsi` secrets come from."""
-    secrets: dict[UserEnvName, SecretSource] = Field(default_factory=dict)
-    """Secret environment variables, by name."""
+    secrets: dict[SecretEnvName, SecretSource] = Field(default_factory=dict)
+    """Secret environment variables, by name: the pipelines', and the server's `HAYHOOKS_TRACING_TOKEN` and
+    `HAYHOOKS_DURABLE_REDIS_URL` (with a password)."""
     ingress: IngressArgs | None = None
     """Public edge through an Ingress controller; unset (and no `gateway`): reachable only inside the cluster."""
     gateway: GatewayArgs | None = None

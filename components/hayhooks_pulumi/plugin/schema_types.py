@@ -16,7 +16,7 @@ from hayhooks_pulumi.kubernetes.args import AuthType, CacheMedium, IngressContro
 from hayhooks_pulumi.kubernetes.component import HayhooksService as _HayhooksService
 from hayhooks_pulumi.plugin.hosting import host
 from hayhooks_pulumi.profile import Profile
-from hayhooks_pulumi.settings import DeployConcurrency, LogFormat, LogLevel, StartupDeployStrategy
+from hayhooks_pulumi.settings import DeployConcurrency, DurableStore, LogFormat, LogLevel, StartupDeployStrategy
 
 
 class Namespace(TypedDict):
@@ -56,6 +56,13 @@ class StartupDeploy(TypedDict):
     "Threads used by the parallel strategy (1..32). Default: `4`."
 
 
+class TracingSettings(TypedDict):
+    "Hayhooks' trace API (`/traces`: spans of recent pipeline runs, kept in the server's memory). The server turns it on by default; here it is off unless asked for: the edge never routes `/traces`, and off loopback the server answers it only with a token, which comes from `secrets.HAYHOOKS_TRACING_TOKEN` (sent as `Authorization: Bearer <token>`), so without one it would cost memory and serve nobody."
+
+    enabled: NotRequired[bool]
+    "Serve `/traces` and record spans for it. Default: `false`."
+
+
 class ServerSettings(TypedDict):
     "Every setting of the production guide, as the server reads it from its environment."
 
@@ -83,8 +90,20 @@ class ServerSettings(TypedDict):
     "Seconds in-flight requests may take to drain on shutdown (0..300). Default: `20`."
     forwarded_allow_ips: NotRequired[str]
     "Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the proxy can reach the server. Unset: on Kubernetes `*` when a public edge (ingress or gateway) and the NetworkPolicy are both on (only the edge's proxies reach the pods), else uvicorn's default `127.0.0.1`."
+    root_path: NotRequired[str]
+    "The path prefix clients reach the server under when a proxy strips it, e.g. `/hayhooks` (FastAPI's `root_path`: the docs and OpenAPI links carry it); unset: none."
+    tracing: NotRequired[TracingSettings]
+    "The trace API, off by default."
+    durable_store: NotRequired[DurableStore]
+    "Store of durable pipelines' executions: `redis` or `memory`; unset: the server's default (`redis`). Request-bound pipelines need none."
+    durable_redis_url: NotRequired[str]
+    "The Redis of the durable store, e.g. `redis://redis.data.svc:6379/0`; unset: the server's `redis://localhost:6379/0`. A URL with a password belongs in `secrets.HAYHOOKS_DURABLE_REDIS_URL` instead."
+    streaming_components: NotRequired[list[str]]
+    "Components that stream their output in OpenAI-compatible answers, by name; `[all]`: every one able to; unset: the last one able to."
     extra_env: NotRequired[dict[str, str]]
     "Further plain environment variables for pipelines (never secrets: use `secrets`). Default: `{}`."
+    advanced: NotRequired[dict[str, str]]
+    "Any other setting of Hayhooks 2.1.0 by its variable, e.g. `HAYHOOKS_ADDITIONAL_PYTHON_PATH: /opt/shared`, `HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS: 5`: a string, number, `true`/`false` or list of strings, as the setting's type is. Names and types are checked against the server's settings; one with a typed key here, or a secret, is refused. Default: `{}`."
 
 
 class Resources(TypedDict):
@@ -503,7 +522,7 @@ class HayhooksServiceInputs(TypedDict):
     secret_provider_class: NotRequired[SecretProviderClass]
     "The Secrets Store CSI driver class that `fromCsi` secrets come from."
     secrets: NotRequired[dict[str, SecretSource]]
-    "Secret environment variables, by name. Default: `{}`."
+    "Secret environment variables, by name: the pipelines', and the server's `HAYHOOKS_TRACING_TOKEN` and `HAYHOOKS_DURABLE_REDIS_URL` (with a password). Default: `{}`."
     ingress: NotRequired[Ingress]
     "Public edge through an Ingress controller; unset (and no `gateway`): reachable only inside the cluster."
     gateway: NotRequired[Gateway]
@@ -599,7 +618,7 @@ class HayhooksContainerInputs(TypedDict):
     publish: NotRequired[Publish]
     "The published host port; `null` publishes nothing (reach the server on its network by its alias)."
     secrets: NotRequired[dict[str, ConfigSecret]]
-    "Secret environment variables, by name, from Pulumi config. Default: `{}`."
+    "Secret environment variables, by name, from Pulumi config: the pipelines', and the server's `HAYHOOKS_TRACING_TOKEN` and `HAYHOOKS_DURABLE_REDIS_URL` (with a password). Default: `{}`."
     env_file: NotRequired[str]
     "A `KEY=VALUE` file read at deploy time; every value is kept secret. Local testing only: refused in production."
     log_options: NotRequired[LogOptions]
