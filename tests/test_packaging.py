@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata
+import json
 import re
+import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 from conftest import REPO
 from hayhooks_pulumi import __version__
@@ -47,21 +49,34 @@ def test_the_changelog_has_an_entry_for_this_version() -> None:
     assert __version__ in headings, f"add `## [{__version__}]` to components/CHANGELOG.md"
 
 
+# Run in a fresh interpreter: Python 3.11.2 keeps one AST recursion counter per interpreter, and asyncio logging a
+# never-retrieved exception of an earlier mock-engine test from another thread parses source lines for its carets at
+# the same time ("SystemError: AST constructor recursion depth mismatch").
+_IMPORT_SCAN = """
+import ast, json, pathlib, sys
+found = {}
+for path in pathlib.Path(sys.argv[1]).rglob("*.py"):
+    names = found.setdefault(str(path), [])
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+print(json.dumps(found))
+"""
+
+
 def _third_party_imports() -> dict[str, set[str]]:
     """Top-level modules imported anywhere in the package, outside the standard library and itself."""
+    scan = subprocess.run(
+        [sys.executable, "-c", _IMPORT_SCAN, str(PACKAGE)], capture_output=True, text=True, check=True
+    )
     found: dict[str, set[str]] = {}
-    for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            else:
-                continue
-            for name in names:
-                top = name.split(".")[0]
-                if top not in sys.stdlib_module_names and top not in {"hayhooks_pulumi", "__future__"}:
-                    found.setdefault(top, set()).add(str(path.relative_to(COMPONENTS)))
+    for path, names in json.loads(scan.stdout).items():
+        for name in names:
+            top = name.split(".")[0]
+            if top not in sys.stdlib_module_names and top not in {"hayhooks_pulumi", "__future__"}:
+                found.setdefault(top, set()).add(str(Path(path).relative_to(COMPONENTS)))
     return found
 
 
