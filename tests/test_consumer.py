@@ -138,9 +138,7 @@ def _backends(ingress: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_each_service_ships_its_own_pipelines(rendered: Path) -> None:
     # Named `<service>-pipelines-<checksum prefix>`: by service, then by content.
-    configmaps = {
-        m["metadata"]["name"].rsplit("-", 1)[0]: m for m in _manifests(rendered) if m["kind"] == "ConfigMap"
-    }
+    configmaps = {m["metadata"]["name"].rsplit("-", 1)[0]: m for m in _manifests(rendered) if m["kind"] == "ConfigMap"}
     assert set(configmaps) == {"chat-pipelines", "summarizer-pipelines"}
     assert "chat.yml" in json.dumps(configmaps["chat-pipelines"])
     assert "summarize.yml" in json.dumps(configmaps["summarizer-pipelines"])
