@@ -70,10 +70,6 @@ class ContainerPlan:
         return 1
 
     @property
-    def secret_names(self) -> tuple[str, ...]:
-        return (*self.config_secrets, *self.env_file)
-
-    @property
     def url(self) -> str | None:
         """Where the server answers on the host, or None when no port is published."""
         publish = self.args.publish
