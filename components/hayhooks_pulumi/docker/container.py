@@ -9,6 +9,7 @@ import pulumi_docker as docker
 
 from ..planning import HOME_DIR, TMP_DIR
 from ..scratch import tmpfs_size
+from ..server import run_command
 from .healthcheck import healthcheck_args, wait_timeout_seconds
 from .plan import ContainerPlan
 
@@ -18,9 +19,8 @@ PIPELINES_CHECKSUM_LABEL = "hayhooks.deepset.ai/pipelines-checksum"
 
 
 def server_command(plan: ContainerPlan) -> list[str]:
-    """`hayhooks run` with host, port and workers explicit (the image's CMD sets only the host)."""
     server = plan.args.server
-    return ["hayhooks", "run", "--host", server.host, "--port", str(server.port), "--workers", str(plan.workers)]
+    return run_command(server.host, server.port, plan.workers)
 
 
 def plain_envs(plan: ContainerPlan) -> list[str]:

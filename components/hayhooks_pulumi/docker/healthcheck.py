@@ -6,14 +6,11 @@ import math
 
 import pulumi_docker as docker
 
+from ..server import status_url
 from .plan import ContainerPlan
 
 # Seconds left between the client's own timeout and Docker's, so the script reports before it is killed.
 _MARGIN = 1
-
-
-def status_url(port: int) -> str:
-    return f"http://127.0.0.1:{port}/status"
 
 
 def health_script(url: str, timeout: float) -> str:

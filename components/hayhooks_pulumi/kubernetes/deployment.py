@@ -6,6 +6,7 @@ import math
 
 import pulumi_kubernetes as k8s
 
+from ..server import STATUS_PATH, run_command, status_url
 from .args import CacheMedium
 from .configmap import configmap_items
 from .csi import csi_mount, csi_volume, uses_csi
@@ -25,14 +26,15 @@ REPLICAS_PATH = "spec.replicas"
 
 
 def server_command(plan: ServicePlan) -> tuple[list[str], list[str]]:
-    """`hayhooks run` with host, port and a single worker explicit (scale with replicas)."""
+    """`hayhooks run` as command and args, with a single worker (scale with replicas)."""
     server = plan.args.server
-    return ["hayhooks"], ["run", "--host", server.host, "--port", str(server.port), "--workers", "1"]
+    executable, *args = run_command(server.host, server.port, 1)
+    return [executable], args
 
 
 def readiness_paths(plan: ServicePlan) -> list[str]:
     """`/status/<name>` answers 404 until that pipeline has loaded: the per-pipeline readiness signal."""
-    return [f"/status/{name}" for name in plan.args.required_pipelines] or ["/status"]
+    return [f"{STATUS_PATH}/{name}" for name in plan.args.required_pipelines] or [STATUS_PATH]
 
 
 def readiness_script(port: int, required: list[str]) -> str:
@@ -40,7 +42,7 @@ def readiness_script(port: int, required: list[str]) -> str:
     one missing: one request, however many pipelines, so the probe's timeout never scales with their number."""
     return (
         "import json, sys, urllib.request\n"
-        f"with urllib.request.urlopen('http://127.0.0.1:{port}/status', timeout={READINESS_REQUEST_TIMEOUT}) as r:\n"
+        f"with urllib.request.urlopen({status_url(port)!r}, timeout={READINESS_REQUEST_TIMEOUT}) as r:\n"
         "    loaded = set(json.load(r)['pipelines'])\n"
         f"missing = [name for name in {required!r} if name not in loaded]\n"
         "sys.exit('required pipelines not loaded: ' + ', '.join(missing) if missing else 0)\n"
@@ -74,7 +76,7 @@ def startup_probe(plan: ServicePlan) -> k8s.core.v1.ProbeArgs:
     """The port opens only after every pipeline loads, so the start-up budget is a probe, not a delay."""
     budget = plan.args.probes.startup_budget_seconds
     return k8s.core.v1.ProbeArgs(
-        http_get=k8s.core.v1.HTTPGetActionArgs(path="/status", port=PORT_NAME),
+        http_get=k8s.core.v1.HTTPGetActionArgs(path=STATUS_PATH, port=PORT_NAME),
         period_seconds=STARTUP_PERIOD,
         timeout_seconds=3,
         failure_threshold=math.ceil(budget / STARTUP_PERIOD),
