@@ -23,6 +23,8 @@ MAX_NAME = 40  # leaves room for the longest child suffix within 63 characters
 # The server's writable mounts in both targets: HOME (telemetry, caches) and /tmp (wrapper copies, uploads).
 HOME_DIR = "/home/hayhooks"
 TMP_DIR = "/tmp"
+# Seconds both targets allow beyond the server's own drain timeout before the engine kills it.
+SHUTDOWN_MARGIN = 5
 # What the image ships that a mount on, above or inside would hide: its venv and the system directories.
 IMAGE_DIRS = ("/bin", "/dev", "/etc", "/lib", "/lib64", "/opt/venv", "/proc", "/sbin", "/sys", "/usr")
 ModelT = TypeVar("ModelT", bound=BaseModel)

@@ -7,14 +7,12 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_docker as docker
 
-from ..planning import HOME_DIR, TMP_DIR
+from ..planning import HOME_DIR, SHUTDOWN_MARGIN, TMP_DIR
 from ..scratch import tmpfs_size
 from ..server import run_command
 from .healthcheck import healthcheck_args, wait_timeout_seconds
 from .plan import ContainerPlan
 
-# Seconds beyond the server's own drain timeout before Docker kills it.
-SHUTDOWN_MARGIN = 5
 PIPELINES_CHECKSUM_LABEL = "hayhooks.deepset.ai/pipelines-checksum"
 
 

@@ -6,6 +6,7 @@ import math
 
 import pulumi_kubernetes as k8s
 
+from ..planning import SHUTDOWN_MARGIN
 from ..server import STATUS_PATH, run_command, status_url
 from .args import CacheMedium
 from .configmap import configmap_items
@@ -17,7 +18,6 @@ from .secrets import secret_env
 STARTUP_PERIOD = 5
 # Seconds the exec readiness probe waits for /status; the probe allows 2 more for the interpreter.
 READINESS_REQUEST_TIMEOUT = 3
-SHUTDOWN_MARGIN = 5
 PIPELINES_VOLUME = "pipelines"
 CACHE_VOLUME = "cache"
 ZONE_KEY = "topology.kubernetes.io/zone"
