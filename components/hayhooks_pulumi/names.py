@@ -1,4 +1,4 @@
-"""Validators for names Kubernetes and Docker accept."""
+"""Validators and patterns for names Kubernetes, Docker and HTTP accept."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ from pydantic import AfterValidator
 
 # `\Z`, not `$`: `$` also matches before a trailing newline.
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?\Z")
-_LABEL_KEY = re.compile(
+# A DNS subdomain (a Kubernetes object name); callers add the 253-character limit.
+SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+# A label, annotation or taint key: an optional DNS-subdomain prefix and a name; callers add the length limits.
+QUALIFIED_NAME = re.compile(
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z"
 )
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+# An HTTP header name (RFC 9110 token).
+HTTP_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 
 
 def dns_label(value: str) -> str:
@@ -28,9 +33,9 @@ def dns_label(value: str) -> str:
 def labels(value: dict[str, str]) -> dict[str, str]:
     for key, text in value.items():
         prefix, _, name = key.rpartition("/")
-        if len(name) > 63 or len(prefix) > 253 or not _LABEL_KEY.match(key):
+        if len(name) > 63 or len(prefix) > 253 or not QUALIFIED_NAME.match(key):
             raise ValueError(f"{key!r} is not a valid label key")
-        if len(text) > 63 or not _LABEL_VALUE.match(text):
+        if len(text) > 63 or not LABEL_VALUE.match(text):
             raise ValueError(f"{text!r} (label {key}) is not a valid label value")
     return dict(sorted(value.items()))
 

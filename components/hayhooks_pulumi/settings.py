@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 
 from .model import ConfigModel
-from .names import env_name
+from .names import HTTP_TOKEN, env_name
 
 DEFAULT_PORT = 1416
 MCP_PORT = 1417
@@ -157,7 +157,6 @@ _OWNED_ENV = {"FORWARDED_ALLOW_IPS", *TELEMETRY_ENV}
 _ORIGIN = re.compile(r"^(?P<scheme>https?)://(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?\Z")
 _HOSTNAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\Z")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 _HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
@@ -237,7 +236,7 @@ def _method(method: str) -> str:
 
 
 def _header(header: str) -> str:
-    if header != WILDCARD and not _TOKEN.match(header):
+    if header != WILDCARD and not HTTP_TOKEN.match(header):
         raise ValueError(f"{header!r} is not an HTTP header name")
     return header
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from ..model import ConfigModel
-from ..names import DnsLabel, Labels, dns_label
+from ..names import HTTP_TOKEN, LABEL_VALUE, QUALIFIED_NAME, SUBDOMAIN, DnsLabel, Labels, dns_label
 from ..profile import Profile
 from ..quantity import parse_quantity
 from ..scratch import ScratchArgs, Size
@@ -27,13 +27,10 @@ PRIVATE_RANGES = {
 }
 # A file name the CSI driver writes into its mount (no directories, no dot-entries).
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][-._A-Za-z0-9]*\Z")
-# An HTTP header name (RFC 9110 token).
-_HEADER = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 # A URL the proxy reads from an annotation: no quotes, spaces, semicolons or braces, which could end
 # the value inside the controller's generated config (the ingress-nginx auth-url injection, CVE-2025-24514).
 # `$` stays allowed for ingress-nginx's documented variables, e.g. `rd=$scheme://$host$escaped_request_uri`.
 _PROXY_URL = re.compile(r"^https?://[A-Za-z0-9$._~%&=?/:+,@!*()\[\]-]+\Z")
-_SECTION_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 
 
 class NamespaceArgs(ConfigModel):
@@ -237,7 +234,7 @@ class AuthType(StrEnum):
 
 def _header_names(values: list[str]) -> list[str]:
     for value in values:
-        if not _HEADER.match(value):
+        if not HTTP_TOKEN.match(value):
             raise ValueError(f"{value!r} is not an HTTP header name")
     if len({v.lower() for v in values}) != len(values):
         raise ValueError("lists a header twice (header names are case-insensitive)")
@@ -380,7 +377,7 @@ class ParentRefArgs(ConfigModel):
     @field_validator("name", "section_name")
     @classmethod
     def _subdomain(cls, value: str | None) -> str | None:
-        if value is not None and (len(value) > 253 or not _SECTION_NAME.match(value)):
+        if value is not None and (len(value) > 253 or not SUBDOMAIN.match(value)):
             raise ValueError(f"{value!r} is not a valid name (lowercase letters, digits, '-' and '.')")
         return value
 
@@ -653,26 +650,19 @@ class DisruptionBudgetArgs(ConfigModel):
     """Pods a voluntary disruption may take at once (at least 1, so node drains can proceed)."""
 
 
-# An object name Kubernetes accepts for a Secret or PriorityClass (a DNS subdomain).
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
-# An annotation or taint key: an optional DNS-subdomain prefix and a name (the syntax of label keys).
-_QUALIFIED_NAME = re.compile(
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z"
-)
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
 # The API server's limit on all annotations of an object together.
 ANNOTATIONS_BUDGET = 256 * 1024
 
 
 def _subdomain(value: str) -> str:
-    if len(value) > 253 or not _SUBDOMAIN.match(value):
+    if len(value) > 253 or not SUBDOMAIN.match(value):
         raise ValueError(f"{value!r} is not a Kubernetes object name: lowercase letters, digits, '-' and '.'")
     return value
 
 
 def _qualified_name(value: str) -> str:
     prefix, _, name = value.rpartition("/")
-    if len(name) > 63 or len(prefix) > 253 or not _QUALIFIED_NAME.match(value):
+    if len(name) > 63 or len(prefix) > 253 or not QUALIFIED_NAME.match(value):
         raise ValueError(f"{value!r} is not a valid key: [prefix/]name, e.g. example.com/team")
     return value
 
@@ -730,7 +720,7 @@ class TolerationArgs(ConfigModel):
             raise ValueError("without key, operator must be Exists (it then tolerates every taint)")
         if self.operator is TolerationOperator.EXISTS and self.value is not None:
             raise ValueError("value must be unset with operator Exists")
-        if self.value is not None and (len(self.value) > 63 or not _LABEL_VALUE.match(self.value)):
+        if self.value is not None and (len(self.value) > 63 or not LABEL_VALUE.match(self.value)):
             raise ValueError(f"{self.value!r} is not a valid taint value (at most 63 letters, digits, '-', '_', '.')")
         if self.toleration_seconds is not None and self.effect is not TaintEffect.NO_EXECUTE:
             raise ValueError("tolerationSeconds needs effect NoExecute")
