@@ -6,10 +6,9 @@ from typing import Any
 
 from .args import GatewayArgs
 from .cors_filter import cors_filter
-from .ingress import routed_paths
 from .metadata import object_meta
 from .plan import SERVICE_PORT, ServicePlan
-from .routes import MAX_RULE_MATCHES, gateway_extra_paths
+from .routes import MAX_RULE_MATCHES, gateway_extra_paths, routed_paths
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 HTTP_ROUTE_API = f"{GATEWAY_API_GROUP}/v1"

@@ -19,9 +19,7 @@ from .ingress_annotations import (
 )
 from .metadata import object_meta
 from .plan import PORT_NAME, ServicePlan
-from .routes import CLIENT_PATHS, DOCS_PATHS, UPLOAD_PATHS, client_paths
-
-__all__ = ["CLIENT_PATHS", "DOCS_PATHS", "UPLOAD_PATHS", "routed_paths"]
+from .routes import routed_paths
 
 TRAEFIK_API = "traefik.io/v1alpha1"
 # The key each controller reads the htpasswd from.
@@ -31,14 +29,6 @@ HTPASSWD_KEY = {IngressController.NGINX: "auth", IngressController.TRAEFIK: "use
 def ingress_spec(plan: ServicePlan) -> IngressArgs:
     assert plan.args.ingress is not None
     return plan.args.ingress
-
-
-def routed_paths(plan: ServicePlan) -> list[str]:
-    """Exact paths of the public edge (Ingress or HTTPRoute): each pipeline's run endpoint, the
-    OpenAI-compatible API, status, optionally docs; never the code-upload routes."""
-    edge = plan.edge
-    assert edge is not None
-    return client_paths(plan.pipelines.names, expose_status=edge.expose_status, expose_docs=edge.expose_docs)
 
 
 def auth_secret_name(plan: ServicePlan) -> str:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .args import GatewayArgs
+
+if TYPE_CHECKING:  # the plan imports this module to check the routes it will build
+    from .plan import ServicePlan
 
 # Never routed: /deploy_files, /deploy-yaml, /undeploy/* run arbitrary code; /traces, /files, /draw
 # are local tooling. Everything below is what API clients use.
@@ -35,6 +39,14 @@ def client_paths(pipeline_names: Sequence[str], *, expose_status: bool, expose_d
     if expose_docs:
         paths.extend(DOCS_PATHS)
     return paths
+
+
+def routed_paths(plan: ServicePlan) -> list[str]:
+    """Exact paths of the public edge (Ingress or HTTPRoute): each pipeline's run endpoint, the
+    OpenAI-compatible API, status, optionally docs; never the code-upload routes."""
+    edge = plan.edge
+    assert edge is not None
+    return client_paths(plan.pipelines.names, expose_status=edge.expose_status, expose_docs=edge.expose_docs)
 
 
 def oidc_redirect_url(gateway: GatewayArgs) -> str | None:
