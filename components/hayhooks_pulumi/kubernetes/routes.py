@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from ..server import STATUS_PATH
 from .args import GatewayArgs
 
 if TYPE_CHECKING:  # the plan imports this module to check the routes it will build
@@ -23,7 +24,6 @@ CLIENT_PATHS = (
 )
 DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
 UPLOAD_PATHS = ("/deploy_files", "/deploy-yaml", "/undeploy")
-STATUS_PATH = "/status"
 # Envoy Gateway's own default callback path; the OIDC filter answers it, Hayhooks never sees it.
 OIDC_CALLBACK_PATH = "/oauth2/callback"
 # Gateway API limits: 64 matches per rule, 128 per route.

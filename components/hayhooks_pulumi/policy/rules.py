@@ -28,7 +28,8 @@ from enum import StrEnum
 from typing import Any
 
 from ..kubernetes.ingress_annotations import NGINX_PREFIX, TRAEFIK_MIDDLEWARES
-from ..kubernetes.routes import STATUS_PATH, UPLOAD_PATHS
+from ..kubernetes.routes import UPLOAD_PATHS
+from ..server import STATUS_PATH
 from ..settings import WILDCARD, matches_any_origin
 
 
