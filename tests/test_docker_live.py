@@ -12,10 +12,8 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from typing import Any
 import pytest
 from conftest import REPO, render
 from hayhooks_pulumi.pipelines import load_pipelines
+from live.support import free_port, scratch_dir
 
 pytestmark = pytest.mark.live
 
@@ -75,12 +74,6 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def request(port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None):
     """(status, lower-cased headers, body bytes); any status is returned, never raised."""
     headers = dict(headers or {})
@@ -104,20 +97,6 @@ def _answers(port: int) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def scratch() -> Iterator[Path]:
-    """0755, not pytest's 0700 tmp_path: the server runs as the rendered (unprivileged) user."""
-    path = Path(tempfile.mkdtemp(prefix="hayhooks-docker-live-"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        for directory, _, _ in os.walk(path):
-            with contextlib.suppress(OSError):
-                os.chmod(directory, 0o755)
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def _read_only_copy(source: Path, target: Path) -> Path:
     """The bind mount: readable by anyone, writable by nobody but root."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -133,7 +112,8 @@ def container_server(rendered: Rendered) -> Iterator[Server]:
     """Start `hayhooks run` as the container would, wait (bounded) for /status, stop it by pid afterwards."""
     uid, gid = (int(part) for part in rendered.user.split(":"))
     as_root = os.geteuid() == 0
-    with scratch() as root:
+    # 0755, not pytest's 0700 tmp_path: the server runs as the rendered (unprivileged) user.
+    with scratch_dir("hayhooks-docker-live-") as root:
         pipelines = _read_only_copy(REPO / "pipelines", root / "pipelines")
         home = root / "home"
         home.mkdir(mode=0o700)
