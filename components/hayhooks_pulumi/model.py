@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -19,3 +19,16 @@ class ConfigModel(BaseModel):
         use_attribute_docstrings=True,
         use_enum_values=False,
     )
+
+
+class OneOfModel(ConfigModel):
+    """A model whose keys are alternatives: exactly one must be set (unset is None, or False for a flag)."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> OneOfModel:
+        fields = type(self).model_fields
+        keys = [field.alias or name for name, field in fields.items()]
+        chosen = [field.alias or name for name, field in fields.items() if getattr(self, name) not in (None, False)]
+        if len(chosen) != 1:
+            raise ValueError(f"set exactly one of {', '.join(keys)} (got {chosen or 'none'})")
+        return self

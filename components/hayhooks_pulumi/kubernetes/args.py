@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from ..model import ConfigModel
+from ..model import ConfigModel, OneOfModel
 from ..names import HTTP_TOKEN, LABEL_VALUE, QUALIFIED_NAME, SUBDOMAIN, DnsLabel, Labels, dns_label
 from ..profile import Profile
 from ..quantity import parse_quantity
@@ -153,12 +153,11 @@ class FromCsi(ConfigModel):
         return value
 
 
-SECRET_SOURCE_KEYS = ("fromStore", "fromSecret", "fromConfig", "fromCsi")
 # The key of `secret_values` that holds the value of a `fromConfig` OIDC client secret (env secrets use their name).
 OIDC_CLIENT_SECRET_VALUE = "gateway.auth.oidc.clientSecret"
 
 
-class SecretSource(ConfigModel):
+class SecretSource(OneOfModel):
     """Where one secret value comes from: exactly one of the keys."""
 
     from_store: FromStore | None = None
@@ -169,13 +168,6 @@ class SecretSource(ConfigModel):
     """A Pulumi config key set with `pulumi config set --secret <key>`; kept secret into a Secret."""
     from_csi: FromCsi | None = None
     """Mounted by the Secrets Store CSI driver from `secretProviderClass`."""
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SecretSource:
-        chosen = [k for k in SECRET_SOURCE_KEYS if getattr(self, _snake(k)) is not None]
-        if len(chosen) != 1:
-            raise ValueError(f"set exactly one of {', '.join(SECRET_SOURCE_KEYS)} (got {chosen or 'none'})")
-        return self
 
 
 class SecretProviderClassArgs(ConfigModel):
@@ -208,10 +200,6 @@ class SecretProviderClassArgs(ConfigModel):
         if not path.startswith("/") or path.rstrip("/") == "" or "/.." in path:
             raise ValueError("must be an absolute path other than /, e.g. /mnt/secrets-store")
         return path.rstrip("/")
-
-
-def _snake(camel: str) -> str:
-    return re.sub(r"([A-Z])", r"_\1", camel).lower()
 
 
 class IngressController(StrEnum):
@@ -435,10 +423,7 @@ class OidcArgs(ConfigModel):
     """Scopes requested besides `openid`, e.g. `email`, `profile`."""
 
 
-GATEWAY_AUTH_KEYS = ("apiKey", "basic", "jwt", "oidc", "none")
-
-
-class GatewayAuthArgs(ConfigModel):
+class GatewayAuthArgs(OneOfModel):
     """Client authentication at the gateway, by an Envoy Gateway SecurityPolicy on the route: exactly one of
     the keys."""
 
@@ -452,13 +437,6 @@ class GatewayAuthArgs(ConfigModel):
     """OpenID Connect login for browsers."""
     none: bool = False
     """`true`: no authentication at the gateway. Refused in production."""
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> GatewayAuthArgs:
-        chosen = [k for k in GATEWAY_AUTH_KEYS if getattr(self, _snake(k)) not in (None, False)]
-        if len(chosen) != 1:
-            raise ValueError(f"set exactly one of {', '.join(GATEWAY_AUTH_KEYS)} (got {chosen or 'none'})")
-        return self
 
 
 class GatewayArgs(ConfigModel):
