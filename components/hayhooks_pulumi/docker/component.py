@@ -74,12 +74,12 @@ class HayhooksContainer(pulumi.ComponentResource):
         self.url = pulumi.Output.from_input(plan.url)
         self.image_digest = remote.repo_digest.apply(digest_of)
         self.env = pulumi.Output.from_input(dict(plan.env))
-        self.register_outputs(
-            {
-                "containerName": self.container_name,
-                "networkName": self.network_name,
-                "url": self.url,
-                "imageDigest": self.image_digest,
-                "env": self.env,
-            }
-        )
+        # What a stack exports of this component, by the names it registers them under.
+        self.exports: dict[str, pulumi.Output[Any]] = {
+            "containerName": self.container_name,
+            "networkName": self.network_name,
+            "url": self.url,
+            "imageDigest": self.image_digest,
+            "env": self.env,
+        }
+        self.register_outputs(self.exports)

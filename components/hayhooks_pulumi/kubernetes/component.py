@@ -134,20 +134,20 @@ class HayhooksService(pulumi.ComponentResource):
         self.basic_auth_username = pulumi.Output.from_input(username)
         self.basic_auth_password = password
         self.api_keys = api_keys
-        self.register_outputs(
-            {
-                "namespace": self.namespace,
-                "serviceName": self.service_name,
-                "internalUrl": self.internal_url,
-                "publicUrl": self.public_url,
-                "image": self.image,
-                "imageDigest": self.image_digest,
-                "env": self.env,
-                "basicAuthUsername": self.basic_auth_username,
-                "basicAuthPassword": self.basic_auth_password,
-                "apiKeys": self.api_keys,
-            }
-        )
+        # What a stack exports of this component, by the names it registers them under.
+        self.exports: dict[str, pulumi.Output[Any]] = {
+            "namespace": self.namespace,
+            "serviceName": self.service_name,
+            "internalUrl": self.internal_url,
+            "publicUrl": self.public_url,
+            "image": self.image,
+            "imageDigest": self.image_digest,
+            "env": self.env,
+            "basicAuthUsername": self.basic_auth_username,
+            "basicAuthPassword": self.basic_auth_password,
+            "apiKeys": self.api_keys,
+        }
+        self.register_outputs(self.exports)
 
     def _secrets(
         self, plan: ServicePlan, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions
