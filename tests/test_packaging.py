@@ -110,3 +110,14 @@ def test_the_runtime_dependencies_are_what_the_core_imports() -> None:
     distributions = importlib.metadata.packages_distributions()
     imported = {normalize(d) for module in _third_party_imports() for d in distributions.get(module, [module])}
     assert declared - imported == set()
+
+
+def test_the_public_api_loads_lazily_and_completely() -> None:
+    import hayhooks_pulumi
+
+    assert set(hayhooks_pulumi.__all__) == set(hayhooks_pulumi._EXPORTS) | {"__version__"}
+    assert all(getattr(hayhooks_pulumi, name) is not None for name in hayhooks_pulumi.__all__)
+    # A submodule such as the policy rules must not pay for the providers' SDKs.
+    code = "import sys, hayhooks_pulumi.policy.rules; print(sorted(m for m in sys.modules if m.startswith('pulumi_')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
