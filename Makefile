@@ -23,13 +23,22 @@ setup: $(BIN)/.installed
 render: setup
 	$(BIN)/python -m hayhooks_pulumi.render --stack $(STACK) --out $(OUT) $(if $(CONFIG),--config $(CONFIG))
 
-# Renders, then checks the render: strict Kubernetes schemas, CRDs, the policy pack's rules (policies/).
-CRDS ?= $(or $(HAYHOOKS_CRD_DIR),../shared/crds)
+# Renders, then checks the render: strict Kubernetes schemas, the CRDs the package ships (CRDS=<dir>
+# for others), the policy pack's rules (policies/).
+CRDS ?=
 POLICY_CONFIG ?=
 .PHONY: check
 check: setup
-	$(BIN)/python -m hayhooks_pulumi.policy.check --stack $(STACK) --out $(OUT) --crd-dir $(CRDS) \
+	$(BIN)/python -m hayhooks_pulumi.policy.check --stack $(STACK) --out $(OUT) $(if $(CRDS),--crd-dir $(CRDS)) \
 		$(if $(CONFIG),--config $(CONFIG)) $(if $(POLICY_CONFIG),--policy-config $(POLICY_CONFIG))
+
+# Regenerates the packaged CRD schemas (components/hayhooks_pulumi/crds) from the upstream files that
+# .github/crds.lock pins: UPSTREAM=<folder of those files>, or without it fetched from upstream.
+UPSTREAM ?=
+.PHONY: crds
+crds: setup
+	$(if $(UPSTREAM),,.github/fetch-crds.sh build/upstream-crds)
+	$(BIN)/python -m hayhooks_pulumi.crds.generate --lock .github/crds.lock $(or $(UPSTREAM),build/upstream-crds)
 
 lint: setup
 	$(BIN)/ruff check .

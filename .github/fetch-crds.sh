@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Fetch the CRD schemas listed in .github/crds.lock into a folder (default ../shared/crds, where the
-# Makefile and the tests look), refusing any file whose sha256 differs from the lock.
+# Fetch the upstream CRD files listed in .github/crds.lock into a folder (default build/upstream-crds),
+# refusing any file whose sha256 differs from the lock; `make crds` generates the packaged schemas from them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dest="${1:-../shared/crds}"
+dest="${1:-build/upstream-crds}"
 mkdir -p "$dest"
 grep -v '^#' .github/crds.lock | while read -r sum name url; do
     [ -n "$sum" ] || continue

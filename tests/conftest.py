@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -10,7 +9,6 @@ from pathlib import Path
 
 import hypothesis  # noqa: F401  imported before the mock engine runs: see below
 import pulumi
-import pytest
 from hayhooks_pulumi.render.mocks import RecordingMonitor, Registration, RenderMocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -20,14 +18,6 @@ from pulumi.runtime.sync_await import _sync_await
 # plugin imports it at the end otherwise.
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def crd_dir() -> Path:
-    """`../shared/crds` beside the checkout (CI lays shared/ beside its clone), or $HAYHOOKS_CRD_DIR."""
-    path = Path(os.environ.get("HAYHOOKS_CRD_DIR", REPO.parent / "shared" / "crds"))
-    if not path.is_dir():
-        pytest.fail(f"CRD schemas not found at {path}: set HAYHOOKS_CRD_DIR to shared/crds", pytrace=False)
-    return path
 
 
 def render(stack: str, out: Path, config: Path | None = None) -> subprocess.CompletedProcess[str]:

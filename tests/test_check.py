@@ -4,6 +4,7 @@ and every example stack; a readable report and exit 1 when anything fails, one l
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, crd_dir
+from conftest import REPO
+from hayhooks_pulumi.crds import CRD_DIR
 from hayhooks_pulumi.policy.check import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -31,8 +33,7 @@ STACKS = sorted(path.name.split(".")[1] for path in REPO.glob("Pulumi.*.yaml"))
 
 def check(stack: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """`make check STACK=<stack> [CONFIG=...]` as the Makefile runs it, in a fresh interpreter."""
-    command = [sys.executable, "-m", "hayhooks_pulumi.policy.check", "--stack", stack, "--out", str(out)]
-    command += ["--crd-dir", str(crd_dir()), *extra]
+    command = [sys.executable, "-m", "hayhooks_pulumi.policy.check", "--stack", stack, "--out", str(out), *extra]
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=180, check=False)
 
 
@@ -77,7 +78,7 @@ def test_a_clean_stack_passes_with_one_summary_line(checks: dict, stack: str, wo
     [line] = result.stdout.splitlines()
     assert re.fullmatch(
         rf"check passed: stack '{stack}': \d+ manifest\(s\) against Kubernetes 1\.33\.0 and 1\.\d+\.\d+ and the "
-        rf"CRDs in {re.escape(str(crd_dir().resolve()))}; 13 policies on {workload}: no violation",
+        rf"CRDs in {re.escape(str(CRD_DIR.resolve()))}; 13 policies on {workload}: no violation",
         line,
     ), line
 
@@ -128,7 +129,7 @@ def test_policy_violations_fail_with_a_report(checks: dict) -> None:
 
 def test_enforcement_levels_from_a_policy_config(checks: dict) -> None:
     _, out = checks["loose"]
-    crds = crd_dir()
+    crds = CRD_DIR
 
     advisory = check_render(out, crds, PolicyConfig.parse({"all": "advisory", "hayhooks-log-level": "mandatory"}))
     assert [v.rule for v in advisory.failing] == [Rule.LOG_LEVEL]
@@ -157,8 +158,8 @@ def test_invalid_manifests_fail_the_check(checks: dict, tmp_path: Path) -> None:
     body["spec"]["refreshInterval"] = 60  # a string in the CRD
     secret.write_text(yaml.safe_dump(body))
 
-    report = check_render(render, crd_dir(), PolicyConfig())
-    text = format_report(report, "prod", render, ["1.33.0", "1.37.0"], crd_dir())
+    report = check_render(render, CRD_DIR, PolicyConfig())
+    text = format_report(report, "prod", render, ["1.33.0", "1.37.0"], CRD_DIR)
 
     assert not report.ok and report.failing == []
     assert text.splitlines()[1] == f"invalid manifests ({len(report.schema_issues)}):"
@@ -172,9 +173,9 @@ def test_a_render_without_hayhooks_fails(checks: dict, tmp_path: Path) -> None:
     records = json.loads((render / "resources.json").read_text())
     (render / "resources.json").write_text(json.dumps([r for r in records if not r["type"].endswith(":Deployment")]))
 
-    report = check_render(render, crd_dir(), PolicyConfig())
+    report = check_render(render, CRD_DIR, PolicyConfig())
     assert not report.ok
-    assert format_report(report, "prod", render, ["1.33.0"], crd_dir()).endswith(
+    assert format_report(report, "prod", render, ["1.33.0"], CRD_DIR).endswith(
         "no Hayhooks workload found in the render: the policies had nothing to check"
     )
 
@@ -223,3 +224,64 @@ def test_make_check_passes_stack_config_and_policy_config() -> None:
         "-m hayhooks_pulumi.policy.check --stack prod --out build/prod --crd-dir /crds --config examples/x.yaml "
         "--policy-config levels.json" in command
     )
+
+
+def test_the_installed_package_checks_a_stack_offline_with_its_own_crds(tmp_path: Path) -> None:
+    """What a consumer has after `pip install 'hayhooks-pulumi[check]'`: the wheel, no repository beside it."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            "./components",
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    [wheel] = tmp_path.glob("hayhooks_pulumi-*.whl")
+    site = tmp_path / "site"
+    shutil.unpack_archive(wheel, site, "zip")
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "Pulumi.prod.yaml", "__main__.py"):
+        shutil.copy(REPO / name, project / name)
+    shutil.copytree(REPO / "pipelines", project / "pipelines")
+
+    # PYTHONPATH puts the unpacked wheel before the repository's editable install.
+    result = subprocess.run(
+        [sys.executable, "-m", "hayhooks_pulumi.policy.check", "--stack", "prod"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert f"the CRDs in {site / 'hayhooks_pulumi' / 'crds'};" in result.stdout
+
+
+def test_without_the_check_extra_the_check_names_the_extra_and_renders_nothing(tmp_path: Path) -> None:
+    program = (
+        "import sys; sys.modules['kubernetes_validate'] = None\n"
+        "from hayhooks_pulumi.policy.check import main\n"
+        f"sys.exit(main(['--stack', 'prod', '--out', {str(tmp_path / 'out')!r}]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert result.returncode == EXIT_USAGE
+    assert result.stderr == (
+        "error: the schema checks need kubernetes_validate: pip install 'hayhooks-pulumi[check]'\n"
+    )
+    assert not (tmp_path / "out").exists()

@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO, crd_dir
+from conftest import REPO
 from hayhooks_pulumi import __version__
+from hayhooks_pulumi.crds import CRD_DIR
 from hayhooks_pulumi.render.schemas import validate_render
 
 CONSUMER = REPO / "examples" / "consumer"
@@ -146,7 +147,7 @@ def test_each_service_ships_its_own_pipelines(rendered: Path) -> None:
 
 
 def test_the_render_is_valid_for_the_api_server(rendered: Path) -> None:
-    assert [str(issue) for issue in validate_render(rendered, crd_dir())] == []
+    assert [str(issue) for issue in validate_render(rendered, CRD_DIR)] == []
 
 
 @pytest.mark.parametrize("pipeline", sorted((CONSUMER / "pipelines").glob("*/*.yml")), ids=lambda p: p.stem)

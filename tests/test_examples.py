@@ -10,10 +10,20 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, crd_dir, render
+from conftest import REPO, render
+from hayhooks_pulumi.crds import CRD_DIR
 from hayhooks_pulumi.kubernetes.routes import UPLOAD_PATHS
-from hayhooks_pulumi.render.schemas import validate_render
+from hayhooks_pulumi.render.schemas import crd_schemas, validate_render
 
+# The custom resource kinds the Kubernetes builders emit; the examples emit all of them.
+EMITTED = {
+    ("external-secrets.io/v1", "ExternalSecret"),
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+    ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
+    ("gateway.envoyproxy.io/v1alpha1", "SecurityPolicy"),
+    ("traefik.io/v1alpha1", "Middleware"),
+    ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"),
+}
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 REQUIRED = {"gateway-envoy-apikey", "gateway-envoy-oidc", "traefik-forward-auth", "nginx-oauth2-proxy", "csi-secrets"}
 # The kinds each example exists to show (besides the objects every service has).
@@ -57,10 +67,17 @@ def of_kind(out: Path, kind: str) -> list[dict]:
     return [m for m in manifests(out).values() if m["kind"] == kind]
 
 
+def test_the_examples_emit_every_packaged_custom_kind_the_components_have(renders: dict[str, Path]) -> None:
+    custom = set(crd_schemas())
+    emitted = {(m["apiVersion"], m["kind"]) for out in renders.values() for m in manifests(out).values()}
+    assert emitted & custom == EMITTED
+    assert custom >= EMITTED  # each has a packaged, served schema
+
+
 @pytest.mark.parametrize("name", [p.stem for p in EXAMPLES])
 def test_every_manifest_of_the_example_is_valid(renders: dict[str, Path], name: str) -> None:
     out = renders[name]
-    assert [str(issue) for issue in validate_render(out, crd_dir())] == []
+    assert [str(issue) for issue in validate_render(out, CRD_DIR)] == []
     kinds = {m["kind"] for m in manifests(out).values()}
     assert SHOWS[name] <= kinds
     assert {"Deployment", "Service", "NetworkPolicy", "PodDisruptionBudget"} <= kinds
@@ -161,7 +178,7 @@ def test_the_crd_check_catches_an_invalid_custom_resource(renders: dict[str, Pat
     (tmp_path / "manifests").mkdir()
     (tmp_path / "manifests" / "valid.yaml").write_text(yaml.safe_dump(source))
     (tmp_path / "manifests" / "broken.yaml").write_text(yaml.safe_dump(broken))
-    assert {issue.file for issue in validate_render(tmp_path, crd_dir())} == {"broken.yaml"}
+    assert {issue.file for issue in validate_render(tmp_path, CRD_DIR)} == {"broken.yaml"}
 
 
 def test_an_oidc_client_secret_from_stack_config_renders_as_a_redacted_secret(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, crd_dir, render
+from conftest import REPO, render
+from hayhooks_pulumi.crds import CRD_DIR
 from hayhooks_pulumi.pipelines import load_pipelines
 from hayhooks_pulumi.render.schemas import validate_render
 from hayhooks_pulumi.render.stackfile import SECRET_STAND_IN
@@ -44,7 +45,7 @@ def test_render_writes_one_manifest_per_object(prod: Path) -> None:
 
 
 def test_every_manifest_is_valid_for_kubernetes_and_its_crd(prod: Path) -> None:
-    assert [str(i) for i in validate_render(prod, crd_dir())] == []
+    assert [str(i) for i in validate_render(prod, CRD_DIR)] == []
 
 
 def test_schema_check_catches_an_invalid_manifest(prod: Path, tmp_path: Path) -> None:
@@ -56,7 +57,7 @@ def test_schema_check_catches_an_invalid_manifest(prod: Path, tmp_path: Path) ->
     external["spec"]["secretStoreRef"]["kind"] = "Vault"
     (broken / "deployment.yaml").write_text(yaml.safe_dump(deployment))
     (broken / "externalsecret.yaml").write_text(yaml.safe_dump(external))
-    issues = {i.file for i in validate_render(tmp_path, crd_dir())}
+    issues = {i.file for i in validate_render(tmp_path, CRD_DIR)}
     assert issues == {"deployment.yaml", "externalsecret.yaml"}
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import crd_dir
 from hayhooks_pulumi import ConfigError
+from hayhooks_pulumi.crds import CRD_DIR
 from hayhooks_pulumi.docker.container import tmpfs
 from hayhooks_pulumi.docker.plan import plan_container
 from hayhooks_pulumi.render.schemas import kubernetes_versions, validate_manifest
@@ -19,7 +19,7 @@ from test_kubernetes_refusals import refusal
 def valid(registrations: dict, kind: str) -> dict[str, Any]:
     """The registered object of `kind`, after checking it against Kubernetes' schemas (strict)."""
     body = by_kind(registrations, kind)
-    assert validate_manifest(body, crd_dir(), kubernetes_versions()) == [], kind
+    assert validate_manifest(body, CRD_DIR, kubernetes_versions()) == [], kind
     return body
 
 

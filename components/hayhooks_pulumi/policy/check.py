@@ -1,10 +1,11 @@
-"""`python -m hayhooks_pulumi.policy.check --stack prod --crd-dir DIR [--config FILE] [--out DIR]
+"""`python -m hayhooks_pulumi.policy.check --stack prod [--crd-dir DIR] [--config FILE] [--out DIR]
 [--policy-config FILE]`: render a stack offline, then check the render.
 
 Fails (exit 1) with one report of every manifest invalid under the strict Kubernetes schemas (the
 oldest supported release and the newest shipped), every custom resource invalid against its CRD,
 and every violation of the policy pack's rules at a mandatory level; prints one summary line and
-exits 0 when all is clean. Needs the `check` extra (kubernetes-validate, jsonschema).
+exits 0 when all is clean. Custom resources are checked against the CRDs the package ships unless
+`--crd-dir` names another folder. Needs the `check` extra (kubernetes-validate, jsonschema).
 
 `--policy-config` takes the file `pulumi preview --policy-pack-config` takes: enforcement levels
 by policy name or `all`, and the policies' config, e.g.
@@ -24,6 +25,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from ..crds import CRD_DIR
+from ..render.schemas import MissingCheckExtraError, require_check_extra
 from .rules import (
     RESOURCE_RULES,
     STACK_RULES,
@@ -174,7 +177,9 @@ def format_report(report: Report, stack: str, render_dir: Path, versions: list[s
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="hayhooks-pulumi-check", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", required=True, help="stack name, e.g. prod")
-    parser.add_argument("--crd-dir", type=Path, required=True, help="folder of CRD schemas for custom resources")
+    parser.add_argument(
+        "--crd-dir", type=Path, default=CRD_DIR, help="folder of CRD schemas (default: the package's own)"
+    )
     parser.add_argument("--config", type=Path, help="stack config file (default: Pulumi.<stack>.yaml)")
     parser.add_argument("--out", type=Path, help="render directory (default: build/<stack>), replaced whole")
     parser.add_argument("--project-dir", type=Path, default=Path.cwd(), help="the Pulumi project (default: .)")
@@ -203,7 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     out = (args.out or project_dir / "build" / args.stack).resolve()
     crd_dir = args.crd_dir.resolve()
     if not crd_dir.is_dir():
-        print(f"error: no CRD folder {crd_dir} (set CRDS=<shared/crds>)", file=sys.stderr)
+        print(f"error: --crd-dir {crd_dir} is not a folder (leave it out to use the package's CRDs)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        require_check_extra()
+    except MissingCheckExtraError as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
         config = PolicyConfig.load(args.policy_config.resolve() if args.policy_config else None)
