@@ -43,8 +43,22 @@ crds: setup
 lint: setup
 	$(BIN)/ruff check .
 
-test: setup lint live-deps
+test: setup lint live-deps toolchain
 	$(BIN)/python -m pytest
+
+# The real programs the end-to-end tests (tests/e2e) run, built from Go modules into a cache outside
+# the repository, only what is missing: see e2e/toolchain.sh and e2e/versions.env.
+.PHONY: toolchain
+toolchain:
+	e2e/toolchain.sh build
+
+# A local control plane on 127.0.0.1 (etcd, kube-apiserver, controller-manager, scheduler, kwok) with
+# the packaged CRDs installed; prints the export lines to use it. `make cluster-down` stops it.
+.PHONY: cluster cluster-down
+cluster: toolchain
+	$(PYTHON) e2e/cluster.py up
+cluster-down:
+	$(PYTHON) e2e/cluster.py down
 
 # nginx for the live tests (tests/live): apt-get as root on Debian/Ubuntu, else a message naming the package.
 .PHONY: live-deps

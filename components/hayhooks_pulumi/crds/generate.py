@@ -21,6 +21,8 @@ from . import CRD_DIR, SOURCE_ANNOTATION, SOURCE_SHA256_ANNOTATION
 # What of a version an API server and a validator read: the rest (printer columns, deprecation
 # notes) is presentation.
 _VERSION_KEYS = ("name", "served", "storage", "schema", "subresources")
+# The API server refuses a CRD in a *.k8s.io group without the approval annotation upstream carries.
+_KEPT_ANNOTATIONS = ("api-approved.kubernetes.io",)
 
 
 def lock_entries(lock: Path) -> Iterator[tuple[str, str, str]]:
@@ -42,12 +44,14 @@ def strip_descriptions(schema: Any) -> Any:
 
 def packaged(crd: dict[str, Any], source: str, sha256: str) -> dict[str, Any]:
     spec = crd["spec"]
+    upstream = crd["metadata"].get("annotations") or {}
+    kept = {k: upstream[k] for k in _KEPT_ANNOTATIONS if k in upstream}
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {
             "name": crd["metadata"]["name"],
-            "annotations": {SOURCE_ANNOTATION: source, SOURCE_SHA256_ANNOTATION: sha256},
+            "annotations": {**kept, SOURCE_ANNOTATION: source, SOURCE_SHA256_ANNOTATION: sha256},
         },
         "spec": {
             "group": spec["group"],

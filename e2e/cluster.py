@@ -1,0 +1,384 @@
+"""A local Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler and kwok (fake nodes: pods become Ready without a kubelet), from the toolchain that
+`e2e/toolchain.sh` builds.
+
+    python3 e2e/cluster.py up [--dir DIR]     start it, install the packaged CRDs, print `export` lines
+    python3 e2e/cluster.py down [--dir DIR]   stop every process it started and remove DIR
+
+The test session uses `Cluster` directly: its processes die with the test process (PR_SET_PDEATHSIG)
+as well as on `stop()`, so a failed or timed-out run leaves nothing behind. Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+CRD_DIR = REPO / "components" / "hayhooks_pulumi" / "crds"
+LOOPBACK = "127.0.0.1"
+TOKEN = "hayhooks-e2e-admin"  # a local, loopback-only cluster's admin token; never a real credential
+# Virtual ranges the API server allocates from; nothing listens there (no kube-proxy, no kubelet).
+SERVICE_CIDR = "10.96.0.0/16"
+POD_CIDR = "10.244.0.0/24"
+NODE_ANNOTATION = "kwok.x-k8s.io/node"
+START_TIMEOUT = 120.0
+PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+DEFAULT_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hayhooks-pulumi" / "cluster"
+
+
+class ClusterError(RuntimeError):
+    pass
+
+
+def toolchain_dir() -> Path:
+    """The cache folder `e2e/toolchain.sh` builds into (its `dir` command is the one home of that path)."""
+    out = subprocess.run([str(HERE / "toolchain.sh"), "dir"], capture_output=True, text=True, check=True)
+    return Path(out.stdout.strip())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL when the process that started it ends, however it ends."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+@dataclass
+class Cluster:
+    root: Path
+    toolchain: Path = field(default_factory=toolchain_dir)
+    # True for `make cluster`: the processes outlive the command that started them.
+    detached: bool = False
+    # A cluster the user already has (HAYHOOKS_E2E_KUBECONFIG): used as it is, never started or stopped.
+    existing: Path | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def bin(self) -> Path:
+        return self.toolchain / "bin"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.existing or self.root / "kubeconfig"
+
+    @property
+    def server(self) -> str:
+        if self.existing is not None:
+            return self.kubectl("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}").stdout
+        return f"https://{LOOPBACK}:{self.ports['apiserver']}"
+
+    def env(self) -> dict[str, str]:
+        """What a shell needs to use this cluster with kubectl and the Pulumi CLI built here."""
+        return {
+            "KUBECONFIG": str(self.kubeconfig),
+            "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        }
+
+    # ---------------------------------------------------------------- start
+
+    def start(self) -> None:
+        if self.existing is not None:
+            self.install_crds()
+            return
+        missing = [name for name in (*PROCESSES, "kubectl") if not (self.bin / name).is_file()]
+        if missing:
+            raise ClusterError(
+                f"not in the toolchain at {self.bin}: {', '.join(missing)} (run `e2e/toolchain.sh build`)"
+            )
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.ports = {name: free_port() for name in ("etcd", "etcd-peer", "apiserver")}
+        (self.root / "ports.json").write_text(json.dumps(self.ports))
+        self._keys()
+        try:
+            self._start_etcd()
+            self._start_apiserver()
+            self._write_kubeconfig()
+            self._wait_ready()
+            self._start_controllers()
+            self._add_node()
+            self.install_crds()
+            self.kubectl("wait", "--for=condition=Ready", "node", "--all", "--timeout=60s")
+            self._wait_default_service_account()
+        except BaseException:
+            self.stop(remove=False)
+            raise
+
+    def _keys(self) -> None:
+        key, pub = self.root / "sa.key", self.root / "sa.pub"
+        if not key.exists():
+            subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+            subprocess.run(
+                ["openssl", "rsa", "-in", str(key), "-pubout", "-out", str(pub)], check=True, capture_output=True
+            )
+        (self.root / "tokens.csv").write_text(f'{TOKEN},admin,admin,"system:masters"\n')
+
+    def _spawn(self, name: str, args: Sequence[str]) -> None:
+        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
+        proc = subprocess.Popen(
+            [str(self.bin / name.split("@")[0]), *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=None if self.detached else _die_with_parent,
+        )
+        log.close()
+        self.procs[name] = proc
+        (self.root / f"{name}.pid").write_text(str(proc.pid))
+
+    def _start_etcd(self) -> None:
+        client, peer = f"http://{LOOPBACK}:{self.ports['etcd']}", f"http://{LOOPBACK}:{self.ports['etcd-peer']}"
+        self._spawn(
+            "etcd",
+            [
+                "--name=default",
+                f"--data-dir={self.root / 'etcd'}",
+                f"--listen-client-urls={client}",
+                f"--advertise-client-urls={client}",
+                f"--listen-peer-urls={peer}",
+                f"--initial-advertise-peer-urls={peer}",
+                f"--initial-cluster=default={peer}",
+                "--unsafe-no-fsync",
+                "--log-level=warn",
+            ],
+        )
+
+    def _start_apiserver(self) -> None:
+        self._spawn(
+            "kube-apiserver",
+            [
+                f"--etcd-servers=http://{LOOPBACK}:{self.ports['etcd']}",
+                f"--bind-address={LOOPBACK}",
+                f"--advertise-address={LOOPBACK}",
+                f"--secure-port={self.ports['apiserver']}",
+                f"--cert-dir={self.root / 'pki'}",
+                f"--token-auth-file={self.root / 'tokens.csv'}",
+                "--authorization-mode=RBAC",
+                f"--service-account-key-file={self.root / 'sa.pub'}",
+                f"--service-account-signing-key-file={self.root / 'sa.key'}",
+                "--service-account-issuer=https://kubernetes.default.svc",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                "--endpoint-reconciler-type=none",
+                "--enable-priority-and-fairness=false",
+                "--profiling=false",
+            ],
+        )
+
+    def _write_kubeconfig(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        cert = self.root / "pki" / "apiserver.crt"
+        while not cert.exists():
+            self._check_alive(deadline)
+            time.sleep(0.2)
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "local", "cluster": {"server": self.server, "certificate-authority": str(cert)}}],
+            "users": [{"name": "admin", "user": {"token": TOKEN}}],
+            "contexts": [{"name": "local", "context": {"cluster": "local", "user": "admin"}}],
+            "current-context": "local",
+        }
+        self.kubeconfig.write_text(json.dumps(config, indent=1))
+        self.kubeconfig.chmod(0o600)
+
+    def _check_alive(self, deadline: float) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                tail = (self.root / f"{name}.log").read_text(errors="replace")[-3000:]
+                raise ClusterError(f"{name} exited with {proc.returncode}:\n{tail}")
+        if time.monotonic() > deadline:
+            raise ClusterError(f"the control plane did not start in {START_TIMEOUT:.0f} s (logs in {self.root})")
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while self.kubectl("get", "--raw=/readyz", check=False).returncode != 0:
+            self._check_alive(deadline)
+            time.sleep(0.3)
+
+    def _start_controllers(self) -> None:
+        common = [f"--kubeconfig={self.kubeconfig}", "--leader-elect=false", f"--bind-address={LOOPBACK}"]
+        self._spawn(
+            "kube-controller-manager",
+            [
+                *common,
+                "--secure-port=0",
+                f"--service-account-private-key-file={self.root / 'sa.key'}",
+                f"--root-ca-file={self.root / 'pki' / 'apiserver.crt'}",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                "--concurrent-deployment-syncs=2",
+            ],
+        )
+        self._spawn("kube-scheduler", [*common, "--secure-port=0"])
+        stages = sorted((self.toolchain / "kwok-stages").glob("*.yaml"))
+        if not stages:
+            raise ClusterError(f"no kwok stages in {self.toolchain / 'kwok-stages'} (run `e2e/toolchain.sh build`)")
+        self._spawn(
+            "kwok",
+            [
+                f"--kubeconfig={self.kubeconfig}",
+                "--manage-all-nodes=false",
+                f"--manage-nodes-with-annotation-selector={NODE_ANNOTATION}=fake",
+                f"--cidr={POD_CIDR}",
+                "--node-lease-duration-seconds=40",
+                "--server-address=",
+                *[f"--config={stage}" for stage in stages],
+            ],
+        )
+
+    def _add_node(self) -> None:
+        capacity = {"cpu": "32", "memory": "128Gi", "pods": "110", "ephemeral-storage": "200Gi"}
+        node = {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {
+                "name": "kwok-node-0",
+                "annotations": {NODE_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
+                "labels": {"kubernetes.io/hostname": "kwok-node-0", "kubernetes.io/os": "linux", "type": "kwok"},
+            },
+            "status": {"allocatable": capacity, "capacity": capacity},
+        }
+        self.kubectl("apply", "-f", "-", input=json.dumps(node))
+
+    def _wait_default_service_account(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while self.kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode != 0:
+            self._check_alive(deadline)
+            time.sleep(0.3)
+
+    # ---------------------------------------------------------------- use
+
+    def kubectl(
+        self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(self.bin / "kubectl"), f"--kubeconfig={self.kubeconfig}", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise ClusterError(f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
+        return result
+
+    def install_crds(self) -> None:
+        """The CRDs of the kinds the components emit, as the package ships them."""
+        files = sorted(CRD_DIR.glob("*.json"))
+        self.apply(files)
+        names = [json.loads(path.read_text())["metadata"]["name"] for path in files]
+        self.kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names])
+
+    def apply(self, files: Sequence[Path]) -> None:
+        for path in files:
+            self.kubectl("apply", "--server-side", "--field-manager=hayhooks-e2e", "-f", str(path))
+
+    # ---------------------------------------------------------------- stop
+
+    def stop(self, remove: bool = True) -> None:
+        """Stop every process this cluster started (newest first), then remove its folder."""
+        if self.existing is not None:
+            return
+        pids = {name: proc.pid for name, proc in self.procs.items()}
+        for pid_file in self.root.glob("*.pid"):
+            with contextlib.suppress(ValueError, OSError):
+                pids.setdefault(pid_file.stem, int(pid_file.read_text()))
+        for name in reversed(list(pids)):
+            _terminate(pids[name], self.procs.get(name))
+        self.procs.clear()
+        if remove:
+            shutil.rmtree(self.root, ignore_errors=True)
+        else:
+            for pid_file in self.root.glob("*.pid"):
+                pid_file.unlink()
+
+
+def _terminate(pid: int, proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM the process group, SIGKILL it after 10 s."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(pid, proc):
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    if proc is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+
+
+def _alive(pid: int, proc: subprocess.Popen[bytes] | None) -> bool:
+    if proc is not None:
+        return proc.poll() is None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def running(root: Path) -> Iterator[Cluster]:
+    cluster = Cluster(root)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="e2e/cluster.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=("up", "down"))
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help=f"state folder (default {DEFAULT_DIR})")
+    args = parser.parse_args(argv)
+    root = args.dir.resolve()
+    if args.command == "down":
+        if not root.exists():
+            print(f"no cluster at {root}")
+            return 0
+        Cluster(root, toolchain=Path("/nonexistent")).stop()
+        print(f"stopped the cluster at {root} and removed it")
+        return 0
+    if any(root.glob("*.pid")):
+        print(f"error: a cluster is running at {root}: `make cluster-down` first", file=sys.stderr)
+        return 2
+    cluster = Cluster(root, detached=True)
+    try:
+        cluster.start()
+    except ClusterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    version = json.loads(cluster.kubectl("version", "-o", "json").stdout)["serverVersion"]["gitVersion"]
+    print(f"# Kubernetes {version} on {cluster.server} (state in {root}); to use it:")
+    for name, value in cluster.env().items():
+        print(f"export {name}={value}")
+    print("# stop it with: make cluster-down")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
