@@ -50,6 +50,15 @@ clean:
 reference: setup
 	$(BIN)/python -m hayhooks_pulumi.reference --out docs/reference.md
 
+# The policy pack's own virtualenv (PulumiPolicy.yaml: virtualenv: venv), which `pulumi preview
+# --policy-pack policies` needs and does not create; same as CI's step (and `pulumi install` in policies/).
+.PHONY: policy-venv
+policy-venv: policies/venv/.installed
+
+policies/venv/.installed: policies/requirements.txt components/pyproject.toml
+	cd policies && $(PYTHON) -m venv venv && venv/bin/python -m pip install --quiet -r requirements.txt
+	touch $@
+
 # Renders generated programs of 1, 10 and 50 services: wall time, peak memory, marginal cost per service.
 .PHONY: bench
 bench: setup
