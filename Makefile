@@ -68,12 +68,19 @@ live-deps:
 clean:
 	rm -rf build .pytest_cache
 
-# Rewrites the config reference in README.md from the models.
+# Writes docs/reference.md whole from the models (hayhooks_pulumi.reference.write_reference);
+# tests/test_readme.py fails while the committed file differs.
 reference: setup
-	$(BIN)/python -c "import re, pathlib; from hayhooks_pulumi.reference import current; \
-	p = pathlib.Path('README.md'); s = p.read_text(); \
-	p.write_text(re.sub(r'(<!-- config-reference:start -->\n).*(<!-- config-reference:end -->)', \
-	lambda m: m.group(1) + current() + m.group(2), s, flags=re.S))"
+	$(BIN)/python -m hayhooks_pulumi.reference --out docs/reference.md
+
+# The policy pack's own virtualenv (PulumiPolicy.yaml: virtualenv: venv), which `pulumi preview
+# --policy-pack policies` needs and does not create; same as CI's step (and `pulumi install` in policies/).
+.PHONY: policy-venv
+policy-venv: policies/venv/.installed
+
+policies/venv/.installed: policies/requirements.txt components/pyproject.toml
+	cd policies && $(PYTHON) -m venv venv && venv/bin/python -m pip install --quiet -r requirements.txt
+	touch $@
 
 # Renders generated programs of 1, 10 and 50 services: wall time, peak memory, marginal cost per service.
 .PHONY: bench

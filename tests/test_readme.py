@@ -1,4 +1,4 @@
-"""The README's config reference is the one the models generate."""
+"""docs/reference.md is the config reference the models generate, written whole by `make reference`."""
 
 from __future__ import annotations
 
@@ -6,21 +6,25 @@ import re
 
 from conftest import REPO
 from hayhooks_pulumi.kubernetes.args import HayhooksServiceArgs
-from hayhooks_pulumi.reference import current, reference
+from hayhooks_pulumi.reference import reference, reference_document
 
-START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
-
-
-def readme_reference() -> str:
-    text = (REPO / "README.md").read_text()
-    match = re.search(re.escape(START) + r"\n(.*)" + re.escape(END), text, re.S)
-    assert match, "README.md lacks the config-reference markers"
-    return match.group(1)
+REFERENCE = REPO / "docs" / "reference.md"
 
 
-def test_readme_reference_matches_the_models() -> None:
-    expected = current()
-    assert readme_reference() == expected, "regenerate: make reference"
+def test_the_reference_file_is_what_make_reference_writes() -> None:
+    assert REFERENCE.read_text() == reference_document(), "regenerate: make reference"
+
+
+def test_make_reference_writes_that_file_with_the_same_generator() -> None:
+    makefile = (REPO / "Makefile").read_text()
+    recipe = re.search(r"^reference:.*\n((?:\t.*\n)+)", makefile, re.M)
+
+    assert recipe, "the Makefile lacks a reference target"
+    assert "-m hayhooks_pulumi.reference --out docs/reference.md" in recipe.group(1)
+
+
+def test_the_readme_links_the_reference() -> None:
+    assert "(docs/reference.md)" in (REPO / "README.md").read_text()
 
 
 def test_every_field_is_documented() -> None:

@@ -1,11 +1,17 @@
-"""The config reference, generated from the models' field docs (`python -m hayhooks_pulumi.reference`)."""
+"""The config reference, generated from the models' field docs.
+
+`python -m hayhooks_pulumi.reference` prints the whole document; `--out FILE` writes it (what
+`make reference` does, to docs/reference.md).
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import types
 import typing
 from enum import Enum
+from pathlib import Path
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -54,8 +60,8 @@ def _default(field: FieldInfo) -> str:
     return f"`{json.dumps(value)}`"
 
 
-def reference(model: type[BaseModel], prefix: str) -> str:
-    """Markdown: one table per model, keys as a stack file spells them."""
+def reference(model: type[BaseModel], prefix: str, level: int = 4) -> str:
+    """Markdown: one table per model under a heading of `level`, keys as a stack file spells them."""
     sections: list[str] = []
     seen: set[type[BaseModel]] = set()
 
@@ -64,7 +70,7 @@ def reference(model: type[BaseModel], prefix: str) -> str:
             return
         seen.add(current)
         rows = [
-            f"#### `{path}`",
+            f"{'#' * level} `{path}`",
             "",
             " ".join((current.__doc__ or "").split()),
             "",
@@ -93,15 +99,50 @@ def current() -> str:
     from .kubernetes.args import HayhooksServiceArgs
 
     return (
-        "### `hayhooks:target: kubernetes` (HayhooksService)\n\n"
-        + reference(HayhooksServiceArgs, "hayhooks:service")
-        + "\n### `hayhooks:target: docker` (HayhooksContainer)\n\n"
-        + reference(HayhooksContainerArgs, "hayhooks:service")
+        "## `hayhooks:target: kubernetes` (HayhooksService)\n\n"
+        + reference(HayhooksServiceArgs, "hayhooks:service", level=3)
+        + "\n## `hayhooks:target: docker` (HayhooksContainer)\n\n"
+        + reference(HayhooksContainerArgs, "hayhooks:service", level=3)
     )
 
 
-def main() -> None:
-    print(current(), end="")
+INTRO = """\
+# Config reference
+
+Generated from the models by `make reference` (`python -m hayhooks_pulumi.reference --out
+docs/reference.md`); do not edit it by hand: a test fails while it differs from the models.
+
+Each table is one mapping of a stack file, keys as the stack file spells them (camelCase). In a
+program, the same keys below `hayhooks:service` are the `args` of `HayhooksService` and
+`HayhooksContainer`. `hayhooks` is this repository's project name: `load_stack_config()` reads
+`<project>:target` and `<project>:service`. Of the stack's own `<project>:*` keys, only those two
+and the keys its `fromConfig` sources name are read; any other (a typo such as `hayhooks:targte`,
+a setting put at the top level) is refused.
+
+"""
+
+
+def reference_document() -> str:
+    """The whole reference file: a fixed heading and introduction, then `current()`."""
+    return INTRO + current()
+
+
+def write_reference(path: str | Path) -> Path:
+    """Write `reference_document()` to `path`, replacing the file whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(reference_document())
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m hayhooks_pulumi.reference", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, help="write the document to this file (default: print it)")
+    args = parser.parse_args(argv)
+    if args.out is None:
+        print(reference_document(), end="")
+    else:
+        write_reference(args.out)
 
 
 if __name__ == "__main__":
