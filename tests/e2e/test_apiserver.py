@@ -283,3 +283,65 @@ def test_a_changed_pipeline_is_a_new_configmap_and_rolls_the_pods(
             new_map["metadata"]["namespace"],
             "--ignore-not-found",
         )
+
+
+def published_status(body: dict[str, Any]) -> dict[str, Any]:
+    """The status each controller writes when it has done its part, in the shape its CRD validates."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+    def condition(kind: str, reason: str) -> dict[str, Any]:
+        return {"type": kind, "status": "True", "reason": reason, "message": reason, "lastTransitionTime": now}
+
+    if body["kind"] == "ExternalSecret":
+        return {"conditions": [condition("Ready", "SecretSynced")]}
+    controller = "gateway.envoyproxy.io/gatewayclass-controller"
+    if body["kind"] == "SecurityPolicy":
+        [target] = body["spec"]["targetRefs"]
+        gateway = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public", "namespace": "gateways"}
+        assert target["kind"] == "HTTPRoute"
+        return {
+            "ancestors": [
+                {
+                    "ancestorRef": gateway,
+                    "controllerName": controller,
+                    "conditions": [condition("Accepted", "Accepted")],
+                }
+            ]
+        }
+    assert body["kind"] == "HTTPRoute"
+    [parent] = body["spec"]["parentRefs"]
+    return {
+        "parents": [
+            {"parentRef": parent, "controllerName": controller, "conditions": [condition("Accepted", "Accepted")]}
+        ]
+    }
+
+
+def test_each_wait_for_expression_selects_what_its_controller_publishes(
+    cluster: Cluster, renders: dict[str, Render]
+) -> None:
+    """`pulumi up` waits on `pulumi.com/waitFor`: before the controller (played here by the test, writing the
+    status subresource the CRD validates) publishes, the wait fails; after, it holds."""
+    stack = renders["gateway-envoy-oidc"]
+    awaited = [b for b in stack.objects() if "pulumi.com/waitFor" in (b["metadata"].get("annotations") or {})]
+    assert {b["kind"] for b in awaited} == {"ExternalSecret", "SecurityPolicy", "HTTPRoute"}
+    created = prerequisites(cluster, stack)
+    try:
+        apply(cluster, stack.objects())
+        for body in awaited:
+            meta = body["metadata"]
+            target = [api_resource(body), meta["name"], "-n", meta["namespace"]]
+            expression = meta["annotations"]["pulumi.com/waitFor"]
+            before = cluster.kubectl("wait", *target, f"--for={expression}", "--timeout=1s", check=False)
+            assert before.returncode != 0, f"{ref(body)}: {expression} held before anything was published"
+            cluster.kubectl(
+                "patch",
+                *target,
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                json.dumps({"status": published_status(body)}),
+            )
+            cluster.kubectl("wait", *target, f"--for={expression}", "--timeout=20s")
+    finally:
+        delete(cluster, stack, created)

@@ -40,6 +40,22 @@ class NamespaceArgs(ConfigModel):
     """Namespace name."""
     create: bool = True
     """Create the namespace (labelled for Pod Security `restricted`), or use an existing one."""
+    adopt: bool = False
+    """With `create`: the namespace may exist already (made by a platform team, holding the `fromSecret`,
+    image pull or CSI node-publish Secrets the pods need before the first deploy). Its labels are applied with
+    server-side apply instead of a create that fails on an existing namespace, and when it leaves the program
+    only those labels are removed, never the namespace."""
+    retain: bool | None = None
+    """Keep a created namespace, and everything in it, when it leaves the program (`create` switched to false,
+    the component removed, `pulumi destroy`): Pulumi forgets it instead of deleting it. Default: true in
+    production, false in development."""
+
+    @field_validator("adopt")
+    @classmethod
+    def _adopt_needs_create(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("create") is False:
+            raise ValueError("set only with create: true (an existing namespace is used as it is with create: false)")
+        return value
 
 
 class ResourcesArgs(ConfigModel):
@@ -89,6 +105,16 @@ class LifecycleArgs(ConfigModel):
     preStop `sleep` handler, which needs Kubernetes >= 1.30); `0`: no preStop hook, for older clusters."""
 
 
+class RolloutArgs(ConfigModel):
+    """How long `pulumi up` waits for a rollout before it fails."""
+
+    timeout_seconds: Annotated[int, Field(ge=60, le=86400)] | None = None
+    """Seconds `pulumi up` waits for the Deployment's pods to be updated and ready, and for the Service's
+    endpoints. Default: derived, as pods are replaced one at a time: `pods × (probes.startupBudgetSeconds +
+    probes.readinessPeriodSeconds + 60)`, at least the provider's 600, where pods is `autoscaling.maxReplicas`
+    with autoscaling, else `replicas`."""
+
+
 class StoreKind(StrEnum):
     """The kind of External Secrets store to read from."""
 
@@ -105,6 +131,9 @@ class SecretStoreArgs(ConfigModel):
     """`ClusterSecretStore` or `SecretStore` (the latter in the service's namespace)."""
     refresh_interval: str = "1h"
     """How often the operator re-reads the store (a Go duration, e.g. `1h`, `15m`)."""
+    ready_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
+    """Seconds `pulumi up` waits for the operator to sync each ExternalSecret (its `Ready` condition) before it
+    fails, instead of going on to pods that cannot find their Secret."""
 
     @field_validator("refresh_interval")
     @classmethod
@@ -299,6 +328,12 @@ class IngressArgs(ConfigModel):
     """Also route `/docs`, `/redoc` and `/openapi.json`."""
     expose_status: bool = True
     """Route `GET /status` (pipeline list) to authenticated clients."""
+    wait_for_address: bool = True
+    """`pulumi up` waits until the ingress controller publishes an address in the Ingress status (and the
+    Service has endpoints). ingress-nginx publishes one; Traefik only when its Ingress provider has an
+    `ingressEndpoint` set; a controller behind a LoadBalancer Service that stays pending never does. `false`
+    marks the Ingress `pulumi.com/skipAwait`: `up` goes on once the API server has it (routing works all the
+    same)."""
     read_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 300
     """Seconds ingress-nginx waits for the server between two reads of an answer (`proxy-read-timeout`), long
     enough for streamed answers. Traefik sets its timeouts on the entry point, not per Ingress."""
@@ -461,6 +496,9 @@ class GatewayArgs(ConfigModel):
     """Also route `/docs`, `/redoc` and `/openapi.json`."""
     expose_status: bool = True
     """Route `GET /status` (pipeline list) to authenticated clients."""
+    accepted_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
+    """Seconds `pulumi up` waits for Envoy Gateway to accept the SecurityPolicy, and then for the Gateway to
+    accept the HTTPRoute (their `Accepted` conditions), before it fails."""
 
 
 class Protocol(StrEnum):
@@ -798,6 +836,8 @@ class HayhooksServiceArgs(ConfigModel):
     """Health checks."""
     lifecycle: LifecycleArgs = Field(default_factory=LifecycleArgs)
     """Shutdown."""
+    rollout: RolloutArgs = Field(default_factory=RolloutArgs)
+    """How long `pulumi up` waits for a rollout."""
     security: PodSecurityArgs = Field(default_factory=PodSecurityArgs)
     """UID/GID."""
     scratch: ScratchArgs = Field(default_factory=ScratchArgs)

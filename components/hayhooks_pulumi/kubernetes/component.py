@@ -26,7 +26,7 @@ from .ingress import (
     uses_cors_middleware,
     uses_middleware,
 )
-from .namespace import namespace_args
+from .namespace import namespace_args, namespace_patch_args, retains_namespace
 from .network_policy import network_policy_args
 from .plan import ServicePlan, plan_service
 from .reference_grant import reference_grants
@@ -42,6 +42,7 @@ from .security_policy import (
 )
 from .service import service_args
 from .service_account import service_account_args
+from .waits import external_secret_timeouts, gateway_timeouts, rollout_timeouts
 
 TYPE_TOKEN = "hayhooks:index:HayhooksService"
 
@@ -91,14 +92,13 @@ class HayhooksService(pulumi.ComponentResource):
         claim_shared(plan)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.plan = plan
-        child = pulumi.ResourceOptions(parent=self)
         image_ref = resolve_image(image if image is not None else str(plan.image), plan.args.profile)
 
         depends: list[pulumi.Resource] = []
         if plan.args.namespace.create:
-            ns = k8s.core.v1.Namespace(f"{name}-namespace", namespace_args(plan), opts=child)
-            depends.append(ns)
+            depends.append(self._namespace(plan))
         scoped = pulumi.ResourceOptions(parent=self, depends_on=depends)
+        rollout = pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(custom_timeouts=rollout_timeouts(plan)))
 
         account = k8s.core.v1.ServiceAccount(f"{name}-service-account", service_account_args(plan), opts=scoped)
         pipelines = k8s.core.v1.ConfigMap(f"{name}-pipelines", configmap_args(plan), opts=scoped)
@@ -107,10 +107,13 @@ class HayhooksService(pulumi.ComponentResource):
             f"{name}-deployment",
             deployment_args(plan, image_ref, pipelines.metadata.name, account.metadata.name),
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*depends, *secret_deps], ignore_changes=ignored_changes(plan) or None
+                parent=self,
+                depends_on=[*depends, *secret_deps],
+                ignore_changes=ignored_changes(plan) or None,
+                custom_timeouts=rollout_timeouts(plan),
             ),
         )
-        k8s.core.v1.Service(f"{name}-service", service_args(plan), opts=scoped)
+        k8s.core.v1.Service(f"{name}-service", service_args(plan), opts=rollout)
         if plan.args.network_policy.enabled:
             k8s.networking.v1.NetworkPolicy(f"{name}-network-policy", network_policy_args(plan), opts=scoped)
         if plan.args.disruption_budget.enabled:
@@ -149,6 +152,14 @@ class HayhooksService(pulumi.ComponentResource):
         }
         self.register_outputs(self.exports)
 
+    def _namespace(self, plan: ServicePlan) -> pulumi.Resource:
+        """Created, or adopted when it may exist; kept when it leaves the program if `retain` says so (the
+        option is stored in state, so it holds when `create` is switched off later)."""
+        opts = pulumi.ResourceOptions(parent=self, retain_on_delete=retains_namespace(plan) or None)
+        if plan.args.namespace.adopt:
+            return k8s.core.v1.NamespacePatch(f"{plan.name}-namespace", namespace_patch_args(plan), opts=opts)
+        return k8s.core.v1.Namespace(f"{plan.name}-namespace", namespace_args(plan), opts=opts)
+
     def _secrets(
         self, plan: ServicePlan, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions
     ) -> list[pulumi.Resource]:
@@ -161,7 +172,9 @@ class HayhooksService(pulumi.ComponentResource):
             )
         if has_store_secrets(plan):
             created.append(
-                k8s.apiextensions.CustomResource(f"{plan.name}-external-secret", **external_secret(plan), opts=opts)
+                k8s.apiextensions.CustomResource(
+                    f"{plan.name}-external-secret", **external_secret(plan), opts=_synced(plan, opts)
+                )
             )
         if has_config_secrets(plan):
             created.append(
@@ -215,9 +228,10 @@ class HayhooksService(pulumi.ComponentResource):
         self, plan: ServicePlan, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions
     ) -> tuple[str | None, pulumi.Output[str | None], pulumi.Output[dict[str, str] | None]]:
         """ReferenceGrants, the Secrets the SecurityPolicy reads, the policy, then the HTTPRoute; nothing without a
-        gateway. The route depends on the policy, so it never serves unauthenticated: not before the policy exists,
-        not when the policy fails to create, and on destroy it goes first. The policy names the route by its name,
-        known in advance; Envoy Gateway attaches it when the route appears."""
+        gateway. `pulumi up` waits until Envoy Gateway has accepted the policy (its `Accepted` condition, see
+        `waits`) before it creates the route, so the route never serves unauthenticated: not before the policy
+        is in force, not when the policy is refused, and on destroy it goes first. The policy names the route by
+        its name, known in advance."""
         username: str | None = None
         password: pulumi.Output[str | None] = pulumi.Output.secret(None)
         api_keys: pulumi.Output[dict[str, str] | None] = pulumi.Output.secret(None)
@@ -235,7 +249,9 @@ class HayhooksService(pulumi.ComponentResource):
         k8s.apiextensions.CustomResource(
             f"{plan.name}-http-route",
             **http_route(plan),
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=route_needs)),
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(depends_on=route_needs, custom_timeouts=gateway_timeouts(plan))
+            ),
         )
         return username, password, api_keys
 
@@ -288,15 +304,22 @@ class HayhooksService(pulumi.ComponentResource):
             elif source.from_store is not None:
                 reads.append(
                     k8s.apiextensions.CustomResource(
-                        f"{plan.name}-oidc-client", **oidc_external_secret(plan), opts=opts
+                        f"{plan.name}-oidc-client", **oidc_external_secret(plan), opts=_synced(plan, opts)
                     )
                 )
         policy = k8s.apiextensions.CustomResource(
             f"{plan.name}-security-policy",
             **security_policy(plan),
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=reads)),
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(depends_on=reads, custom_timeouts=gateway_timeouts(plan))
+            ),
         )
         return policy, username, password, api_keys
+
+
+def _synced(plan: ServicePlan, opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """An ExternalSecret: `pulumi up` waits until the operator has synced it (see `waits`)."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(custom_timeouts=external_secret_timeouts(plan)))
 
 
 def _secret(opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:

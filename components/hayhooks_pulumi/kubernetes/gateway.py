@@ -9,6 +9,7 @@ from .cors_filter import cors_filter
 from .metadata import object_meta
 from .plan import SERVICE_PORT, ServicePlan
 from .routes import MAX_RULE_MATCHES, gateway_extra_paths, routed_paths
+from .waits import ROUTE_ACCEPTED, WAIT_FOR
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 HTTP_ROUTE_API = f"{GATEWAY_API_GROUP}/v1"
@@ -76,7 +77,7 @@ def http_route(plan: ServicePlan) -> dict[str, Any]:
     return {
         "api_version": HTTP_ROUTE_API,
         "kind": "HTTPRoute",
-        "metadata": object_meta(plan, route_name(plan), namespace=plan.route_namespace),
+        "metadata": object_meta(plan, route_name(plan), {WAIT_FOR: ROUTE_ACCEPTED}, namespace=plan.route_namespace),
         "spec": spec,
     }
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..errors import Problem
 from .args import AuthType, HayhooksServiceArgs, IngressArgs, IngressController
 from .cors_filter import NGINX_PREFIX, ingress_mirrors_cors, nginx_cors_annotations
+from .waits import ingress_wait_annotations
 
 __all__ = ["NGINX_PREFIX", "TRAEFIK_MIDDLEWARES", "annotation_problems", "component_annotations", "owned_annotations"]
 
@@ -87,6 +88,8 @@ def component_annotations(args: HayhooksServiceArgs, namespace: str, child: Call
             result[TRAEFIK_MIDDLEWARES] = Owned(references, "ingress.auth and server.cors")
         if ingress.tls_secret_name:
             result[TRAEFIK_TLS] = Owned("true", "ingress.tlsSecretName")
+    for key, value in ingress_wait_annotations(ingress).items():
+        result[key] = Owned(value, "ingress.waitForAddress")
     return result
 
 

@@ -13,6 +13,7 @@ from .args import FromStore
 from .csi import csi_file_path, csi_secret_name
 from .metadata import object_meta
 from .plan import ServicePlan
+from .waits import EXTERNAL_SECRET_SYNCED, WAIT_FOR
 
 EXTERNAL_SECRETS_API = "external-secrets.io/v1"
 
@@ -48,7 +49,7 @@ def external_secret_for(plan: ServicePlan, name: str, entries: Mapping[str, From
     return {
         "api_version": EXTERNAL_SECRETS_API,
         "kind": "ExternalSecret",
-        "metadata": object_meta(plan, name),
+        "metadata": object_meta(plan, name, {WAIT_FOR: EXTERNAL_SECRET_SYNCED}),
         "spec": {
             "refreshInterval": store.refresh_interval,
             "secretStoreRef": {"name": store.name, "kind": store.kind.value},

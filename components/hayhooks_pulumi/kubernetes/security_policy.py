@@ -17,6 +17,7 @@ from .metadata import object_meta
 from .plan import OIDC_SECRET_KEY, ServicePlan
 from .routes import oidc_redirect_url
 from .secrets import external_secret_for, opaque_secret_args
+from .waits import POLICY_ACCEPTED, WAIT_FOR
 
 ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io"
 SECURITY_POLICY_API = f"{ENVOY_GATEWAY_GROUP}/v1alpha1"
@@ -105,7 +106,7 @@ def security_policy(plan: ServicePlan) -> dict[str, Any]:
     return {
         "api_version": SECURITY_POLICY_API,
         "kind": "SecurityPolicy",
-        "metadata": object_meta(plan, policy_name(plan), namespace=plan.route_namespace),
+        "metadata": object_meta(plan, policy_name(plan), {WAIT_FOR: POLICY_ACCEPTED}, namespace=plan.route_namespace),
         "spec": {
             "targetRefs": [{"group": GATEWAY_API_GROUP, "kind": "HTTPRoute", "name": route_name(plan)}],
             **_method(plan),

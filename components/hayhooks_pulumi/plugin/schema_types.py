@@ -26,6 +26,10 @@ class Namespace(TypedDict):
     "Namespace name. Default: `\"hayhooks\"`."
     create: NotRequired[bool]
     "Create the namespace (labelled for Pod Security `restricted`), or use an existing one. Default: `true`."
+    adopt: NotRequired[bool]
+    "With `create`: the namespace may exist already (made by a platform team, holding the `fromSecret`, image pull or CSI node-publish Secrets the pods need before the first deploy). Its labels are applied with server-side apply instead of a create that fails on an existing namespace, and when it leaves the program only those labels are removed, never the namespace. Default: `false`."
+    retain: NotRequired[bool]
+    "Keep a created namespace, and everything in it, when it leaves the program (`create` switched to false, the component removed, `pulumi destroy`): Pulumi forgets it instead of deleting it. Default: true in production, false in development."
 
 
 class CorsSettings(TypedDict):
@@ -137,6 +141,13 @@ class Lifecycle(TypedDict):
     "Seconds a stopping pod keeps serving before SIGTERM, so endpoints and load balancers drop it first (the preStop `sleep` handler, which needs Kubernetes >= 1.30); `0`: no preStop hook, for older clusters. Default: `5`."
 
 
+class Rollout(TypedDict):
+    "How long `pulumi up` waits for a rollout before it fails."
+
+    timeout_seconds: NotRequired[int]
+    "Seconds `pulumi up` waits for the Deployment's pods to be updated and ready, and for the Service's endpoints. Default: derived, as pods are replaced one at a time: `pods × (probes.startupBudgetSeconds + probes.readinessPeriodSeconds + 60)`, at least the provider's 600, where pods is `autoscaling.maxReplicas` with autoscaling, else `replicas`."
+
+
 class PodSecurity(TypedDict):
     "The identity the server runs as."
 
@@ -209,6 +220,8 @@ class SecretStore(TypedDict):
     "`ClusterSecretStore` or `SecretStore` (the latter in the service's namespace). Default: `\"ClusterSecretStore\"`."
     refresh_interval: NotRequired[str]
     "How often the operator re-reads the store (a Go duration, e.g. `1h`, `15m`). Default: `\"1h\"`."
+    ready_timeout_seconds: NotRequired[int]
+    "Seconds `pulumi up` waits for the operator to sync each ExternalSecret (its `Ready` condition) before it fails, instead of going on to pods that cannot find their Secret. Default: `300`."
 
 
 class SecretProviderClass(TypedDict):
@@ -309,6 +322,8 @@ class Ingress(TypedDict):
     "Also route `/docs`, `/redoc` and `/openapi.json`. Default: `false`."
     expose_status: NotRequired[bool]
     "Route `GET /status` (pipeline list) to authenticated clients. Default: `true`."
+    wait_for_address: NotRequired[bool]
+    "`pulumi up` waits until the ingress controller publishes an address in the Ingress status (and the Service has endpoints). ingress-nginx publishes one; Traefik only when its Ingress provider has an `ingressEndpoint` set; a controller behind a LoadBalancer Service that stays pending never does. `false` marks the Ingress `pulumi.com/skipAwait`: `up` goes on once the API server has it (routing works all the same). Default: `true`."
     read_timeout_seconds: NotRequired[int]
     "Seconds ingress-nginx waits for the server between two reads of an answer (`proxy-read-timeout`), long enough for streamed answers. Traefik sets its timeouts on the entry point, not per Ingress. Default: `300`."
     annotations: NotRequired[dict[str, str]]
@@ -410,6 +425,8 @@ class Gateway(TypedDict):
     "Also route `/docs`, `/redoc` and `/openapi.json`. Default: `false`."
     expose_status: NotRequired[bool]
     "Route `GET /status` (pipeline list) to authenticated clients. Default: `true`."
+    accepted_timeout_seconds: NotRequired[int]
+    "Seconds `pulumi up` waits for Envoy Gateway to accept the SecurityPolicy, and then for the Gateway to accept the HTTPRoute (their `Accepted` conditions), before it fails. Default: `300`."
 
 
 class EgressRule(TypedDict):
@@ -509,6 +526,8 @@ class HayhooksServiceInputs(TypedDict):
     "Health checks."
     lifecycle: NotRequired[Lifecycle]
     "Shutdown."
+    rollout: NotRequired[Rollout]
+    "How long `pulumi up` waits for a rollout."
     security: NotRequired[PodSecurity]
     "UID/GID."
     scratch: NotRequired[Scratch]

@@ -23,6 +23,11 @@ class Registration:
     inputs: dict[str, Any]
     # The `ignore_changes` option as the engine receives it: what `pulumi up` leaves to others (an autoscaler).
     ignore_changes: list[str] = field(default_factory=list)
+    # `custom_timeouts` as the engine receives them (create/update/delete, e.g. "900s"; unset ones left out).
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    retain_on_delete: bool = False
+    # The URNs it depends on (`depends_on` and those its inputs carry).
+    dependencies: list[str] = field(default_factory=list)
 
 
 def _stand_in(name: str, length: int) -> str:
@@ -94,6 +99,13 @@ class RecordingMonitor(MockMonitor):
                     custom=request.custom,
                     inputs=rpc.deserialize_properties(request.object),
                     ignore_changes=list(request.ignoreChanges),
+                    custom_timeouts={
+                        kind: value
+                        for kind in ("create", "update", "delete")
+                        if (value := getattr(request.customTimeouts, kind))
+                    },
+                    retain_on_delete=request.retainOnDelete,
+                    dependencies=list(request.dependencies),
                 )
             )
         return response
