@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from test_edges import build, of_kind
 from test_edges_refusals import problem_at
-from test_kubernetes_component import base_args, by_kind, container, env_of, pod
+from test_kubernetes_component import base_args, by_kind, container, env_of, given_name, pod
 
 VAULT = {
     "provider": "vault",
@@ -89,7 +89,7 @@ def test_each_variable_reads_its_own_source(mixed) -> None:
     assert env["CA_FILE"] == "/mnt/secrets-store/ca.pem"
     assert env["STORE_KEY"] == {"secretKeyRef": {"name": "hh-store", "key": "STORE_KEY"}}
     assert env["DB_PASSWORD"] == {"secretKeyRef": {"name": "db", "key": "password"}}
-    assert env["TOKEN"] == {"secretKeyRef": {"name": "hh-config", "key": "TOKEN"}}
+    assert env["TOKEN"] == {"secretKeyRef": {"name": given_name(mixed["hh-config-secret"]), "key": "TOKEN"}}
     assert [e["spec"]["data"][0]["secretKey"] for e in of_kind(mixed, "ExternalSecret")] == ["STORE_KEY"]
 
 

@@ -17,7 +17,7 @@ from hayhooks_pulumi.render.mocks import RecordingMonitor, RenderMocks, random_p
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
-from test_kubernetes_component import base_args, by_kind, env_of
+from test_kubernetes_component import base_args, by_kind, env_of, given_name, name_of_kind
 
 PARENT = {"name": "eg", "namespace": "envoy-gateway-system", "sectionName": "https"}
 ORIGINS = ["https://app.example.com", "https://admin.example.com"]
@@ -108,7 +108,7 @@ def test_api_keys_one_generated_per_client_in_an_opaque_secret_and_a_secret_outp
     spec = policy_spec(registrations)
     assert spec["targetRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "hh"}]
     assert spec["apiKeyAuth"] == {
-        "credentialRefs": [{"group": "", "kind": "Secret", "name": secret["metadata"]["name"]}],
+        "credentialRefs": [{"group": "", "kind": "Secret", "name": name_of_kind(registrations, "Secret")}],
         "extractFrom": [{"headers": ["x-api-key"]}],
         "sanitize": True,
     }
@@ -136,7 +136,7 @@ def test_basic_auth_htpasswd_holds_the_sha_hash_envoy_reads() -> None:
     password = random_password("hh-basic-auth-password", {"length": 32})["result"]
     assert line == f"pipelines:{sha_hash(password)}\n"
     assert policy_spec(registrations)["basicAuth"] == {
-        "users": {"group": "", "kind": "Secret", "name": secret["metadata"]["name"]}
+        "users": {"group": "", "kind": "Secret", "name": name_of_kind(registrations, "Secret")}
     }
     assert outputs["basic_auth_username"] == "pipelines" and outputs["basic_auth_password"] == password
     assert _sync_await(outputs["password_output"].is_secret()) is True
@@ -201,7 +201,7 @@ def test_oidc_client_secret_from_config_stays_secret() -> None:
     secret = registrations["hh-oidc-client"].inputs
     assert is_rpc_secret(secret["stringData"])
     assert unwrap_rpc_secret(secret["stringData"]) == {"client-secret": plaintext}
-    assert policy_spec(registrations)["oidc"]["clientSecret"]["name"] == secret["metadata"]["name"]
+    assert policy_spec(registrations)["oidc"]["clientSecret"]["name"] == given_name(registrations["hh-oidc-client"])
     for name, reg in registrations.items():
         inputs = {k: v for k, v in reg.inputs.items() if not (name == "hh-oidc-client" and k == "stringData")}
         assert plaintext not in json.dumps(inputs, default=str), name
@@ -277,7 +277,7 @@ def test_a_route_in_another_namespace_gets_reference_grants_for_exactly_what_it_
     }
     assert grants["hh-policy-grant"]["spec"] == {
         "from": [{"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": "gateways"}],
-        "to": [{"group": "", "kind": "Secret", "name": "hh-api-keys"}],
+        "to": [{"group": "", "kind": "Secret", "name": name_of_kind(registrations, "Secret")}],
     }
     # A parentRef without namespace means the route's own: the Envoy proxies of gateways/eg.
     args["gateway"]["parentRefs"] = [{"name": "eg", "sectionName": "https"}]

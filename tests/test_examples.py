@@ -191,7 +191,9 @@ def test_an_oidc_client_secret_from_stack_config_renders_as_a_redacted_secret(tm
     out = tmp_path / "out"
     result = render("oidc", out, config)
     assert result.returncode == 0, result.stderr
-    secret = yaml.safe_load((out / "manifests" / "secret-hayhooks-oidc-client.yaml").read_text())
+    # Auto-named: the render's stand-in for the provider's `<resource name>-<8 characters>`.
+    [path] = (out / "manifests").glob("secret-hayhooks-oidc-client-*.yaml")
+    secret = yaml.safe_load(path.read_text())
     assert secret["stringData"] == {"client-secret": "[secret]"}
     (policy,) = of_kind(out, "SecurityPolicy")
     assert policy["spec"]["oidc"]["clientSecret"]["name"] == secret["metadata"]["name"]

@@ -12,7 +12,7 @@ import pulumi
 import pytest
 from conftest import REPO, register
 from hayhooks_pulumi import ConfigError, HayhooksService
-from hayhooks_pulumi.render.mocks import random_password
+from hayhooks_pulumi.render.mocks import Registration, random_password
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 from pulumi.runtime.sync_await import _sync_await
 
@@ -69,6 +69,18 @@ def by_kind(registrations: dict, kind: str) -> dict[str, Any]:
     matches = [r.inputs for r in registrations.values() if r.type.endswith(f":{kind}")]
     assert len(matches) == 1, f"expected one {kind}, got {len(matches)}"
     return matches[0]
+
+
+def given_name(registration: Registration) -> str:
+    """An object registered without a name: the name the provider gives it (the render's stand-in), so a
+    replacement is created under a new name before the old object is deleted."""
+    assert "name" not in registration.inputs["metadata"] and registration.auto_name
+    return registration.auto_name
+
+
+def name_of_kind(registrations: dict, kind: str) -> str:
+    [registration] = [r for r in registrations.values() if r.type.endswith(f":{kind}")]
+    return given_name(registration)
 
 
 def pod(registrations: dict) -> dict[str, Any]:
@@ -317,9 +329,8 @@ def test_ingress_routes_only_client_paths_with_basic_auth(prod) -> None:
     registrations, outputs = prod
     ingress = by_kind(registrations, "Ingress")
     annotations = ingress["metadata"]["annotations"]
-    secret = by_kind(registrations, "Secret")
     assert annotations["nginx.ingress.kubernetes.io/auth-type"] == "basic"
-    assert annotations["nginx.ingress.kubernetes.io/auth-secret"] == secret["metadata"]["name"]
+    assert annotations["nginx.ingress.kubernetes.io/auth-secret"] == name_of_kind(registrations, "Secret")
     assert annotations["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
     (rule,) = ingress["spec"]["rules"]
     paths = {p["path"]: p["pathType"] for p in rule["http"]["paths"]}
@@ -349,7 +360,7 @@ def test_traefik_gets_a_basic_auth_middleware_referenced_by_annotation() -> None
     secret = by_kind(registrations, "Secret")
     assert middleware["apiVersion"] == "traefik.io/v1alpha1"
     assert middleware["metadata"]["name"] == "hh-auth"
-    assert middleware["spec"]["basicAuth"]["secret"] == secret["metadata"]["name"]
+    assert middleware["spec"]["basicAuth"]["secret"] == name_of_kind(registrations, "Secret")
     assert set(unwrap_rpc_secret(secret["stringData"])) == {"users"}
     annotations = by_kind(registrations, "Ingress")["metadata"]["annotations"]
     # CORS first: it answers browsers' preflights, which carry no credentials, before the authentication.
@@ -381,8 +392,9 @@ def test_secrets_from_store_existing_secret_and_config() -> None:
     env = env_of(registrations)
     assert env["LLM_KEY"] == {"secretKeyRef": {"name": external["spec"]["target"]["name"], "key": "LLM_KEY"}}
     assert env["DB_PASSWORD"] == {"secretKeyRef": {"name": "db", "key": "password"}}
-    config_secret = next(r.inputs for n, r in registrations.items() if n == "hh-config-secret")
-    assert env["WEBHOOK_TOKEN"] == {"secretKeyRef": {"name": config_secret["metadata"]["name"], "key": "WEBHOOK_TOKEN"}}
+    config_secret = registrations["hh-config-secret"].inputs
+    name = given_name(registrations["hh-config-secret"])
+    assert env["WEBHOOK_TOKEN"] == {"secretKeyRef": {"name": name, "key": "WEBHOOK_TOKEN"}}
     assert is_rpc_secret(config_secret["stringData"])
     # Secret hygiene: the plaintext appears nowhere but inside the secret-marked Secret data.
     for name, reg in registrations.items():

@@ -37,6 +37,7 @@ from .security_policy import (
     basic_auth_secret_args,
     oidc_client_secret_args,
     oidc_external_secret,
+    policy_secret,
     security_policy,
     uses_policy,
 )
@@ -102,10 +103,10 @@ class HayhooksService(pulumi.ComponentResource):
 
         account = k8s.core.v1.ServiceAccount(f"{name}-service-account", service_account_args(plan), opts=scoped)
         pipelines = k8s.core.v1.ConfigMap(f"{name}-pipelines", configmap_args(plan), opts=scoped)
-        secret_deps = self._secrets(plan, secret_values or {}, scoped)
+        secret_deps, config_secret = self._secrets(plan, secret_values or {}, scoped)
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            deployment_args(plan, image_ref, pipelines.metadata.name, account.metadata.name),
+            deployment_args(plan, image_ref, pipelines.metadata.name, account.metadata.name, config_secret),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[*depends, *secret_deps],
@@ -162,8 +163,10 @@ class HayhooksService(pulumi.ComponentResource):
 
     def _secrets(
         self, plan: ServicePlan, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions
-    ) -> list[pulumi.Resource]:
+    ) -> tuple[list[pulumi.Resource], pulumi.Output[str] | None]:
+        """What the pods read, and the name the Secret of the `fromConfig` values got (none without them)."""
         created: list[pulumi.Resource] = []
+        config_secret: pulumi.Output[str] | None = None
         if uses_csi(plan):
             created.append(
                 k8s.apiextensions.CustomResource(
@@ -177,10 +180,12 @@ class HayhooksService(pulumi.ComponentResource):
                 )
             )
         if has_config_secrets(plan):
-            created.append(
-                k8s.core.v1.Secret(f"{plan.name}-config-secret", config_secret_args(plan, values), opts=_secret(opts))
+            secret = k8s.core.v1.Secret(
+                f"{plan.name}-config-secret", config_secret_args(plan, values), opts=_secret(opts)
             )
-        return created
+            created.append(secret)
+            config_secret = secret.metadata.name
+        return created, config_secret
 
     def _password(self, plan: ServicePlan, length: int) -> random.RandomPassword:
         """The basic-auth password; one resource name for every edge, so switching edges keeps it."""
@@ -194,20 +199,21 @@ class HayhooksService(pulumi.ComponentResource):
         edge: list[pulumi.Resource] = []
         username: str | None = None
         password: pulumi.Output[str | None] = pulumi.Output.secret(None)
+        auth_secret: pulumi.Output[str] | None = None
         if uses_basic_auth(plan):
             generated = self._password(plan, ingress.basic_auth.password_length)
-            edge.append(
-                k8s.core.v1.Secret(
-                    f"{plan.name}-basic-auth", auth_secret_args(plan, generated.bcrypt_hash), opts=_secret(opts)
-                )
+            htpasswd = k8s.core.v1.Secret(
+                f"{plan.name}-basic-auth", auth_secret_args(plan, generated.bcrypt_hash), opts=_secret(opts)
             )
+            edge.append(htpasswd)
+            auth_secret = htpasswd.metadata.name
             username = ingress.basic_auth.username
             password = pulumi.Output.secret(generated.result)
         if uses_middleware(plan):
             edge.append(
                 k8s.apiextensions.CustomResource(
                     f"{plan.name}-auth-middleware",
-                    **traefik_middleware(plan),
+                    **traefik_middleware(plan, auth_secret),
                     opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(edge))),
                 )
             )
@@ -219,7 +225,7 @@ class HayhooksService(pulumi.ComponentResource):
             )
         k8s.networking.v1.Ingress(
             f"{plan.name}-ingress",
-            ingress_args(plan),
+            ingress_args(plan, auth_secret),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=edge)),
         )
         return username, password
@@ -238,13 +244,23 @@ class HayhooksService(pulumi.ComponentResource):
         gateway = plan.args.gateway
         if gateway is None:
             return username, password, api_keys
+        reads: list[pulumi.Resource] = []
+        created: pulumi.Output[str] | None = None
+        if uses_policy(plan):
+            reads, created, username, password, api_keys = self._policy_secrets(plan, gateway, values, opts)
         grants: list[pulumi.Resource] = [
             k8s.apiextensions.CustomResource(f"{plan.name}-{suffix}", **grant, opts=opts)
-            for suffix, grant in reference_grants(plan).items()
+            for suffix, grant in reference_grants(plan, created).items()
         ]
         route_needs = list(grants)
         if uses_policy(plan):
-            policy, username, password, api_keys = self._security_policy(plan, gateway, values, opts, grants)
+            policy = k8s.apiextensions.CustomResource(
+                f"{plan.name}-security-policy",
+                **security_policy(plan, policy_secret(plan, created)),
+                opts=pulumi.ResourceOptions.merge(
+                    opts, pulumi.ResourceOptions(depends_on=[*reads, *grants], custom_timeouts=gateway_timeouts(plan))
+                ),
+            )
             route_needs.append(policy)
         k8s.apiextensions.CustomResource(
             f"{plan.name}-http-route",
@@ -255,20 +271,27 @@ class HayhooksService(pulumi.ComponentResource):
         )
         return username, password, api_keys
 
-    def _security_policy(
+    def _policy_secrets(
         self,
         plan: ServicePlan,
         gateway: GatewayArgs,
         values: Mapping[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions,
-        grants: list[pulumi.Resource],
-    ) -> tuple[pulumi.Resource, str | None, pulumi.Output[str | None], pulumi.Output[dict[str, str] | None]]:
-        """The SecurityPolicy, after the Secrets it reads and the grants that let it read them."""
+    ) -> tuple[
+        list[pulumi.Resource],
+        pulumi.Output[str] | None,
+        str | None,
+        pulumi.Output[str | None],
+        pulumi.Output[dict[str, str] | None],
+    ]:
+        """What the SecurityPolicy reads; the name the Secret the component writes for it got (none when the
+        store writes it, or for JWT); the basic-auth user and password, or the API keys."""
         username: str | None = None
         password: pulumi.Output[str | None] = pulumi.Output.secret(None)
         api_keys: pulumi.Output[dict[str, str] | None] = pulumi.Output.secret(None)
         auth = gateway.auth
-        reads: list[pulumi.Resource] = list(grants)
+        written: k8s.core.v1.Secret | None = None
+        reads: list[pulumi.Resource] = []
         if auth.api_key is not None:
             keys = {
                 client: random.RandomPassword(
@@ -279,16 +302,12 @@ class HayhooksService(pulumi.ComponentResource):
                 ).result
                 for client in auth.api_key.clients
             }
-            reads.append(
-                k8s.core.v1.Secret(f"{plan.name}-api-keys", api_keys_secret_args(plan, keys), opts=_secret(opts))
-            )
+            written = k8s.core.v1.Secret(f"{plan.name}-api-keys", api_keys_secret_args(plan, keys), opts=_secret(opts))
             api_keys = pulumi.Output.secret(pulumi.Output.all(**keys))
         elif auth.basic is not None:
             generated = self._password(plan, auth.basic.password_length)
-            reads.append(
-                k8s.core.v1.Secret(
-                    f"{plan.name}-basic-auth", basic_auth_secret_args(plan, generated.result), opts=_secret(opts)
-                )
+            written = k8s.core.v1.Secret(
+                f"{plan.name}-basic-auth", basic_auth_secret_args(plan, generated.result), opts=_secret(opts)
             )
             username = auth.basic.username
             password = pulumi.Output.secret(generated.result)
@@ -296,10 +315,8 @@ class HayhooksService(pulumi.ComponentResource):
             source = auth.oidc.client_secret
             if source.from_config is not None:
                 value = values[OIDC_CLIENT_SECRET_VALUE]
-                reads.append(
-                    k8s.core.v1.Secret(
-                        f"{plan.name}-oidc-client", oidc_client_secret_args(plan, value), opts=_secret(opts)
-                    )
+                written = k8s.core.v1.Secret(
+                    f"{plan.name}-oidc-client", oidc_client_secret_args(plan, value), opts=_secret(opts)
                 )
             elif source.from_store is not None:
                 reads.append(
@@ -307,14 +324,9 @@ class HayhooksService(pulumi.ComponentResource):
                         f"{plan.name}-oidc-client", **oidc_external_secret(plan), opts=_synced(plan, opts)
                     )
                 )
-        policy = k8s.apiextensions.CustomResource(
-            f"{plan.name}-security-policy",
-            **security_policy(plan),
-            opts=pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(depends_on=reads, custom_timeouts=gateway_timeouts(plan))
-            ),
-        )
-        return policy, username, password, api_keys
+        if written is None:
+            return reads, None, username, password, api_keys
+        return [*reads, written], written.metadata.name, username, password, api_keys
 
 
 def _synced(plan: ServicePlan, opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pulumi
 import pulumi_kubernetes as k8s
 
 from ..planning import SHUTDOWN_MARGIN
@@ -110,10 +111,10 @@ def lifecycle(plan: ServicePlan) -> k8s.core.v1.LifecycleArgs | None:
     )
 
 
-def container_env(plan: ServicePlan) -> list[k8s.core.v1.EnvVarArgs]:
+def container_env(plan: ServicePlan, config_secret: pulumi.Input[str] | None) -> list[k8s.core.v1.EnvVarArgs]:
     cache = plan.args.cache
     plain = {**plan.env, "HOME": HOME_DIR, **(dict.fromkeys(cache.env, cache.mount_path) if cache else {})}
-    return [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in plain.items()] + secret_env(plan)
+    return [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in plain.items()] + secret_env(plan, config_secret)
 
 
 def resources(plan: ServicePlan) -> k8s.core.v1.ResourceRequirementsArgs:
@@ -125,7 +126,9 @@ def resources(plan: ServicePlan) -> k8s.core.v1.ResourceRequirementsArgs:
     )
 
 
-def container(plan: ServicePlan, image: str) -> k8s.core.v1.ContainerArgs:
+def container(
+    plan: ServicePlan, image: pulumi.Input[str], config_secret: pulumi.Input[str] | None
+) -> k8s.core.v1.ContainerArgs:
     command, args = server_command(plan)
     security = plan.args.security
     return k8s.core.v1.ContainerArgs(
@@ -135,7 +138,7 @@ def container(plan: ServicePlan, image: str) -> k8s.core.v1.ContainerArgs:
         command=command,
         args=args,
         ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=plan.port, protocol="TCP")],
-        env=container_env(plan),
+        env=container_env(plan, config_secret),
         resources=resources(plan),
         startup_probe=startup_probe(plan),
         readiness_probe=readiness_probe(plan),
@@ -228,8 +231,14 @@ def ignored_changes(plan: ServicePlan) -> list[str]:
 
 
 def deployment_args(
-    plan: ServicePlan, image: str, configmap_name: str, service_account_name: str
+    plan: ServicePlan,
+    image: pulumi.Input[str],
+    configmap_name: pulumi.Input[str],
+    service_account_name: pulumi.Input[str],
+    config_secret: pulumi.Input[str] | None = None,
 ) -> k8s.apps.v1.DeploymentInitArgs:
+    """`config_secret`: the name the Secret of the `fromConfig` values got (a new one when a value changes,
+    which rolls the pods)."""
     security, pod = plan.args.security, plan.args.pod
     return k8s.apps.v1.DeploymentInitArgs(
         metadata=object_meta(plan, plan.name),
@@ -259,7 +268,7 @@ def deployment_args(
                         fs_group=security.fs_group,
                         seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
                     ),
-                    containers=[container(plan, image)],
+                    containers=[container(plan, image, config_secret)],
                     volumes=volumes(plan, configmap_name),
                     topology_spread_constraints=spread(plan),
                     node_selector=pod.node_selector or None,

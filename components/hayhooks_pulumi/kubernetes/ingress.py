@@ -12,7 +12,7 @@ from .args import AuthType, IngressArgs, IngressController
 from .cors_filter import traefik_cors_headers
 from .ingress_annotations import (
     AUTH_MIDDLEWARE,
-    BASIC_AUTH_SECRET,
+    AUTH_SECRET_ANNOTATION,
     CORS_MIDDLEWARE,
     component_annotations,
     traefik_middlewares,
@@ -29,10 +29,6 @@ HTPASSWD_KEY = {IngressController.NGINX: "auth", IngressController.TRAEFIK: "use
 def ingress_spec(plan: ServicePlan) -> IngressArgs:
     assert plan.args.ingress is not None
     return plan.args.ingress
-
-
-def auth_secret_name(plan: ServicePlan) -> str:
-    return plan.child(BASIC_AUTH_SECRET)
 
 
 def middleware_name(plan: ServicePlan) -> str:
@@ -58,19 +54,22 @@ def uses_cors_middleware(plan: ServicePlan) -> bool:
 
 
 def auth_secret_args(plan: ServicePlan, bcrypt_hash: pulumi.Input[str]) -> k8s.core.v1.SecretInitArgs:
-    """The htpasswd Secret, built from the generated password's bcrypt hash (stable across runs)."""
+    """The htpasswd Secret, built from the generated password's bcrypt hash (stable across runs); auto-named,
+    so a new password is a new Secret that the Ingress names before the old one goes (see
+    `secrets.opaque_secret_args`)."""
     ingress = ingress_spec(plan)
     username = ingress.basic_auth.username
     content = pulumi.Output.from_input(bcrypt_hash).apply(lambda h: htpasswd_line(username, h))
     return k8s.core.v1.SecretInitArgs(
-        metadata=object_meta(plan, auth_secret_name(plan)),
+        metadata=object_meta(plan, None),
         type="Opaque",
         string_data={HTPASSWD_KEY[ingress.controller]: pulumi.Output.secret(content)},
     )
 
 
-def traefik_middleware(plan: ServicePlan) -> dict[str, Any]:
-    """Keyword arguments of a Traefik Middleware CustomResource: basicAuth or forwardAuth."""
+def traefik_middleware(plan: ServicePlan, auth_secret: pulumi.Input[str] | None) -> dict[str, Any]:
+    """Keyword arguments of a Traefik Middleware CustomResource: basicAuth (reading `auth_secret`, the name the
+    htpasswd Secret got) or forwardAuth."""
     ingress = ingress_spec(plan)
     if ingress.auth is AuthType.EXTERNAL:
         external = ingress.external_auth
@@ -84,7 +83,7 @@ def traefik_middleware(plan: ServicePlan) -> dict[str, Any]:
     else:
         spec = {
             "basicAuth": {
-                "secret": auth_secret_name(plan),
+                "secret": auth_secret,
                 "realm": ingress.basic_auth.realm,
                 "removeHeader": True,
             }
@@ -101,13 +100,20 @@ def _middleware(plan: ServicePlan, name: str, spec: dict[str, Any]) -> dict[str,
     return {"api_version": TRAEFIK_API, "kind": "Middleware", "metadata": object_meta(plan, name), "spec": spec}
 
 
-def annotations(plan: ServicePlan) -> dict[str, str]:
-    """The component's annotations and the user's (which the plan refuses where they share a key)."""
-    owned = component_annotations(plan.args, plan.namespace, plan.child)
-    return {**{key: owned.value for key, owned in owned.items()}, **ingress_spec(plan).annotations}
+def annotations(plan: ServicePlan, auth_secret: pulumi.Input[str] | None) -> dict[str, pulumi.Input[str]]:
+    """The component's annotations and the user's (which the plan refuses where they share a key); ingress-nginx's
+    `auth-secret` names the htpasswd Secret by the name it got."""
+    owned: dict[str, pulumi.Input[str]] = {
+        key: value.value for key, value in component_annotations(plan.args, plan.namespace, plan.child).items()
+    }
+    if AUTH_SECRET_ANNOTATION in owned:
+        assert auth_secret is not None, "basic auth at ingress-nginx needs the name of its htpasswd Secret"
+        owned[AUTH_SECRET_ANNOTATION] = auth_secret
+    return {**owned, **ingress_spec(plan).annotations}
 
 
-def ingress_args(plan: ServicePlan) -> k8s.networking.v1.IngressInitArgs:
+def ingress_args(plan: ServicePlan, auth_secret: pulumi.Input[str] | None = None) -> k8s.networking.v1.IngressInitArgs:
+    """`auth_secret`: the name the htpasswd Secret got, with basic auth."""
     ingress = ingress_spec(plan)
     backend = k8s.networking.v1.IngressBackendArgs(
         service=k8s.networking.v1.IngressServiceBackendArgs(
@@ -115,7 +121,7 @@ def ingress_args(plan: ServicePlan) -> k8s.networking.v1.IngressInitArgs:
         )
     )
     return k8s.networking.v1.IngressInitArgs(
-        metadata=object_meta(plan, plan.name, annotations(plan)),
+        metadata=object_meta(plan, plan.name, annotations(plan, auth_secret)),
         spec=k8s.networking.v1.IngressSpecArgs(
             ingress_class_name=ingress.class_name or ingress.controller.value,
             tls=[k8s.networking.v1.IngressTLSArgs(hosts=[ingress.host], secret_name=ingress.tls_secret_name)]

@@ -21,8 +21,8 @@ __all__ = ["NGINX_PREFIX", "TRAEFIK_MIDDLEWARES", "annotation_problems", "compon
 TRAEFIK_ROUTER = "traefik.ingress.kubernetes.io/router"
 TRAEFIK_MIDDLEWARES = f"{TRAEFIK_ROUTER}.middlewares"
 TRAEFIK_TLS = f"{TRAEFIK_ROUTER}.tls"
+AUTH_SECRET_ANNOTATION = f"{NGINX_PREFIX}/auth-secret"
 # Name suffixes of the objects the annotations point at (the service's name, a dash, the suffix).
-BASIC_AUTH_SECRET = "basic-auth"
 AUTH_MIDDLEWARE = "auth"
 CORS_MIDDLEWARE = "cors"
 
@@ -74,7 +74,8 @@ def component_annotations(args: HayhooksServiceArgs, namespace: str, child: Call
         )
         if ingress.auth is AuthType.BASIC:
             result[f"{NGINX_PREFIX}/auth-type"] = Owned("basic", "ingress.auth")
-            result[f"{NGINX_PREFIX}/auth-secret"] = Owned(child(BASIC_AUTH_SECRET), "ingress.auth")
+            # The htpasswd Secret's name is the provider's (auto-named): `ingress.annotations` fills it in.
+            result[AUTH_SECRET_ANNOTATION] = Owned("", "ingress.auth")
             result[f"{NGINX_PREFIX}/auth-realm"] = Owned(ingress.basic_auth.realm, "ingress.basicAuth.realm")
         elif ingress.auth is AuthType.EXTERNAL:
             result.update(_nginx_external_auth(ingress))

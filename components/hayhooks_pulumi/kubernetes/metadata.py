@@ -8,9 +8,10 @@ from .plan import ServicePlan
 
 
 def object_meta(
-    plan: ServicePlan, name: str, annotations: dict[str, str] | None = None, namespace: str | None = None
+    plan: ServicePlan, name: str | None, annotations: dict[str, str] | None = None, namespace: str | None = None
 ) -> k8s.meta.v1.ObjectMetaArgs:
-    """`namespace` defaults to the service's; the Gateway API route may live elsewhere."""
+    """`namespace` defaults to the service's; the Gateway API route may live elsewhere. `name` None: the
+    provider names the object after its resource, with a random suffix (see `secrets.opaque_secret_args`)."""
     return k8s.meta.v1.ObjectMetaArgs(
         name=name,
         namespace=namespace or plan.namespace,

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
+
 from .gateway import GATEWAY_API_GROUP, cross_namespace
 from .metadata import object_meta
 from .plan import ServicePlan
-from .security_policy import ENVOY_GATEWAY_GROUP, policy_secret_names, uses_policy
+from .security_policy import ENVOY_GATEWAY_GROUP, policy_secret, uses_policy
 
 # v1beta1: the storage version, served by every Gateway API release that has ReferenceGrant (v1 only from 1.5).
 REFERENCE_GRANT_API = f"{GATEWAY_API_GROUP}/v1beta1"
 
 
-def _grant(plan: ServicePlan, suffix: str, source: dict[str, str], targets: list[dict[str, str]]) -> dict[str, Any]:
+def _grant(plan: ServicePlan, suffix: str, source: dict[str, str], targets: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "api_version": REFERENCE_GRANT_API,
         "kind": "ReferenceGrant",
@@ -22,9 +24,9 @@ def _grant(plan: ServicePlan, suffix: str, source: dict[str, str], targets: list
     }
 
 
-def reference_grants(plan: ServicePlan) -> dict[str, dict[str, Any]]:
+def reference_grants(plan: ServicePlan, created_secret: pulumi.Input[str] | None = None) -> dict[str, dict[str, Any]]:
     """Keyword arguments of each ReferenceGrant by its suffix: the route may reach the Service, the policy its
-    Secrets, each by name and nothing else."""
+    Secret (`created_secret`: the name the one the component wrote got), each by name and nothing else."""
     if plan.args.gateway is None or not cross_namespace(plan):
         return {}
     grants = {
@@ -35,11 +37,12 @@ def reference_grants(plan: ServicePlan) -> dict[str, dict[str, Any]]:
             [{"group": "", "kind": "Service", "name": plan.service_name}],
         )
     }
-    if uses_policy(plan) and policy_secret_names(plan):
+    secret = policy_secret(plan, created_secret) if uses_policy(plan) else None
+    if secret is not None:
         grants["policy-grant"] = _grant(
             plan,
             "policy-grant",
             {"group": ENVOY_GATEWAY_GROUP, "kind": "SecurityPolicy"},
-            [{"group": "", "kind": "Secret", "name": name} for name in policy_secret_names(plan)],
+            [{"group": "", "kind": "Secret", "name": secret}],
         )
     return grants

@@ -22,10 +22,6 @@ def store_secret_name(plan: ServicePlan) -> str:
     return plan.child("store")
 
 
-def config_secret_name(plan: ServicePlan) -> str:
-    return plan.child("config")
-
-
 def has_store_secrets(plan: ServicePlan) -> bool:
     return any(s.from_store is not None for s in plan.args.secrets.values())
 
@@ -70,9 +66,13 @@ def external_secret(plan: ServicePlan) -> dict[str, Any]:
 
 
 def opaque_secret_args(
-    plan: ServicePlan, name: str, values: Mapping[str, pulumi.Input[str]]
+    plan: ServicePlan, name: str | None, values: Mapping[str, pulumi.Input[str]]
 ) -> k8s.core.v1.SecretInitArgs:
-    """An Opaque Secret whose every value stays `Output.secret`."""
+    """An Opaque Secret whose every value stays `Output.secret`. `name` None (every Secret whose values the
+    component writes): auto-named by the provider, so a changed value, which pulumi-kubernetes applies by
+    replacing the Secret, creates the new Secret under a new name before the old one is deleted; what reads it
+    (the pods, the edge) is pointed at the new name in between, and the pods roll. A fixed name would be
+    deleted first, leaving the edge without credentials and starting pods without their variables."""
     return k8s.core.v1.SecretInitArgs(
         metadata=object_meta(plan, name),
         type="Opaque",
@@ -81,17 +81,17 @@ def opaque_secret_args(
 
 
 def config_secret_args(plan: ServicePlan, values: Mapping[str, pulumi.Input[str]]) -> k8s.core.v1.SecretInitArgs:
-    """A Secret of the values given from Pulumi config, secret end to end."""
+    """A Secret of the values given from Pulumi config, secret end to end (auto-named)."""
     return opaque_secret_args(
         plan,
-        config_secret_name(plan),
+        None,
         {env: values[env] for env, source in plan.args.secrets.items() if source.from_config is not None},
     )
 
 
-def secret_env(plan: ServicePlan) -> list[k8s.core.v1.EnvVarArgs]:
+def secret_env(plan: ServicePlan, config_secret: pulumi.Input[str] | None) -> list[k8s.core.v1.EnvVarArgs]:
     """One `secretKeyRef` per secret variable (the values never enter the pod spec), or for a CSI object
-    that is not synced, its file's path."""
+    that is not synced, its file's path. `config_secret`: the name the `fromConfig` values' Secret got."""
     env = []
     for env_name, source in plan.args.secrets.items():
         if source.from_csi is not None and not source.from_csi.sync:
@@ -104,7 +104,8 @@ def secret_env(plan: ServicePlan) -> list[k8s.core.v1.EnvVarArgs]:
         elif source.from_csi is not None:
             name, key = csi_secret_name(plan), env_name
         else:
-            name, key = config_secret_name(plan), env_name
+            assert config_secret is not None, "fromConfig secrets need the name of their Secret"
+            name, key = config_secret, env_name
         env.append(
             k8s.core.v1.EnvVarArgs(
                 name=env_name,

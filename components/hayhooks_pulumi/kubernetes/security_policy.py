@@ -12,7 +12,6 @@ import pulumi_kubernetes as k8s
 from ..auth import htpasswd_line, sha_hash
 from .args import GatewayAuthArgs
 from .gateway import GATEWAY_API_GROUP, cross_namespace, gateway_spec, route_name
-from .ingress import auth_secret_name
 from .metadata import object_meta
 from .plan import OIDC_SECRET_KEY, ServicePlan
 from .routes import oidc_redirect_url
@@ -33,40 +32,32 @@ def policy_name(plan: ServicePlan) -> str:
     return plan.name
 
 
-def api_keys_secret_name(plan: ServicePlan) -> str:
-    return plan.child("api-keys")
-
-
 def uses_policy(plan: ServicePlan) -> bool:
     return plan.args.gateway is not None and not plan.args.gateway.auth.none
 
 
-def policy_secret_names(plan: ServicePlan) -> list[str]:
-    """The Secrets the policy reads, all in the service's namespace."""
+def policy_secret(plan: ServicePlan, created: pulumi.Input[str] | None) -> pulumi.Input[str] | None:
+    """The Secret the policy reads, in the service's namespace: the one the component wrote (`created`, the name
+    it got: API keys, the htpasswd, an OIDC client secret from config), else the OIDC client secret that the
+    store or the CSI driver writes under its fixed name; none for JWT."""
+    if created is not None:
+        return created
     auth = auth_spec(plan)
-    if auth.api_key is not None:
-        return [api_keys_secret_name(plan)]
-    if auth.basic is not None:
-        return [auth_secret_name(plan)]
-    if auth.oidc is not None:
-        name = plan.oidc_client_secret_name
-        assert name is not None
-        return [name]
-    return []
+    return plan.oidc_client_secret_name if auth.oidc is not None else None
 
 
-def _secret_ref(plan: ServicePlan, name: str) -> dict[str, str]:
-    ref = {"group": "", "kind": "Secret", "name": name}
+def _secret_ref(plan: ServicePlan, name: pulumi.Input[str]) -> dict[str, Any]:
+    ref: dict[str, Any] = {"group": "", "kind": "Secret", "name": name}
     if cross_namespace(plan):
         ref["namespace"] = plan.namespace
     return ref
 
 
-def _method(plan: ServicePlan) -> dict[str, Any]:
+def _method(plan: ServicePlan, secret: pulumi.Input[str] | None) -> dict[str, Any]:
     auth = auth_spec(plan)
     if auth.api_key is not None:
         api_key: dict[str, Any] = {
-            "credentialRefs": [_secret_ref(plan, api_keys_secret_name(plan))],
+            "credentialRefs": [_secret_ref(plan, secret)],
             "extractFrom": [{"headers": [auth.api_key.header]}],
             # The key has no use beyond the gateway: it never reaches the server or the pipelines.
             "sanitize": True,
@@ -75,7 +66,7 @@ def _method(plan: ServicePlan) -> dict[str, Any]:
             api_key["forwardClientIDHeader"] = auth.api_key.forward_client_id_header
         return {"apiKeyAuth": api_key}
     if auth.basic is not None:
-        return {"basicAuth": {"users": _secret_ref(plan, auth_secret_name(plan))}}
+        return {"basicAuth": {"users": _secret_ref(plan, secret)}}
     if auth.jwt is not None:
         provider: dict[str, Any] = {
             "name": plan.name,
@@ -86,13 +77,11 @@ def _method(plan: ServicePlan) -> dict[str, Any]:
             provider["audiences"] = list(auth.jwt.audiences)
         return {"jwt": {"providers": [provider]}}
     oidc = auth.oidc
-    assert oidc is not None
-    name = plan.oidc_client_secret_name
-    assert name is not None
+    assert oidc is not None and secret is not None
     spec: dict[str, Any] = {
         "provider": {"issuer": oidc.issuer},
         "clientID": oidc.client_id,
-        "clientSecret": _secret_ref(plan, name),
+        "clientSecret": _secret_ref(plan, secret),
         "redirectURL": oidc_redirect_url(gateway_spec(plan)),
         "logoutPath": oidc.logout_path,
     }
@@ -101,22 +90,24 @@ def _method(plan: ServicePlan) -> dict[str, Any]:
     return {"oidc": spec}
 
 
-def security_policy(plan: ServicePlan) -> dict[str, Any]:
-    """Keyword arguments of the SecurityPolicy CustomResource, beside the route it targets."""
+def security_policy(plan: ServicePlan, secret: pulumi.Input[str] | None) -> dict[str, Any]:
+    """Keyword arguments of the SecurityPolicy CustomResource, beside the route it targets; `secret`: what
+    `policy_secret` names."""
     return {
         "api_version": SECURITY_POLICY_API,
         "kind": "SecurityPolicy",
         "metadata": object_meta(plan, policy_name(plan), {WAIT_FOR: POLICY_ACCEPTED}, namespace=plan.route_namespace),
         "spec": {
             "targetRefs": [{"group": GATEWAY_API_GROUP, "kind": "HTTPRoute", "name": route_name(plan)}],
-            **_method(plan),
+            **_method(plan, secret),
         },
     }
 
 
 def api_keys_secret_args(plan: ServicePlan, keys: Mapping[str, pulumi.Input[str]]) -> k8s.core.v1.SecretInitArgs:
-    """The Opaque Secret Envoy reads API keys from: client name -> key."""
-    return opaque_secret_args(plan, api_keys_secret_name(plan), keys)
+    """The Opaque Secret Envoy reads API keys from: client name -> key (auto-named, as every Secret the
+    component writes)."""
+    return opaque_secret_args(plan, None, keys)
 
 
 def basic_auth_secret_args(plan: ServicePlan, password: pulumi.Input[str]) -> k8s.core.v1.SecretInitArgs:
@@ -125,14 +116,12 @@ def basic_auth_secret_args(plan: ServicePlan, password: pulumi.Input[str]) -> k8
     assert basic is not None
     username = basic.username
     line = pulumi.Output.from_input(password).apply(lambda value: htpasswd_line(username, sha_hash(value)))
-    return opaque_secret_args(plan, auth_secret_name(plan), {ENVOY_HTPASSWD_KEY: line})
+    return opaque_secret_args(plan, None, {ENVOY_HTPASSWD_KEY: line})
 
 
 def oidc_client_secret_args(plan: ServicePlan, value: pulumi.Input[str]) -> k8s.core.v1.SecretInitArgs:
-    """The OIDC client secret from Pulumi config, under the key Envoy Gateway reads."""
-    name = plan.oidc_client_secret_name
-    assert name is not None
-    return opaque_secret_args(plan, name, {OIDC_SECRET_KEY: value})
+    """The OIDC client secret from Pulumi config, under the key Envoy Gateway reads (auto-named)."""
+    return opaque_secret_args(plan, None, {OIDC_SECRET_KEY: value})
 
 
 def oidc_external_secret(plan: ServicePlan) -> dict[str, Any]:

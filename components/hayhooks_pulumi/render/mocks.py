@@ -28,6 +28,9 @@ class Registration:
     retain_on_delete: bool = False
     # The URNs it depends on (`depends_on` and those its inputs carry).
     dependencies: list[str] = field(default_factory=list)
+    # A Kubernetes object registered without `metadata.name`: the stand-in for the name the provider gives it
+    # (`<resource name>-<8 characters>`, random there, derived from the resource name here).
+    auto_name: str | None = None
 
 
 def _stand_in(name: str, length: int) -> str:
@@ -78,6 +81,17 @@ class RenderMocks(pulumi.runtime.Mocks):
         raise NotImplementedError(f"the offline render cannot answer the function call {args.token}")
 
 
+def _auto_name(request: Any, response: Any) -> str | None:
+    from pulumi.runtime import rpc
+
+    if not request.type.startswith("kubernetes:"):
+        return None
+    if (rpc.deserialize_properties(request.object).get("metadata") or {}).get("name"):
+        return None
+    name = (rpc.deserialize_properties(response.object).get("metadata") or {}).get("name")
+    return name if isinstance(name, str) else None
+
+
 class RecordingMonitor(MockMonitor):
     """MockMonitor that also keeps each resource's type, parent and inputs, in registration order."""
 
@@ -106,6 +120,7 @@ class RecordingMonitor(MockMonitor):
                     },
                     retain_on_delete=request.retainOnDelete,
                     dependencies=list(request.dependencies),
+                    auto_name=_auto_name(request, response),
                 )
             )
         return response

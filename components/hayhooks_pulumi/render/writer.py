@@ -45,6 +45,7 @@ def resource_records(registrations: list[Registration]) -> list[dict[str, Any]]:
     names = _parent_names(registrations)
     records = [
         {"type": r.type, "name": r.name, "parent": names.get(r.parent_urn), "inputs": redact(_secret_data(r))}
+        | ({"autoName": r.auto_name} if r.auto_name else {})
         for r in registrations
     ]
     return sorted(records, key=lambda r: (r["type"], r["name"]))
@@ -64,9 +65,13 @@ def is_kubernetes_object(record: dict[str, Any]) -> bool:
 
 
 def manifest(record: dict[str, Any]) -> dict[str, Any]:
-    """The object as the provider would send it: apiVersion, kind, metadata first; Secret data redacted."""
+    """The object as the provider would send it: apiVersion, kind, metadata first; Secret data redacted; an
+    auto-named object under the render's stand-in for the provider's name."""
     inputs = dict(record["inputs"])
-    body = {"apiVersion": inputs.pop("apiVersion"), "kind": inputs.pop("kind"), "metadata": inputs.pop("metadata", {})}
+    metadata = dict(inputs.pop("metadata", {}))
+    if "autoName" in record:
+        metadata = {"name": record["autoName"], **metadata}
+    body = {"apiVersion": inputs.pop("apiVersion"), "kind": inputs.pop("kind"), "metadata": metadata}
     body.update(inputs)
     return body
 
