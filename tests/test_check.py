@@ -228,24 +228,14 @@ def test_make_check_passes_stack_config_and_policy_config() -> None:
 
 def test_the_installed_package_checks_a_stack_offline_with_its_own_crds(tmp_path: Path) -> None:
     """What a consumer has after `pip install 'hayhooks-pulumi[check]'`: the wheel, no repository beside it."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            "./components",
-        ],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        timeout=120,
+    # Built from a copy: an in-tree build would leave build/ and *.egg-info in components/.
+    source = shutil.copytree(
+        REPO / "components",
+        tmp_path / "components",
+        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"),
     )
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path)]
+    subprocess.run([*command, str(source)], check=True, capture_output=True, timeout=120)
     [wheel] = tmp_path.glob("hayhooks_pulumi-*.whl")
     site = tmp_path / "site"
     shutil.unpack_archive(wheel, site, "zip")
