@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real programs the end-to-end tests run (the Pulumi CLI and providers, a Kubernetes
 # control plane and kwok) from their Go modules with the ordinary `go` client, into a cache
-# outside the repository keyed by the versions in versions.env. Only what is missing is built.
+# outside the repository, keyed by the Go version and platform. Only what is missing is built: a piece
+# whose version in versions.env differs from the one recorded in manifest.tsv is built again.
 #
 #   e2e/toolchain.sh probe    ask the Go module proxy for every piece; print what it answered
 #   e2e/toolchain.sh build    probe, then build what is served and not yet in the cache
@@ -15,7 +16,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/versions.env"
 command -v go >/dev/null || { echo "toolchain: the go command is missing (Go 1.26 or later builds these tools)" >&2; exit 2; }
 export GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-local}
-key=$( { grep -v '^#' "$here/versions.env"; go env GOVERSION GOOS GOARCH; } | sha256sum | cut -c1-16)
+key=$(go env GOVERSION GOOS GOARCH | sha256sum | cut -c1-16)
 root=${HAYHOOKS_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hayhooks-pulumi/toolchain/$key}
 bin=$root/bin
 src=$root/src
@@ -60,6 +61,7 @@ probe() {
   probe_one pulumi-resource-kubernetes "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_PSEUDO" || rc=1
   probe_one "  (wanted 4.34.2)" "github.com/pulumi/pulumi-kubernetes/provider/v4@v4.34.2" || true
   probe_one pulumi-resource-random "$PULUMI_RANDOM_MODULE@latest" || rc=1
+  probe_one pulumi-language-yaml "github.com/pulumi/pulumi-yaml@$PULUMI_YAML_VERSION" || rc=1
   probe_one etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" || rc=1
   probe_one kube-apiserver,... "k8s.io/kubernetes@$KUBERNETES_VERSION" || rc=1
   probe_one kwok "sigs.k8s.io/kwok@$KWOK_VERSION" || rc=1
@@ -73,11 +75,11 @@ wrapper() {
   (cd "$d" && go mod init "hayhooks-toolchain/$1" >/dev/null 2>&1)
   echo "$d"
 }
-have() { [ -x "$bin/$1" ] && grep -q "^$1	built	" "$manifest" 2>/dev/null; }
+have() { [ -x "$bin/$1" ] && grep -q "^$1	built	$2	" "$manifest" 2>/dev/null; } # PIECE VERSION
 timed() { local t0=$SECONDS; "$@"; log "${*: -1} took $((SECONDS - t0)) s"; }
 
 build_etcd() {
-  have etcd && return 0
+  have etcd "$ETCD_VERSION" && return 0
   log "building etcd $ETCD_VERSION"
   local d; d=$(wrapper etcd)
   # server/v3's replaces are local paths (../api ...): its go.mod already requires those modules at
@@ -88,7 +90,7 @@ build_etcd() {
 
 build_kubernetes() {
   local tools=(kube-apiserver kube-controller-manager kube-scheduler kubectl) missing=() t
-  for t in "${tools[@]}"; do have "$t" || missing+=("$t"); done
+  for t in "${tools[@]}"; do have "$t" "$KUBERNETES_VERSION" || missing+=("$t"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "building ${missing[*]} $KUBERNETES_VERSION"
   local d gomod minor staging=()
@@ -128,7 +130,7 @@ KWOK_STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heart
   pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
 
 build_kwok() {
-  if ! have kwok; then
+  if ! have kwok "$KWOK_VERSION"; then
     log "building kwok $KWOK_VERSION"
     local d; d=$(wrapper kwok)
     (cd "$d" && go get "sigs.k8s.io/kwok@$KWOK_VERSION" && go build -trimpath \
@@ -161,7 +163,7 @@ user_pulumi() {
 }
 
 build_pulumi() {
-  if have pulumi || grep -q "^pulumi	user	" "$manifest" 2>/dev/null; then return 0; fi
+  if have pulumi "$PULUMI_VERSION" || grep -q "^pulumi	user	" "$manifest" 2>/dev/null; then return 0; fi
   user_pulumi && return 0
   log "building pulumi $PULUMI_VERSION"
   local d gomod; d=$(wrapper pulumi)
@@ -179,7 +181,7 @@ build_pulumi() {
 }
 
 build_kubernetes_provider() {
-  have pulumi-resource-kubernetes && return 0
+  have pulumi-resource-kubernetes "$PULUMI_KUBERNETES_VERSION" && return 0
   local m=github.com/pulumi/pulumi-kubernetes/provider/v4
   log "building pulumi-resource-kubernetes $PULUMI_KUBERNETES_VERSION ($m@$PULUMI_KUBERNETES_PSEUDO)"
   local d mod; d=$(wrapper pulumi-resource-kubernetes)
@@ -207,6 +209,26 @@ PY
     "$m@$PULUMI_KUBERNETES_PSEUDO (the pinned SDK is 4.34.2; its commit is not served)"
 }
 
+build_language_yaml() {
+  have pulumi-language-yaml "$PULUMI_YAML_VERSION" && return 0
+  local m=github.com/pulumi/pulumi-yaml
+  log "building pulumi-language-yaml $PULUMI_YAML_VERSION"
+  local d gomod pkg; d=$(wrapper pulumi-language-yaml)
+  gomod=$(go mod download -json "$m@$PULUMI_YAML_VERSION" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
+  # The pulumi pkg/v3 it requires carries a non-local replace (clipboard) that a wrapper must repeat.
+  pkg=$(sed -n 's#^\tgithub.com/pulumi/pulumi/pkg/v3 \(v[^ ]*\)$#\1#p' "$gomod")
+  local edits; mapfile -t edits < <(replaces_of "$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@$pkg" |
+    sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')")
+  (
+    cd "$d"
+    go mod edit -require "$m@$PULUMI_YAML_VERSION" "${edits[@]}"
+    go get "$m/cmd/pulumi-language-yaml@$PULUMI_YAML_VERSION"
+    timed go build -trimpath -ldflags "-X $m/pkg/version.Version=$PULUMI_YAML_VERSION" \
+      -o "$bin/pulumi-language-yaml" "$m/cmd/pulumi-language-yaml"
+  )
+  record pulumi-language-yaml built "$PULUMI_YAML_VERSION" "$m@$PULUMI_YAML_VERSION (pkg/v3 $pkg)"
+}
+
 refuse() { # PIECE MODULE@VERSION WHAT-IT-BLOCKS
   local answer
   if answer=$(served "$2" 2>&1); then return 1; fi
@@ -221,6 +243,7 @@ build() {
   timed build_kubernetes
   timed build_pulumi
   timed build_kubernetes_provider
+  timed build_language_yaml
   refuse pulumi-language-python "$PULUMI_LANGUAGE_PYTHON_MODULE@latest" \
     "every Python program under the real engine: pulumi preview/up/destroy of the stacks, policy packs, the component plugin" \
     || log "pulumi-language-python is served now: add its build"

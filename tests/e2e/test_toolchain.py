@@ -16,6 +16,7 @@ from .support import REPO
 PIECES = {
     "pulumi",
     "pulumi-language-python",
+    "pulumi-language-yaml",
     "pulumi-resource-kubernetes",
     "pulumi-resource-random",
     "etcd",
