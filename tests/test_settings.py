@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import inspect
 import ipaddress
 import json
@@ -20,6 +21,7 @@ import textwrap
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 from unittest import mock
@@ -32,6 +34,7 @@ from hayhooks_pulumi.settings import (
     APP_SETTINGS,
     FORBIDDEN_ENV,
     HAYHOOKS_VERSION,
+    LOGGER_SETTINGS,
     SECRET_SETTINGS,
     TYPED_SETTINGS,
     CorsSettings,
@@ -778,7 +781,17 @@ def test_the_pinned_list_of_server_settings_is_the_installed_servers(hayhooks_se
             assert origin is list, name
         elif APP_SETTINGS[name] is not SettingKind.STR:
             assert field.annotation is type(sample), name
-    assert {name.removeprefix("HAYHOOKS_").lower() for name in [*TYPED_SETTINGS, *SECRET_SETTINGS]} <= set(fields)
+    owned = {*TYPED_SETTINGS, *SECRET_SETTINGS} - set(LOGGER_SETTINGS)
+    assert {name.removeprefix("HAYHOOKS_").lower() for name in owned} <= set(fields)
+
+
+def test_the_logger_settings_are_read_by_the_servers_logger() -> None:
+    # Not AppSettings fields: `hayhooks.server.logger` reads them with os.getenv, so they are pinned apart.
+    spec = importlib.util.find_spec("hayhooks.server.logger")
+    assert spec is not None and spec.origin is not None
+    source = Path(spec.origin).read_text()
+    for name in LOGGER_SETTINGS:
+        assert f'os.getenv("{name}"' in source, name
 
 
 def test_typed_operations_settings_and_advanced_ones_reach_the_server_as_written(parse_env) -> None:
@@ -840,6 +853,9 @@ ADVANCED_REFUSALS = [
     ),
     ({"advanced": {"HF_HOME": "/x"}}, "advanced", ["not a setting of Hayhooks 2.1.0"]),
     ({"advanced": {"HAYHOOKS_ROOT_PATH": "/x"}}, "advanced", ["set by server.rootPath"]),
+    # Read by the server's logger, not AppSettings: once answered "not a setting; did you mean HAYHOOKS_PORT?".
+    ({"advanced": {"HAYHOOKS_LOG_LEVEL": "DEBUG"}}, "advanced", ["set by server.logLevel; use that key"]),
+    ({"advanced": {"HAYHOOKS_LOG_FORMAT": "verbose"}}, "advanced", ["set by server.logFormat; use that key"]),
     ({"advanced": {"HAYHOOKS_CORS_ALLOW_ORIGINS": ["*"]}}, "advanced", ["set by server.cors.allowOrigins"]),
     ({"advanced": {"HAYHOOKS_MCP_PORT": 9000}}, "advanced", ["the component"]),
     ({"advanced": {"HAYHOOKS_TRACING_TOKEN": "t0ken"}}, "advanced", ["secrets.HAYHOOKS_TRACING_TOKEN"]),
