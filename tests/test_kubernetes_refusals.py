@@ -121,7 +121,7 @@ def test_unknown_keys_are_errors(path: str) -> None:
         ({"secrets": {"K": {"fromConfig": "k"}}}, "secrets.K.fromConfig", "pulumi config set --secret k"),
         ({"server": {"host": "127.0.0.1"}}, "server.host", "unreachable through the Service and the probes"),
         ({"secrets": {"K": {}}}, "secrets.K", "exactly one of fromStore, fromSecret, fromConfig"),
-        ({"secrets": {"HAYHOOKS_X": {"fromConfig": "k"}}}, "secrets.HAYHOOKS_X", "server setting owned by this"),
+        ({"secrets": {"HAYHOOKS_X": {"fromConfig": "k"}}}, "secrets.HAYHOOKS_X", "not a setting of Hayhooks"),
         ({"resources": {"memoryRequest": "4Gi", "memoryLimit": "2Gi"}}, "resources.memoryLimit", "below the request"),
         ({"resources": {"cpuRequest": "lots"}}, "resources.cpuRequest", "is not a quantity"),
         ({"namespace": {"name": "Bad_Name"}}, "namespace.name", "is not a DNS label"),

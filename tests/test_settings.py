@@ -483,8 +483,16 @@ REFUSALS = [
     ({"pipelinesDir": "pipelines"}, "pipelinesDir", ["absolute path"]),
     ({"pipelinesDir": "./pipelines"}, "pipelinesDir", ["absolute path"]),
     ({"pipelinesDir": "/"}, "pipelinesDir", ["other than /"]),
-    ({"extraEnv": {"HAYHOOKS_FOO": "1"}}, "extraEnv.HAYHOOKS_FOO", ["typed key", "ignored silently"]),
-    ({"extraEnv": {"hayhooks_port": "1"}}, "extraEnv.hayhooks_port", ["typed key"]),
+    ({"extraEnv": {"HAYHOOKS_FOO": "1"}}, "extraEnv.HAYHOOKS_FOO", ["not a setting", "ignores it silently"]),
+    # A typo of a setting: once "is a server setting owned by this model".
+    (
+        {"extraEnv": {"HAYHOOKS_LOG_LEVLE": "INFO"}},
+        "extraEnv.HAYHOOKS_LOG_LEVLE",
+        ["not a setting of Hayhooks 2.1.0", "a typo", "did you mean HAYHOOKS_LOG_LEVEL?"],
+    ),
+    ({"extraEnv": {"HAYHOOKS_LOG_LEVEL": "INFO"}}, "extraEnv.HAYHOOKS_LOG_LEVEL", ["set by server.logLevel"]),
+    ({"extraEnv": {"hayhooks_port": "1"}}, "extraEnv.hayhooks_port", ["set by server.port"]),
+    ({"extraEnv": {"HAYHOOKS_MONITORING_ENABLED": "0"}}, "extraEnv.HAYHOOKS_MONITORING_ENABLED", ["server.advanced"]),
     ({"extraEnv": {"WEB_CONCURRENCY": "2"}}, "extraEnv.WEB_CONCURRENCY", ["not allowed", "hayhooks run"]),
     ({"extraEnv": {"LOG": "DEBUG"}}, "extraEnv.LOG", ["not allowed", "logLevel"]),
     ({"extraEnv": {"FORWARDED_ALLOW_IPS": "*"}}, "extraEnv.FORWARDED_ALLOW_IPS", ["typed key"]),
@@ -839,9 +847,9 @@ def test_secret_settings_are_accepted_as_secrets_only() -> None:
     for name in SECRET_SETTINGS:
         assert name in HayhooksServiceArgs.model_validate({"secrets": {name: {"fromConfig": "k"}}}).secrets
         assert name in HayhooksContainerArgs.model_validate({"secrets": {name: {"fromConfig": "k"}}}).secrets
-        with pytest.raises(ValidationError, match="server setting owned by this model"):
+        with pytest.raises(ValidationError, match=rf"set it in secrets\.{name}, never as plain text"):
             ServerSettings.model_validate({"extraEnv": {name: "plain"}})
-    with pytest.raises(ValidationError, match="server setting owned by this model"):
+    with pytest.raises(ValidationError, match=r"is set by server\.showTracebacks; use that key"):
         HayhooksServiceArgs.model_validate({"secrets": {"HAYHOOKS_SHOW_TRACEBACKS": {"fromConfig": "k"}}})
 
 

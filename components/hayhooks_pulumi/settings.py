@@ -246,15 +246,18 @@ def _header(header: str) -> str:
 
 def user_env_name(name: str) -> str:
     """A variable a user may set (`server.extraEnv`, `secrets` of both targets, an env file): a valid
-    name that neither the server's settings nor the component own."""
+    name that neither the server's settings nor the component own. A HAYHOOKS_* name is refused naming where it
+    belongs: its typed key, `secrets`, `server.advanced`, or, when the server has no such setting, the nearest one
+    (the server would ignore a typo silently)."""
     env_name(name)
     if name in FORBIDDEN_ENV:
         raise ValueError(f"{name} is not allowed: {FORBIDDEN_ENV[name]}")
-    if name.upper().startswith("HAYHOOKS_") or name in _OWNED_ENV:
-        raise ValueError(
-            f"{name} is a server setting owned by this model; set it through its typed key "
-            "(an unknown HAYHOOKS_* variable is ignored silently by the server)"
-        )
+    if name in _OWNED_ENV:
+        raise ValueError(f"{name} is a server setting owned by this model; set it through its typed key")
+    if name.upper().startswith("HAYHOOKS_"):
+        # The server's settings are case-insensitive: `hayhooks_port` is HAYHOOKS_PORT.
+        refusal = _setting_refusal(name.upper())
+        raise ValueError(refusal or f"{name} is a setting of the server: set it in server.advanced (checks its type)")
     return name
 
 
@@ -533,14 +536,18 @@ def _setting_refusal(name: str) -> str | None:
     if name in TYPED_SETTINGS:
         return f"{name} is set by {TYPED_SETTINGS[name]}; use that key"
     if not name.startswith("HAYHOOKS_") or name.removeprefix("HAYHOOKS_").lower() not in APP_SETTINGS:
-        known = [*(f"HAYHOOKS_{field.upper()}" for field in APP_SETTINGS), *TYPED_SETTINGS]
-        close = difflib.get_close_matches(name.upper(), known, n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        return (
-            f"{name} is not a setting of Hayhooks {HAYHOOKS_VERSION} (the server ignores an unknown HAYHOOKS_* "
-            f"variable silently, so a typo is refused){hint}"
-        )
+        # Compared without the prefix every candidate shares, which would make any HAYHOOKS_X look close.
+        known = {variable.removeprefix("HAYHOOKS_"): variable for variable in _server_variables()}
+        close = difflib.get_close_matches(name.upper().removeprefix("HAYHOOKS_"), list(known), n=1)
+        hint = f"; did you mean {known[close[0]]}?" if close else ""
+        typo = " (the server ignores it silently, so a typo is refused)" if name.startswith("HAYHOOKS_") else ""
+        return f"{name} is not a setting of Hayhooks {HAYHOOKS_VERSION}{typo}{hint}"
     return None
+
+
+def _server_variables() -> list[str]:
+    """Every variable the server reads its settings from."""
+    return [*(f"HAYHOOKS_{field.upper()}" for field in APP_SETTINGS), *LOGGER_SETTINGS]
 
 
 def _check_advanced(name: str, value: AdvancedValue) -> None:
