@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         return _refuse(out, reason)
 
     from ..errors import ConfigError
+    from .stackfile import StackFileError
     from .writer import DuplicateObjectError, tree, write_render
 
     # One short process: what exists now (imports, argparse) is never garbage, so never scan it.
@@ -145,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
             registrations, outputs = run_program(project_dir, args.stack, config_file)
         for text in placeholder_warnings:
             print(f"warning: {text}", file=sys.stderr)
+    except StackFileError as error:
+        print(f"error: cannot read {error.path} (nothing was written):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     except ConfigError as error:
         print(f"error: invalid config in {config_file.name} (nothing was written):", file=sys.stderr)
         for problem in error.problems:
