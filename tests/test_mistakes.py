@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
-from conftest import REPO, render
+from conftest import REPO, register, render
+from hayhooks_pulumi import ConfigError, HayhooksContainer, HayhooksService
+from hayhooks_pulumi.stack_config import StackConfig, Target
+from test_kubernetes_component import base_args
 
 
 def _prod(tmp_path: Path, change=None) -> Path:
@@ -77,3 +84,79 @@ def test_a_yaml_syntax_error_exits_2_naming_file_line_and_column(tmp_path: Path)
     line = _line_of(text, "     stray: 1")
     assert lines[1].startswith(f"line {line}, column 6: expected <block end>"), lines
     assert "<unicode string>" not in "\n".join(lines) and "program failed" not in "\n".join(lines)
+
+
+def _refusal(program: Callable[[], Any]) -> ConfigError:
+    """The ConfigError `program` raises under the mock engine, after checking nothing registered."""
+    errors: list[ConfigError] = []
+
+    def run() -> None:
+        try:
+            program()
+        except ConfigError as error:
+            errors.append(error)
+
+    assert register(run) == {}
+    assert errors, "the args were accepted"
+    return errors[0]
+
+
+def test_a_programs_bad_args_name_the_component_and_its_name_not_a_stack_key() -> None:
+    # Once phrased as if read from a stack file the program never read: `hayhooks:service.replicas: ...`.
+    error = _refusal(lambda: HayhooksService("search", base_args(replicas=0)))
+    assert str(error).startswith("HayhooksService 'search': replicas: "), str(error)
+    assert "hayhooks:" not in str(error)
+    assert [p.path for p in error.problems] == ["replicas"]  # still relative: the plugin reports them per property
+    docker = base_args(profile="development", resources={"memory": "lots"})
+    del docker["ingress"]
+    error = _refusal(lambda: HayhooksContainer("local", docker))
+    assert str(error).startswith("HayhooksContainer 'local': resources.memory: "), str(error)
+
+
+def test_a_missing_secret_values_argument_says_so_and_a_stack_says_which_key_to_set() -> None:
+    args = base_args(secrets={"LLM_KEY": {"fromConfig": "llmKey"}})
+    error = _refusal(lambda: HayhooksService("search", args))
+    (message,) = error.lines
+    assert message.startswith("HayhooksService 'search': secrets.LLM_KEY.fromConfig: no value given: the ")
+    assert "secret_values= argument is missing or has no 'LLM_KEY' entry" in message
+    assert "pulumi config set" not in message
+    # Read from a stack's config: the value is a config key to set, and the path is the stack key's.
+    stack = StackConfig(namespace="hayhooks", target=Target.KUBERNETES, service=args)
+
+    def from_stack() -> None:
+        with stack.scope("service"):
+            HayhooksService("hayhooks", stack.service, secret_values=stack.secret_values)
+
+    (message,) = _refusal(from_stack).lines
+    assert message == (
+        "hayhooks:service.secrets.LLM_KEY.fromConfig: no value given; set it with "
+        "`pulumi config set --secret llmKey <value>`"
+    )
+
+
+def test_a_consumer_programs_refusal_renders_naming_the_component(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: assistants\nruntime: python\n")
+    (project / "Pulumi.prod.yaml").write_text("config: {}\n")
+    args = base_args(replicas=1, secrets={"LLM_KEY": {"fromConfig": "llmKey"}})
+    (project / "__main__.py").write_text(
+        textwrap.dedent(
+            f"""
+            from hayhooks_pulumi import HayhooksService
+
+            HayhooksService("search", {args!r})
+            """
+        )
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "hayhooks_pulumi.render", "--stack", "prod", "--project-dir", str(project)]
+    result = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True, timeout=120, check=False)
+    lines = _refused(result, out)
+    assert lines[0] == "error: invalid component args (nothing was written):", lines
+    assert "HayhooksService 'search': replicas: must be at least 2 in production" in "\n".join(lines), lines
+    assert any(
+        line.startswith("HayhooksService 'search': secrets.LLM_KEY.fromConfig: no value given: the secret_values=")
+        for line in lines
+    ), lines
+    assert not any("hayhooks:service" in line for line in lines), lines

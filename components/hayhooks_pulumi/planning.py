@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ConfigError, Problem, from_validation_error
+from .errors import ConfigError, Problem, config_source, from_validation_error
 from .image import ImageRef, parse_image
 from .names import dns_label
 from .pipelines import PipelineSet, durable_problems, load_pipelines
@@ -142,6 +142,17 @@ def check_secret_names(problems: Problems, names: Iterable[str], plain: Mapping[
                 f"secrets.{name}",
                 f"{name} is already set as a plain variable (server.extraEnv); set each variable once",
             )
+
+
+def missing_secret(value_key: str, config_key: str) -> str:
+    """Why a `fromConfig` secret has no value, by where the values come from: the stack's config, where the key is
+    to be set, or the program's `secret_values=` argument, which lacks the entry."""
+    if config_source().secrets_from_config:
+        return f"no value given; set it with `pulumi config set --secret {config_key} <value>`"
+    return (
+        f"no value given: the secret_values= argument is missing or has no {value_key!r} entry; pass "
+        f"secret_values={{{value_key!r}: <value>}}"
+    )
 
 
 def recommended_labels(name: str, image: ImageRef | None, extra: Mapping[str, str]) -> dict[str, str]:

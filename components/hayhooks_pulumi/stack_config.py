@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from .errors import ConfigError, Problem
+from .errors import ConfigError, ConfigSource, Problem, reading
 from .kubernetes.args import OIDC_CLIENT_SECRET_VALUE
 
 # The keys of the project's namespace a stack reads, besides those its `fromConfig` sources name.
@@ -39,11 +39,10 @@ class StackConfig:
 
     @contextmanager
     def scope(self, key: str) -> Iterator[None]:
-        """Re-raise a component's ConfigError with paths under the stack key, e.g. `hayhooks:service.replicas`."""
-        try:
+        """Build a component from this stack's `key` inside: its ConfigError names paths under the stack key, e.g.
+        `hayhooks:service.replicas`, and a missing secret says which config key to set."""
+        with reading(ConfigSource(key=self.key(key), secrets_from_config=True)):
             yield
-        except ConfigError as error:
-            raise error.under(self.key(key)) from None
 
 
 def load_stack_config(namespace: str | None = None) -> StackConfig:

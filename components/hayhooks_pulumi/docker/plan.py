@@ -17,6 +17,7 @@ from ..planning import (
     check_pipelines,
     check_pipelines_dir,
     check_secret_names,
+    missing_secret,
     plain_env,
     recommended_labels,
     validate_args,
@@ -115,8 +116,7 @@ def plan_container(
         elif not source.optional:
             problems.add(
                 f"secrets.{env_name}.fromConfig",
-                f"no value given; set it with `pulumi config set --secret {source.from_config} <value>` "
-                "(or mark the secret `optional: true`)",
+                f"{missing_secret(env_name, source.from_config)} (or mark the secret `optional: true`)",
             )
 
     env_file: dict[str, str] = {}

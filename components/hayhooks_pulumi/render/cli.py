@@ -152,9 +152,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_CONFIG
     except ConfigError as error:
-        print(f"error: invalid config in {config_file.name} (nothing was written):", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        # With a subject, the program passed the args (not read from the stack file): each line names the component.
+        where = "component args" if error.subject else f"config in {config_file.name}"
+        print(f"error: invalid {where} (nothing was written):", file=sys.stderr)
+        for line in error.lines:
+            print(f"  {line}", file=sys.stderr)
         return EXIT_CONFIG
     except Exception as error:
         print(f"error: the program failed: {type(error).__name__}: {error}", file=sys.stderr)
