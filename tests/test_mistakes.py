@@ -31,7 +31,7 @@ def _prod(tmp_path: Path, change=None) -> Path:
 def _refused(result: subprocess.CompletedProcess[str], out: Path) -> list[str]:
     """The problem lines of a refusal, after checking it is one."""
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
+    assert "Traceback (most recent call last)" not in result.stderr, result.stderr
     assert not out.exists()
     return [line.strip() for line in result.stderr.splitlines()]
 
@@ -160,3 +160,17 @@ def test_a_consumer_programs_refusal_renders_naming_the_component(tmp_path: Path
         for line in lines
     ), lines
     assert not any("hayhooks:service" in line for line in lines), lines
+
+
+def test_a_check_that_needs_a_wrong_value_is_skipped_and_the_others_still_run() -> None:
+    # `replicas` is wrong, so the production rule on it (which would judge the default standing in) is skipped.
+    error = _refusal(lambda: HayhooksService("hh", base_args(replicas="two", server={"showTracebacks": True})))
+    assert [p.path for p in error.problems] == ["replicas", "server.showTracebacks"], error.lines
+    assert "valid integer" in error.problems[0].message
+    # Wrong list items are each reported, though the list is left out whole; what the rules say of it is skipped.
+    origins = ["https://a.example.com/", "*", "ftp://b.example.com"]
+    error = _refusal(lambda: HayhooksService("hh", base_args(server={"cors": {"allowOrigins": origins}})))
+    assert [p.path for p in error.problems] == ["server.cors.allowOrigins[0]", "server.cors.allowOrigins[2]"]
+    # A wrong required key takes its parent along: nothing is said about the ingress it belongs to.
+    error = _refusal(lambda: HayhooksService("hh", base_args(ingress={"host": 5, "auth": "none"})))
+    assert [p.path for p in error.problems] == ["ingress.host"], error.lines

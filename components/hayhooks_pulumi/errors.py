@@ -113,13 +113,18 @@ def _join(prefix: str, path: str) -> str:
 
 def from_validation_error(error: ValidationError) -> ConfigError:
     """Pydantic's errors as config problems, one per invalid value."""
+    return ConfigError(problem for _, problem in located_problems(error))
+
+
+def located_problems(error: ValidationError) -> list[tuple[list[str | int], Problem]]:
+    """Pydantic's errors as config problems, each with the location in the args it names."""
     problems = []
     for item in error.errors(include_url=False):
         # A model_validator's message carries its own path after "Value error, ".
         message = str(item["msg"]).removeprefix("Value error, ")
         loc = _user_loc(item["loc"])
-        problems.append(Problem(format_path(loc), _friendly(item["type"], message, item)))
-    return ConfigError(problems)
+        problems.append((loc, Problem(format_path(loc), _friendly(item["type"], message, item))))
+    return problems
 
 
 def _user_loc(loc: Loc) -> list[str | int]:

@@ -115,9 +115,13 @@ def plan_service(
     secret_values: Mapping[str, object] | None = None,
 ) -> ServicePlan:
     """Validate everything that can be validated on plain values; raise one ConfigError listing all problems."""
-    args = validate_args(HayhooksServiceArgs, args)
     problems = Problems()
     check_name(problems, name)
+    valid = validate_args(HayhooksServiceArgs, args, problems)
+    if valid is None:  # every check below needs the model
+        problems.raise_if_any()
+    assert valid is not None
+    args = valid
     image = check_image(problems, args.image, image_given, args.profile)
     pipelines = check_pipelines(problems, args.pipelines_path, durable=args.server.durable_mode)
     check_bind_address(problems, args.server.host, "the Service and the probes", "the NetworkPolicy")
