@@ -162,6 +162,37 @@ def test_a_consumer_programs_refusal_renders_naming_the_component(tmp_path: Path
     assert not any("hayhooks:service" in line for line in lines), lines
 
 
+def test_every_mistake_of_a_stack_file_is_reported_in_one_run(tmp_path: Path) -> None:
+    # Once two problems were reported, then three more after those were fixed: each layer stopped the next.
+    def change(document: dict) -> None:
+        config = document["config"]
+        config["hayhooks:replicas"] = 3  # a stack key of no meaning (the stack's own check)
+        service = config["hayhooks:service"]
+        server = service["server"]
+        server["cors"]["allowOrigin"] = ["https://x.example.com"]  # an unknown key (the model)
+        server["startupDeploy"]["workers"] = 64  # a value out of range (the model)
+        server["extraEnv"] = {"HAYHOOKS_LOG_LEVLE": "INFO"}  # a typo of a variable (the model)
+        service["requiredPipelines"] = ["greeter", "qa-promt"]  # a pipeline that is not there (the plan)
+        server["showTracebacks"] = True  # refused in production (the rules)
+        del service["ingress"]["tlsSecretName"]  # required in production (the rules)
+
+    out = tmp_path / "out"
+    lines = _refused(render("prod", out, _prod(tmp_path, change)), out)
+    paths = [line.split(": ", 1)[0] for line in lines[1:]]
+    assert sorted(paths) == sorted(
+        [
+            "hayhooks:replicas",
+            "hayhooks:service.server.cors.allowOrigin",
+            "hayhooks:service.server.startupDeploy.workers",
+            "hayhooks:service.server.extraEnv.HAYHOOKS_LOG_LEVLE",
+            "hayhooks:service.requiredPipelines[1]",
+            "hayhooks:service.server.showTracebacks",
+            "hayhooks:service.ingress.tlsSecretName",
+        ]
+    ), lines
+    assert "did you mean HAYHOOKS_LOG_LEVEL?" in "\n".join(lines)
+
+
 def test_a_check_that_needs_a_wrong_value_is_skipped_and_the_others_still_run() -> None:
     # `replicas` is wrong, so the production rule on it (which would judge the default standing in) is skipped.
     error = _refusal(lambda: HayhooksService("hh", base_args(replicas="two", server={"showTracebacks": True})))

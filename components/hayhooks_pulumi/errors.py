@@ -67,6 +67,8 @@ class ConfigSource:
     Empty: the program passed them, and problems name the component."""
     secrets_from_config: bool = False
     """The `secret_values` were read from the stack's config (the `fromConfig` keys), not passed by the program."""
+    pending: tuple[Problem, ...] = ()
+    """Problems of the stack's own keys (their paths whole), reported with the component's in one error."""
 
 
 # Frozen: a shared default is safe. Outside `reading`, the program passed the args itself.
@@ -81,26 +83,35 @@ def config_source() -> ConfigSource:
 
 @contextmanager
 def reading(source: ConfigSource) -> Iterator[None]:
-    """Inside, components take their args from `source`; a ConfigError leaves with its paths under its key."""
+    """Inside, components take their args from `source`; a ConfigError leaves with its paths under its key, after
+    the source's pending problems, which are raised at the end if nothing inside was stopped by them."""
     token = _SOURCE.set(source)
     try:
         yield
     except ConfigError as error:
-        raise error.under(source.key) from None
+        if not source.key:  # args passed by the program: the component's subject stays
+            raise
+        raise ConfigError([*source.pending, *error.under(source.key).problems]) from None
     finally:
         _SOURCE.reset(token)
+    if source.pending:
+        raise ConfigError(source.pending)
 
 
 @contextmanager
 def component_problems(kind: str, name: str) -> Iterator[None]:
     """A component's checks: unless its args came from a stack file's key (`reading`), its problems are about the
-    component, e.g. `HayhooksService 'search': replicas: ...`, not about a stack file the program never read."""
+    component, e.g. `HayhooksService 'search': replicas: ...`, not about a stack file the program never read.
+    Pending problems of the stack stop the component too, before it registers anything."""
+    source = config_source()
     try:
         yield
     except ConfigError as error:
-        if config_source().key:
+        if source.key:
             raise
         raise error.about(f"{kind} {name!r}") from None
+    if source.pending:
+        raise ConfigError(())  # none of its own: `reading` adds the pending ones as the error leaves
 
 
 def _join(prefix: str, path: str) -> str:
