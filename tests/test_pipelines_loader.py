@@ -494,3 +494,14 @@ def test_wrapper_modules_are_compiled_not_run_and_other_modules_are_left_to_thei
     }
     assert load_pipelines(_tree(tmp_path / "p", files)).names == ("w",)
     assert not marker.exists()
+
+
+def test_every_problem_of_a_pipelines_dir_is_reported_at_once(tmp_path: Path) -> None:
+    files = {"Bad Name.yml": YAML, "broken/pipeline_wrapper.py": b"def (\n", "shared/util.py": b"x = 1\n"}
+    with pytest.raises(ConfigError) as raised:
+        load_pipelines(_tree(tmp_path / "p", files))
+    messages = [problem.message for problem in raised.value.problems]
+    assert len(messages) == 3, messages
+    assert "broken/pipeline_wrapper.py does not compile" in messages[0]
+    assert "directory 'shared' has no pipeline_wrapper.py" in messages[1]
+    assert messages[2].startswith("pipeline names ['Bad Name'] are not usable")

@@ -210,27 +210,23 @@ def _read(root: Path, directory: str, path: str) -> PipelineSet:
         names.append(name)
         if entry.is_dir():
             problems.extend(_compile_problems(files, name, path))
-    if problems:
-        raise ConfigError(problems)
-    if not names:
-        raise ConfigError(
-            [
-                Problem(
-                    path,
-                    f"{str(directory)!r} holds no pipeline: expected "
-                    "<name>/pipeline_wrapper.py directories or <name>.yml files",
-                )
-            ]
+    if not names and not problems:
+        problems.append(
+            Problem(
+                path,
+                f"{str(directory)!r} holds no pipeline: expected "
+                "<name>/pipeline_wrapper.py directories or <name>.yml files",
+            )
         )
     bad = [n for n in names if not PIPELINE_NAME.match(n)]
     if bad:
-        raise ConfigError(
-            [
-                Problem(
-                    path,
-                    f"pipeline names {bad} are not usable in URLs and probes: "
-                    "use lowercase letters, digits, '-' and '_' (at most 63)",
-                )
-            ]
+        problems.append(
+            Problem(
+                path,
+                f"pipeline names {bad} are not usable in URLs and probes: "
+                "use lowercase letters, digits, '-' and '_' (at most 63)",
+            )
         )
+    if problems:
+        raise ConfigError(problems)
     return PipelineSet(root=root, files=files, names=tuple(names), sources=sources)
