@@ -83,6 +83,16 @@ def test_a_clean_stack_passes_with_one_summary_line(checks: dict, stack: str, wo
     ), line
 
 
+def test_a_passing_check_repeats_the_renders_placeholder_warning(checks: dict) -> None:
+    # Once "check passed" with no word that prod's image digest is the all-zero placeholder.
+    prod, _ = checks["prod"]
+    assert prod.returncode == 0, prod.stdout + prod.stderr
+    assert "warning: image: placeholder digest: replace before pulumi up" in prod.stderr, prod.stderr
+    assert prod.stdout.startswith("check passed: stack 'prod'")
+    dev, _ = checks["dev"]  # a tag, no digest: nothing to warn about
+    assert dev.returncode == 0 and "placeholder" not in dev.stderr, dev.stderr
+
+
 def test_the_rendered_prod_stack_is_clean_under_the_validators(checks: dict) -> None:
     _, out = checks["prod"]
     resources = load_resources(out)

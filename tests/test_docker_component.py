@@ -16,6 +16,7 @@ import pytest
 from conftest import REPO, register
 from hayhooks_pulumi import ConfigError, HayhooksContainer, HayhooksContainerArgs
 from hayhooks_pulumi.pipelines import load_pipelines
+from hayhooks_pulumi.stack_config import StackConfig, Target
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
 
@@ -211,13 +212,20 @@ def test_optional_secret_without_a_value_is_left_out() -> None:
     assert not any(e.startswith("EXAMPLE_LLM_API_KEY=") for e in envs)
 
 
-def test_required_secret_without_a_value_names_the_config_command() -> None:
+def test_required_secret_without_a_value_names_the_config_command_or_the_argument() -> None:
     args = dev_args(secrets={"TOKEN": {"fromConfig": "apiToken"}})
+    stack = StackConfig(namespace="hayhooks", target=Target.DOCKER, service=args)
+    with pytest.raises(ConfigError) as error, stack.scope("service"):
+        build(args)
+    assert str(error.value) == (
+        "hayhooks:service.secrets.TOKEN.fromConfig: no value given; set it with "
+        "`pulumi config set --secret apiToken <value>` (or mark the secret `optional: true`)"
+    )
     with pytest.raises(ConfigError) as error:
         build(args)
     assert str(error.value) == (
-        "secrets.TOKEN.fromConfig: no value given; set it with `pulumi config set --secret apiToken <value>` "
-        "(or mark the secret `optional: true`)"
+        "HayhooksContainer 'hh': secrets.TOKEN.fromConfig: no value given: the secret_values= argument is missing "
+        "or has no 'TOKEN' entry; pass secret_values={'TOKEN': <value>} (or mark the secret `optional: true`)"
     )
 
 

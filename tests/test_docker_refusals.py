@@ -214,8 +214,7 @@ def test_log_size_is_checked() -> None:
 
 def test_secret_names_follow_the_shared_env_rules() -> None:
     assert problems(dev(secrets={"HAYHOOKS_PORT": {"fromConfig": "port"}})) == {
-        "secrets.HAYHOOKS_PORT": "HAYHOOKS_PORT is a server setting owned by this model; set it through its typed "
-        "key (an unknown HAYHOOKS_* variable is ignored silently by the server)"
+        "secrets.HAYHOOKS_PORT": "HAYHOOKS_PORT is set by server.port; use that key"
     }
 
 
@@ -237,8 +236,7 @@ def test_env_file_problems_name_the_line(tmp_path: Path) -> None:
     env_file.write_text("OK=1\nHAYHOOKS_PORT=9\nJUST_A_NAME\nOK=2\nLOG=DEBUG\n")
     found_messages = [p.message for p in _all_problems(dev(envFile=str(env_file)))]
     assert found_messages == [
-        "line 2: HAYHOOKS_PORT is a server setting owned by this model; set it through its typed key "
-        "(an unknown HAYHOOKS_* variable is ignored silently by the server)",
+        "line 2: HAYHOOKS_PORT is set by server.port; use that key",
         "line 3: expected KEY=VALUE (a bare name would copy the deploying shell's variable, which is not supported)",
         "line 4: OK is set twice",
         "line 5: LOG is not allowed: legacy alias of HAYHOOKS_LOG_LEVEL; use server.logLevel",

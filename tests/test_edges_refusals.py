@@ -160,7 +160,7 @@ def test_oidc_client_secret_needs_its_source() -> None:
     del args["secretProviderClass"]
     assert "required by gateway.auth.oidc.clientSecret.fromCsi" in problem_at(args, "secretProviderClass")
     message = problem_at(oidc_args({"fromConfig": "oidcSecret"}), "gateway.auth.oidc.clientSecret.fromConfig")
-    assert "pulumi config set --secret oidcSecret" in message
+    assert "the secret_values= argument is missing or has no 'gateway.auth.oidc.clientSecret' entry" in message
 
 
 def test_oidc_client_secret_must_be_where_envoy_reads_it() -> None:

@@ -21,8 +21,10 @@ OWNED = {
     "HOME": "the component sets it",
     "FORWARDED_ALLOW_IPS": "owned by this model",
     "HAYSTACK_TELEMETRY_ENABLED": "owned by this model",
-    "HAYHOOKS_PORT": "owned by this model",
-    "hayhooks_port": "owned by this model",
+    "HAYHOOKS_PORT": "is set by server.port; use that key",
+    "hayhooks_port": "is set by server.port; use that key",
+    "HAYHOOKS_LOG_LEVLE": "not a setting of Hayhooks 2.1.0 (the server ignores it silently, so a typo is refused); "
+    "did you mean HAYHOOKS_LOG_LEVEL?",
     "1ST": "not a valid environment variable name",
 }
 

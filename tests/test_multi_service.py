@@ -216,7 +216,7 @@ def test_a_namespace_created_twice_is_refused_before_the_second_service_register
 
     registrations = register(run)
     assert registered["error"].startswith(
-        "namespace.create: namespace 'apps' is already created by HayhooksService 'first'"
+        "HayhooksService 'second': namespace.create: namespace 'apps' is already created by HayhooksService 'first'"
     )
     assert "create: false" in registered["error"]
     assert not [name for name in registrations if name.startswith("second")]
@@ -224,7 +224,9 @@ def test_a_namespace_created_twice_is_refused_before_the_second_service_register
 
 def test_one_host_for_two_services_is_refused() -> None:
     with pytest.raises(
-        ConfigError, match=r"^ingress\.host: host 'chat\.example\.com' is already served by HayhooksService 'a'"
+        ConfigError,
+        match=r"^HayhooksService 'b': ingress\.host: host 'chat\.example\.com' is already served by "
+        r"HayhooksService 'a'",
     ):
         _build(
             ("a", service_args("a", ingress=public("chat.example.com"))),

@@ -471,3 +471,37 @@ def test_a_tree_changed_just_now_is_read_every_time(tmp_path: Path, monkeypatch:
     load_pipelines(root)
     load_pipelines(root)
     assert len(reads) == 2 * len(STANDARD)
+
+
+@pytest.mark.parametrize("module", ["pipeline_wrapper.py", "__init__.py"])
+def test_a_wrapper_module_that_does_not_compile_is_refused_naming_file_and_line(tmp_path: Path, module: str) -> None:
+    # The server executes both when it loads the directory: `invalid syntax (pipeline_wrapper.py, line 1)` at start.
+    files = {"qa.yml": YAML, "greeter/pipeline_wrapper.py": WRAPPER, f"greeter/{module}": b"import os\ndef run(:\n"}
+    with pytest.raises(ConfigError) as raised:
+        load_pipelines(_tree(tmp_path / "p", files))
+    (problem,) = raised.value.problems
+    assert problem.path == "pipelinesPath"
+    assert problem.message.startswith(f"greeter/{module} does not compile (line 2, column 9: invalid syntax)")
+    assert "cannot load pipeline 'greeter'" in problem.message
+
+
+def test_wrapper_modules_are_compiled_not_run_and_other_modules_are_left_to_their_importer(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    files = {
+        "w/pipeline_wrapper.py": f"open({str(marker)!r}, 'w').close()\n",
+        # Loaded only when the wrapper imports it; the server never executes it on its own.
+        "w/notes.py": b"this is not python\n",
+    }
+    assert load_pipelines(_tree(tmp_path / "p", files)).names == ("w",)
+    assert not marker.exists()
+
+
+def test_every_problem_of_a_pipelines_dir_is_reported_at_once(tmp_path: Path) -> None:
+    files = {"Bad Name.yml": YAML, "broken/pipeline_wrapper.py": b"def (\n", "shared/util.py": b"x = 1\n"}
+    with pytest.raises(ConfigError) as raised:
+        load_pipelines(_tree(tmp_path / "p", files))
+    messages = [problem.message for problem in raised.value.problems]
+    assert len(messages) == 3, messages
+    assert "broken/pipeline_wrapper.py does not compile" in messages[0]
+    assert "directory 'shared' has no pipeline_wrapper.py" in messages[1]
+    assert messages[2].startswith("pipeline names ['Bad Name'] are not usable")

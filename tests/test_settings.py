@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import inspect
 import ipaddress
 import json
@@ -20,6 +21,7 @@ import textwrap
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 from unittest import mock
@@ -32,6 +34,7 @@ from hayhooks_pulumi.settings import (
     APP_SETTINGS,
     FORBIDDEN_ENV,
     HAYHOOKS_VERSION,
+    LOGGER_SETTINGS,
     SECRET_SETTINGS,
     TYPED_SETTINGS,
     CorsSettings,
@@ -480,8 +483,16 @@ REFUSALS = [
     ({"pipelinesDir": "pipelines"}, "pipelinesDir", ["absolute path"]),
     ({"pipelinesDir": "./pipelines"}, "pipelinesDir", ["absolute path"]),
     ({"pipelinesDir": "/"}, "pipelinesDir", ["other than /"]),
-    ({"extraEnv": {"HAYHOOKS_FOO": "1"}}, "extraEnv.HAYHOOKS_FOO", ["typed key", "ignored silently"]),
-    ({"extraEnv": {"hayhooks_port": "1"}}, "extraEnv.hayhooks_port", ["typed key"]),
+    ({"extraEnv": {"HAYHOOKS_FOO": "1"}}, "extraEnv.HAYHOOKS_FOO", ["not a setting", "ignores it silently"]),
+    # A typo of a setting: once "is a server setting owned by this model".
+    (
+        {"extraEnv": {"HAYHOOKS_LOG_LEVLE": "INFO"}},
+        "extraEnv.HAYHOOKS_LOG_LEVLE",
+        ["not a setting of Hayhooks 2.1.0", "a typo", "did you mean HAYHOOKS_LOG_LEVEL?"],
+    ),
+    ({"extraEnv": {"HAYHOOKS_LOG_LEVEL": "INFO"}}, "extraEnv.HAYHOOKS_LOG_LEVEL", ["set by server.logLevel"]),
+    ({"extraEnv": {"hayhooks_port": "1"}}, "extraEnv.hayhooks_port", ["set by server.port"]),
+    ({"extraEnv": {"HAYHOOKS_MONITORING_ENABLED": "0"}}, "extraEnv.HAYHOOKS_MONITORING_ENABLED", ["server.advanced"]),
     ({"extraEnv": {"WEB_CONCURRENCY": "2"}}, "extraEnv.WEB_CONCURRENCY", ["not allowed", "hayhooks run"]),
     ({"extraEnv": {"LOG": "DEBUG"}}, "extraEnv.LOG", ["not allowed", "logLevel"]),
     ({"extraEnv": {"FORWARDED_ALLOW_IPS": "*"}}, "extraEnv.FORWARDED_ALLOW_IPS", ["typed key"]),
@@ -778,7 +789,17 @@ def test_the_pinned_list_of_server_settings_is_the_installed_servers(hayhooks_se
             assert origin is list, name
         elif APP_SETTINGS[name] is not SettingKind.STR:
             assert field.annotation is type(sample), name
-    assert {name.removeprefix("HAYHOOKS_").lower() for name in [*TYPED_SETTINGS, *SECRET_SETTINGS]} <= set(fields)
+    owned = {*TYPED_SETTINGS, *SECRET_SETTINGS} - set(LOGGER_SETTINGS)
+    assert {name.removeprefix("HAYHOOKS_").lower() for name in owned} <= set(fields)
+
+
+def test_the_logger_settings_are_read_by_the_servers_logger() -> None:
+    # Not AppSettings fields: `hayhooks.server.logger` reads them with os.getenv, so they are pinned apart.
+    spec = importlib.util.find_spec("hayhooks.server.logger")
+    assert spec is not None and spec.origin is not None
+    source = Path(spec.origin).read_text()
+    for name in LOGGER_SETTINGS:
+        assert f'os.getenv("{name}"' in source, name
 
 
 def test_typed_operations_settings_and_advanced_ones_reach_the_server_as_written(parse_env) -> None:
@@ -826,9 +847,9 @@ def test_secret_settings_are_accepted_as_secrets_only() -> None:
     for name in SECRET_SETTINGS:
         assert name in HayhooksServiceArgs.model_validate({"secrets": {name: {"fromConfig": "k"}}}).secrets
         assert name in HayhooksContainerArgs.model_validate({"secrets": {name: {"fromConfig": "k"}}}).secrets
-        with pytest.raises(ValidationError, match="server setting owned by this model"):
+        with pytest.raises(ValidationError, match=rf"set it in secrets\.{name}, never as plain text"):
             ServerSettings.model_validate({"extraEnv": {name: "plain"}})
-    with pytest.raises(ValidationError, match="server setting owned by this model"):
+    with pytest.raises(ValidationError, match=r"is set by server\.showTracebacks; use that key"):
         HayhooksServiceArgs.model_validate({"secrets": {"HAYHOOKS_SHOW_TRACEBACKS": {"fromConfig": "k"}}})
 
 
@@ -840,6 +861,9 @@ ADVANCED_REFUSALS = [
     ),
     ({"advanced": {"HF_HOME": "/x"}}, "advanced", ["not a setting of Hayhooks 2.1.0"]),
     ({"advanced": {"HAYHOOKS_ROOT_PATH": "/x"}}, "advanced", ["set by server.rootPath"]),
+    # Read by the server's logger, not AppSettings: once answered "not a setting; did you mean HAYHOOKS_PORT?".
+    ({"advanced": {"HAYHOOKS_LOG_LEVEL": "DEBUG"}}, "advanced", ["set by server.logLevel; use that key"]),
+    ({"advanced": {"HAYHOOKS_LOG_FORMAT": "verbose"}}, "advanced", ["set by server.logFormat; use that key"]),
     ({"advanced": {"HAYHOOKS_CORS_ALLOW_ORIGINS": ["*"]}}, "advanced", ["set by server.cors.allowOrigins"]),
     ({"advanced": {"HAYHOOKS_MCP_PORT": 9000}}, "advanced", ["the component"]),
     ({"advanced": {"HAYHOOKS_TRACING_TOKEN": "t0ken"}}, "advanced", ["secrets.HAYHOOKS_TRACING_TOKEN"]),

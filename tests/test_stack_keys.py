@@ -63,6 +63,21 @@ def test_keys_handed_over_by_the_engine_are_checked_too(monkeypatch: pytest.Monk
         "PULUMI_CONFIG",
         json.dumps({"hayhooks:target": "docker", "hayhooks:service": "{}", "hayhooks:replicas": "5", "docker:x": "1"}),
     )
+    stack = load_stack_config("hayhooks")
+    assert [p.path for p in stack.problems] == ["hayhooks:replicas"]
+    # Kept for the component's problems, and raised with them, or alone when the scope builds none.
+    with pytest.raises(ConfigError) as caught, stack.scope("service"):
+        pass
+    assert [p.path for p in caught.value.problems] == ["hayhooks:replicas"]
+
+
+def test_no_component_is_checked_without_a_target_but_every_stack_key_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pulumi.runtime.set_all_config({})
+    monkeypatch.setenv(
+        "PULUMI_CONFIG", json.dumps({"hayhooks:target": "k8s", "hayhooks:service": "5", "hayhooks:servce": "{}"})
+    )
     with pytest.raises(ConfigError) as caught:
         load_stack_config("hayhooks")
-    assert [p.path for p in caught.value.problems] == ["hayhooks:replicas"]
+    assert [p.path for p in caught.value.problems] == ["hayhooks:target", "hayhooks:service", "hayhooks:servce"]

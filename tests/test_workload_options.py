@@ -244,7 +244,7 @@ def test_a_cache_volume_is_mounted_with_variables_pointing_at_it() -> None:
             "cache.mountPath",
             "overlaps the container's mount or directory /opt/hayhooks/pipelines",
         ),
-        ({"cache": {"env": ["HAYHOOKS_PORT"]}}, "cache.env[0]", "server setting"),
+        ({"cache": {"env": ["HAYHOOKS_PORT"]}}, "cache.env[0]", "set by server.port"),
         ({"cache": {"env": ["HOME"]}}, "cache.env[0]", "HOME"),
         ({"cache": {"env": ["HF_HOME", "HF_HOME"]}}, "cache.env", "lists a variable twice"),
         (

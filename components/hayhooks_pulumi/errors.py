@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pulumi
@@ -34,15 +36,82 @@ class Problem:
 
 
 class ConfigError(pulumi.RunError):
-    """Raised before any resource registers; Pulumi prints it without a traceback."""
+    """Raised before any resource registers; Pulumi prints it without a traceback. `subject` names what the
+    paths are relative to when they are not config keys, e.g. `HayhooksService 'search'`."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], subject: str | None = None) -> None:
         self.problems = tuple(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        self.subject = subject
+        super().__init__("\n".join(self.lines))
+
+    @property
+    def lines(self) -> list[str]:
+        """One line per problem, after the subject when there is one."""
+        return [f"{self.subject}: {p}" if self.subject else str(p) for p in self.problems]
 
     def under(self, prefix: str) -> ConfigError:
         """The same problems, with paths placed under `prefix` (e.g. `hayhooks:service`)."""
         return ConfigError(Problem(_join(prefix, p.path), p.message) for p in self.problems)
+
+    def about(self, subject: str) -> ConfigError:
+        """The same problems, about `subject`."""
+        return ConfigError(self.problems, subject)
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    """Where the components a program builds take their args from, which decides how their problems read."""
+
+    key: str = ""
+    """The stack config key the args were read from (e.g. `hayhooks:service`): problems name paths under it.
+    Empty: the program passed them, and problems name the component."""
+    secrets_from_config: bool = False
+    """The `secret_values` were read from the stack's config (the `fromConfig` keys), not passed by the program."""
+    pending: tuple[Problem, ...] = ()
+    """Problems of the stack's own keys (their paths whole), reported with the component's in one error."""
+
+
+# Frozen: a shared default is safe. Outside `reading`, the program passed the args itself.
+_PROGRAM = ConfigSource()
+_SOURCE: ContextVar[ConfigSource] = ContextVar("hayhooks_config_source", default=_PROGRAM)
+
+
+def config_source() -> ConfigSource:
+    """The source of the args of a component built now."""
+    return _SOURCE.get()
+
+
+@contextmanager
+def reading(source: ConfigSource) -> Iterator[None]:
+    """Inside, components take their args from `source`; a ConfigError leaves with its paths under its key, after
+    the source's pending problems, which are raised at the end if nothing inside was stopped by them."""
+    token = _SOURCE.set(source)
+    try:
+        yield
+    except ConfigError as error:
+        if not source.key:  # args passed by the program: the component's subject stays
+            raise
+        raise ConfigError([*source.pending, *error.under(source.key).problems]) from None
+    finally:
+        _SOURCE.reset(token)
+    if source.pending:
+        raise ConfigError(source.pending)
+
+
+@contextmanager
+def component_problems(kind: str, name: str) -> Iterator[None]:
+    """A component's checks: unless its args came from a stack file's key (`reading`), its problems are about the
+    component, e.g. `HayhooksService 'search': replicas: ...`, not about a stack file the program never read.
+    Pending problems of the stack stop the component too, before it registers anything."""
+    source = config_source()
+    try:
+        yield
+    except ConfigError as error:
+        if source.key:
+            raise
+        raise error.about(f"{kind} {name!r}") from None
+    if source.pending:
+        raise ConfigError(())  # none of its own: `reading` adds the pending ones as the error leaves
 
 
 def _join(prefix: str, path: str) -> str:
@@ -55,13 +124,18 @@ def _join(prefix: str, path: str) -> str:
 
 def from_validation_error(error: ValidationError) -> ConfigError:
     """Pydantic's errors as config problems, one per invalid value."""
+    return ConfigError(problem for _, problem in located_problems(error))
+
+
+def located_problems(error: ValidationError) -> list[tuple[list[str | int], Problem]]:
+    """Pydantic's errors as config problems, each with the location in the args it names."""
     problems = []
     for item in error.errors(include_url=False):
         # A model_validator's message carries its own path after "Value error, ".
         message = str(item["msg"]).removeprefix("Value error, ")
         loc = _user_loc(item["loc"])
-        problems.append(Problem(format_path(loc), _friendly(item["type"], message, item)))
-    return ConfigError(problems)
+        problems.append((loc, Problem(format_path(loc), _friendly(item["type"], message, item))))
+    return problems
 
 
 def _user_loc(loc: Loc) -> list[str | int]:

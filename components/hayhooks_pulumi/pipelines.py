@@ -6,6 +6,7 @@ import functools
 import hashlib
 import re
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from .errors import ConfigError, Problem
 _IGNORED_DIRS = {"__pycache__"}
 _IGNORED_SUFFIXES = {".pyc", ".pyo", ".pyd", ".so", ".egg"}
 _YAML_SUFFIXES = {".yml", ".yaml"}
+# What the server executes itself when it loads a wrapper directory (hayhooks 2.1.0's `_PipelineModuleLoader`):
+# the package's `__init__.py` when present, then `pipeline_wrapper.py`; other modules only when those import them.
+_LOADED_MODULES = ("__init__.py", "pipeline_wrapper.py")
 PIPELINE_NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?\Z")
 # Names whose run path `/<name>/run` a fixed route of the server already matches (`/status/{pipeline_name}`,
 # `/draw/{pipeline_name}`): durable start-up exits on them ("conflict with server routes").
@@ -93,6 +97,33 @@ def durable_problems(pipelines: PipelineSet, path: str = "pipelinesPath") -> lis
                 "rename it",
             )
         )
+    return problems
+
+
+def _compile_problems(files: dict[str, bytes], name: str, path: str) -> list[Problem]:
+    """The wrapper directory's modules the server executes at load that do not compile: compiled here, never run
+    or imported. Compiled by this interpreter, so syntax newer than its Python is refused too."""
+    problems = []
+    for module in _LOADED_MODULES:
+        relative = f"{name}/{module}"
+        if relative not in files:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SyntaxWarnings (e.g. invalid escapes) are the server's to log
+                compile(files[relative], relative, "exec", dont_inherit=True)
+        except SyntaxError as error:
+            where = f"line {error.lineno}" + (f", column {error.offset}" if error.offset else "")
+            problems.append(
+                Problem(
+                    path,
+                    f"{relative} does not compile ({where}: {error.msg}), so the server cannot load pipeline "
+                    f"{name!r}: durable start-up exits (PipelineModuleLoadError), otherwise the pipeline is "
+                    "skipped; fix the file",
+                )
+            )
+        except ValueError as error:  # e.g. a NUL byte (Python 3.11 raises ValueError, later ones SyntaxError)
+            problems.append(Problem(path, f"{relative} does not compile ({error}), so the server cannot load it"))
     return problems
 
 
@@ -177,27 +208,25 @@ def _read(root: Path, directory: str, path: str) -> PipelineSet:
             continue
         sources[name] = f"{entry.name}/" if entry.is_dir() else entry.name
         names.append(name)
-    if problems:
-        raise ConfigError(problems)
-    if not names:
-        raise ConfigError(
-            [
-                Problem(
-                    path,
-                    f"{str(directory)!r} holds no pipeline: expected "
-                    "<name>/pipeline_wrapper.py directories or <name>.yml files",
-                )
-            ]
+        if entry.is_dir():
+            problems.extend(_compile_problems(files, name, path))
+    if not names and not problems:
+        problems.append(
+            Problem(
+                path,
+                f"{str(directory)!r} holds no pipeline: expected "
+                "<name>/pipeline_wrapper.py directories or <name>.yml files",
+            )
         )
     bad = [n for n in names if not PIPELINE_NAME.match(n)]
     if bad:
-        raise ConfigError(
-            [
-                Problem(
-                    path,
-                    f"pipeline names {bad} are not usable in URLs and probes: "
-                    "use lowercase letters, digits, '-' and '_' (at most 63)",
-                )
-            ]
+        problems.append(
+            Problem(
+                path,
+                f"pipeline names {bad} are not usable in URLs and probes: "
+                "use lowercase letters, digits, '-' and '_' (at most 63)",
+            )
         )
+    if problems:
+        raise ConfigError(problems)
     return PipelineSet(root=root, files=files, names=tuple(names), sources=sources)

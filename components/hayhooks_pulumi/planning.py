@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ConfigError, Problem, from_validation_error
+from .errors import ConfigError, Problem, config_source, format_path, located_problems
 from .image import ImageRef, parse_image
 from .names import dns_label
 from .pipelines import PipelineSet, durable_problems, load_pipelines
@@ -30,27 +30,78 @@ IMAGE_DIRS = ("/bin", "/dev", "/etc", "/lib", "/lib64", "/opt/venv", "/proc", "/
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def validate_args(model: type[ModelT], args: ModelT | Mapping) -> ModelT:
-    """The validated model, from itself or from the camelCase mapping a stack file holds."""
+def validate_args(model: type[ModelT], args: ModelT | Mapping, problems: Problems) -> ModelT | None:
+    """The validated model, from itself or from the camelCase mapping a stack file holds. Each invalid value is
+    recorded in `problems` and left out, its default standing in, so that the checks after validation still run on
+    the rest; `problems` then skips what they say about a key left out (a check that needs a value that is itself
+    wrong). A required key left out takes its parent along. None when no model can be made at all."""
     if isinstance(args, model):
         return args
-    try:
-        return model.model_validate(args)
-    except ValidationError as error:
-        raise from_validation_error(error) from None
+    data: Any = args
+    while True:
+        try:
+            return model.model_validate(data)
+        except ValidationError as error:
+            located = located_problems(error)
+        # All of a round first: two wrong items of one list are two problems, though the list goes as one.
+        problems.extend([problem for _, problem in located])
+        left_out = False
+        for loc, _ in located:
+            keys = _present_keys(data, loc)
+            if keys:
+                data = _without(data, keys)
+                problems.skip(format_path(keys))
+                left_out = True
+        if not left_out:
+            return None
+
+
+def _present_keys(data: Any, loc: Sequence[str | int]) -> list[str]:
+    """The longest run of mapping keys of `loc` that `data` holds (up to a list, or to a key that is missing)."""
+    keys: list[str] = []
+    for part in loc:
+        if not isinstance(part, str) or not isinstance(data, Mapping) or part not in data:
+            break
+        keys.append(part)
+        data = data[part]
+    return keys
+
+
+def _without(data: Mapping, keys: Sequence[str]) -> dict:
+    """A copy of `data` without the value at `keys`; the caller's mappings are never changed."""
+    copy = dict(data)
+    if len(keys) == 1:
+        del copy[keys[0]]
+    else:
+        copy[keys[0]] = _without(data[keys[0]], keys[1:])
+    return copy
+
+
+def _related(path: str, other: str) -> bool:
+    """One config path is the other or lies under it."""
+    def under(inner: str, outer: str) -> bool:
+        return inner == outer or inner.startswith((f"{outer}.", f"{outer}["))
+
+    return bool(path and other) and (under(path, other) or under(other, path))
 
 
 class Problems:
-    """Collects every problem of a config, so one error lists them all."""
+    """Collects every problem of a config, so one error lists them all; skips those about keys left out because
+    their value was wrong (`skip`), which a check could only judge by the default standing in."""
 
     def __init__(self) -> None:
         self.items: list[Problem] = []
+        self.skipped: list[str] = []
 
     def add(self, path: str, message: str) -> None:
-        self.items.append(Problem(path, message))
+        self.extend([Problem(path, message)])
 
-    def extend(self, problems: list[Problem]) -> None:
-        self.items.extend(problems)
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.items.extend(p for p in problems if not any(_related(p.path, key) for key in self.skipped))
+
+    def skip(self, path: str) -> None:
+        """Problems at `path`, under it or above it are not the config's own from now on."""
+        self.skipped.append(path)
 
     @contextmanager
     def collect(self) -> Iterator[None]:
@@ -58,7 +109,7 @@ class Problems:
         try:
             yield
         except ConfigError as error:
-            self.items.extend(error.problems)
+            self.extend(error.problems)
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -142,6 +193,17 @@ def check_secret_names(problems: Problems, names: Iterable[str], plain: Mapping[
                 f"secrets.{name}",
                 f"{name} is already set as a plain variable (server.extraEnv); set each variable once",
             )
+
+
+def missing_secret(value_key: str, config_key: str) -> str:
+    """Why a `fromConfig` secret has no value, by where the values come from: the stack's config, where the key is
+    to be set, or the program's `secret_values=` argument, which lacks the entry."""
+    if config_source().secrets_from_config:
+        return f"no value given; set it with `pulumi config set --secret {config_key} <value>`"
+    return (
+        f"no value given: the secret_values= argument is missing or has no {value_key!r} entry; pass "
+        f"secret_values={{{value_key!r}: <value>}}"
+    )
 
 
 def recommended_labels(name: str, image: ImageRef | None, extra: Mapping[str, str]) -> dict[str, str]:

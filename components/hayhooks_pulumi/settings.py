@@ -119,8 +119,11 @@ APP_SETTINGS: dict[str, SettingKind] = {
     "chainlit_request_timeout": SettingKind.FLOAT,
     "chainlit_custom_elements_dir": SettingKind.STR,
 }
+# Variables the server's logger reads itself (`os.getenv` in hayhooks/server/logger.py), not AppSettings.
+LOGGER_SETTINGS = {"HAYHOOKS_LOG_LEVEL": "server.logLevel", "HAYHOOKS_LOG_FORMAT": "server.logFormat"}
 # The variables a typed key of `ServerSettings` (or the component) sets, with that key: `advanced` may not set them.
 TYPED_SETTINGS = {
+    **LOGGER_SETTINGS,
     "HAYHOOKS_HOST": "server.host",
     "HAYHOOKS_PORT": "server.port",
     "HAYHOOKS_MCP_PORT": "the component (pinned against Service link variables)",
@@ -243,15 +246,18 @@ def _header(header: str) -> str:
 
 def user_env_name(name: str) -> str:
     """A variable a user may set (`server.extraEnv`, `secrets` of both targets, an env file): a valid
-    name that neither the server's settings nor the component own."""
+    name that neither the server's settings nor the component own. A HAYHOOKS_* name is refused naming where it
+    belongs: its typed key, `secrets`, `server.advanced`, or, when the server has no such setting, the nearest one
+    (the server would ignore a typo silently)."""
     env_name(name)
     if name in FORBIDDEN_ENV:
         raise ValueError(f"{name} is not allowed: {FORBIDDEN_ENV[name]}")
-    if name.upper().startswith("HAYHOOKS_") or name in _OWNED_ENV:
-        raise ValueError(
-            f"{name} is a server setting owned by this model; set it through its typed key "
-            "(an unknown HAYHOOKS_* variable is ignored silently by the server)"
-        )
+    if name in _OWNED_ENV:
+        raise ValueError(f"{name} is a server setting owned by this model; set it through its typed key")
+    if name.upper().startswith("HAYHOOKS_"):
+        # The server's settings are case-insensitive: `hayhooks_port` is HAYHOOKS_PORT.
+        refusal = _setting_refusal(name.upper())
+        raise ValueError(refusal or f"{name} is a setting of the server: set it in server.advanced (checks its type)")
     return name
 
 
@@ -521,17 +527,34 @@ class ServerSettings(ConfigModel):
         return ",".join(entries)
 
 
-def _check_advanced(name: str, value: AdvancedValue) -> None:
-    field = name.removeprefix("HAYHOOKS_").lower()
-    if not name.startswith("HAYHOOKS_") or field not in APP_SETTINGS:
-        close = difflib.get_close_matches(name.upper(), [f"HAYHOOKS_{f.upper()}" for f in APP_SETTINGS], n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raise ValueError(f"{name} is not a setting of Hayhooks {HAYHOOKS_VERSION}{hint}")
+def _setting_refusal(name: str) -> str | None:
+    """Why the server's variable `name` may not be set as a plain variable (`server.advanced`, `server.extraEnv`):
+    a secret, a setting with a typed key, or no setting at all (a typo: the server ignores it silently, so it is
+    refused, with the nearest name). None: a setting of the server's without a typed key."""
     if name in SECRET_SETTINGS:
-        raise ValueError(f"{name} is {SECRET_SETTINGS[name]}: set it in secrets.{name}, never as plain text")
+        return f"{name} is {SECRET_SETTINGS[name]}: set it in secrets.{name}, never as plain text"
     if name in TYPED_SETTINGS:
-        raise ValueError(f"{name} is set by {TYPED_SETTINGS[name]}; use that key")
-    kind = APP_SETTINGS[field]
+        return f"{name} is set by {TYPED_SETTINGS[name]}; use that key"
+    if not name.startswith("HAYHOOKS_") or name.removeprefix("HAYHOOKS_").lower() not in APP_SETTINGS:
+        # Compared without the prefix every candidate shares, which would make any HAYHOOKS_X look close.
+        known = {variable.removeprefix("HAYHOOKS_"): variable for variable in _server_variables()}
+        close = difflib.get_close_matches(name.upper().removeprefix("HAYHOOKS_"), list(known), n=1)
+        hint = f"; did you mean {known[close[0]]}?" if close else ""
+        typo = " (the server ignores it silently, so a typo is refused)" if name.startswith("HAYHOOKS_") else ""
+        return f"{name} is not a setting of Hayhooks {HAYHOOKS_VERSION}{typo}{hint}"
+    return None
+
+
+def _server_variables() -> list[str]:
+    """Every variable the server reads its settings from."""
+    return [*(f"HAYHOOKS_{field.upper()}" for field in APP_SETTINGS), *LOGGER_SETTINGS]
+
+
+def _check_advanced(name: str, value: AdvancedValue) -> None:
+    refusal = _setting_refusal(name)
+    if refusal is not None:
+        raise ValueError(refusal)
+    kind = APP_SETTINGS[name.removeprefix("HAYHOOKS_").lower()]
     if not _reads_as(kind, value):
         raise ValueError(f"{name} takes {_KIND_FORMS[kind]}, not {value!r}")
 

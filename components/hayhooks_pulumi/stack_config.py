@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from .errors import ConfigError, Problem
+from .errors import ConfigError, ConfigSource, Problem, reading
 from .kubernetes.args import OIDC_CLIENT_SECRET_VALUE
 
 # The keys of the project's namespace a stack reads, besides those its `fromConfig` sources name.
@@ -33,53 +33,57 @@ class StackConfig:
     target: Target
     service: dict[str, Any]
     secret_values: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+    """What is wrong with the stack's own keys (e.g. an unknown `hayhooks:*` key), raised by `scope` together
+    with the problems of the component built inside, so that one run reports them all."""
 
     def key(self, path: str) -> str:
         return f"{self.namespace}:{path}"
 
     @contextmanager
     def scope(self, key: str) -> Iterator[None]:
-        """Re-raise a component's ConfigError with paths under the stack key, e.g. `hayhooks:service.replicas`."""
-        try:
+        """Build a component from this stack's `key` inside: its ConfigError names paths under the stack key, e.g.
+        `hayhooks:service.replicas`, and a missing secret says which config key to set."""
+        with reading(ConfigSource(key=self.key(key), secrets_from_config=True, pending=self.problems)):
             yield
-        except ConfigError as error:
-            raise error.under(self.key(key)) from None
 
 
 def load_stack_config(namespace: str | None = None) -> StackConfig:
-    """`<namespace>:target` and `<namespace>:service` from the running stack's config."""
+    """`<namespace>:target` and `<namespace>:service` from the running stack's config. What is wrong with the
+    stack's own keys is kept in `problems`, for `scope` to report with the component's; raised here only when no
+    component can be checked (no target, or no mapping of settings)."""
     namespace = namespace or pulumi.get_project()
     config = pulumi.Config(namespace)
+    problems: list[Problem] = []
     raw_target = config.get("target") or Target.KUBERNETES.value
-    try:
-        target = Target(raw_target)
-    except ValueError:
-        raise ConfigError(
-            [
-                Problem(
-                    f"{namespace}:target",
-                    f"{raw_target!r} is not a target: use one of " + ", ".join(t.value for t in Target),
-                )
-            ]
-        ) from None
+    target = Target(raw_target) if raw_target in set(Target) else None
+    if target is None:
+        problems.append(
+            Problem(
+                f"{namespace}:target",
+                f"{raw_target!r} is not a target: use one of " + ", ".join(t.value for t in Target),
+            )
+        )
     try:
         service = config.get_object("service") or {}
     except Exception as error:  # the SDK raises its own type for malformed JSON
-        raise ConfigError([Problem(f"{namespace}:service", f"not a structured value: {error}")]) from None
-    if not isinstance(service, dict):
-        raise ConfigError([Problem(f"{namespace}:service", "must be a mapping of settings")])
-    unknown = sorted(_stack_keys(namespace) - {*STACK_KEYS, *_from_config_keys(service)})
-    if unknown:
-        raise ConfigError(
-            Problem(
-                f"{namespace}:{key}",
-                f"unknown key (a typo would be ignored silently, so it is an error); this project reads "
-                f"{namespace}:target, {namespace}:service and the keys its `fromConfig` sources name",
-            )
-            for key in unknown
+        problems.append(Problem(f"{namespace}:service", f"not a structured value: {error}"))
+        service = None
+    if service is not None and not isinstance(service, dict):
+        problems.append(Problem(f"{namespace}:service", "must be a mapping of settings"))
+    known = {*STACK_KEYS, *_from_config_keys(service)}
+    problems.extend(
+        Problem(
+            f"{namespace}:{key}",
+            f"unknown key (a typo would be ignored silently, so it is an error); this project reads "
+            f"{namespace}:target, {namespace}:service and the keys its `fromConfig` sources name",
         )
+        for key in sorted(_stack_keys(namespace) - known)
+    )
+    if target is None or not isinstance(service, dict):
+        raise ConfigError(problems)
     values = config_secret_values(service, config)
-    return StackConfig(namespace=namespace, target=target, service=service, secret_values=values)
+    return StackConfig(namespace, target, service, secret_values=values, problems=tuple(problems))
 
 
 def _stack_keys(namespace: str) -> set[str]:

@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
+from ..errors import component_problems
 from ..image import digest_of, resolve_image
 from .args import HayhooksContainerArgs
 from .container import container_args
@@ -17,6 +18,7 @@ from .remote_image import remote_image_args
 from .secrets import secret_envs
 
 TYPE_TOKEN = "hayhooks:index:HayhooksContainer"
+KIND = TYPE_TOKEN.rsplit(":", 1)[-1]
 
 
 class HayhooksContainer(pulumi.ComponentResource):
@@ -50,7 +52,8 @@ class HayhooksContainer(pulumi.ComponentResource):
         value known only at deploy time (validated inside `apply`); `secret_values`: the values of
         `fromConfig` secrets, by environment variable name."""
         values = dict(secret_values or {})
-        plan = plan_container(name, args, image_given=image is not None, secret_values=values)
+        with component_problems(KIND, name):
+            plan = plan_container(name, args, image_given=image is not None, secret_values=values)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.plan = plan
         child = pulumi.ResourceOptions(parent=self)

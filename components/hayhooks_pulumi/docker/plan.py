@@ -17,6 +17,7 @@ from ..planning import (
     check_pipelines,
     check_pipelines_dir,
     check_secret_names,
+    missing_secret,
     plain_env,
     recommended_labels,
     validate_args,
@@ -92,10 +93,14 @@ def plan_container(
 ) -> ContainerPlan:
     """Validate everything that can be validated on plain values; raise one ConfigError listing all problems.
     Relative paths (`pipelinesPath`, `envFile`) are resolved against `cwd` (default: the working directory)."""
-    args = validate_args(HayhooksContainerArgs, args)
-    base = Path(cwd) if cwd is not None else Path.cwd()
     problems = Problems()
     check_name(problems, name)
+    valid = validate_args(HayhooksContainerArgs, args, problems)
+    if valid is None:  # every check below needs the model
+        problems.raise_if_any()
+    assert valid is not None
+    args = valid
+    base = Path(cwd) if cwd is not None else Path.cwd()
     image = check_image(problems, args.image, image_given, args.profile)
     host_path = (base / args.pipelines_path).resolve()
     pipelines = check_pipelines(problems, str(host_path), durable=args.server.durable_mode)
@@ -115,8 +120,7 @@ def plan_container(
         elif not source.optional:
             problems.add(
                 f"secrets.{env_name}.fromConfig",
-                f"no value given; set it with `pulumi config set --secret {source.from_config} <value>` "
-                "(or mark the secret `optional: true`)",
+                f"{missing_secret(env_name, source.from_config)} (or mark the secret `optional: true`)",
             )
 
     env_file: dict[str, str] = {}

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from ..errors import component_problems
 from ..image import digest_of, resolve_image
 from .args import OIDC_CLIENT_SECRET_VALUE, GatewayArgs, HayhooksServiceArgs
 from .claims import claim_shared
@@ -46,6 +47,7 @@ from .service_account import service_account_args
 from .waits import external_secret_timeouts, gateway_timeouts, rollout_timeouts
 
 TYPE_TOKEN = "hayhooks:index:HayhooksService"
+KIND = TYPE_TOKEN.rsplit(":", 1)[-1]
 
 
 class HayhooksService(pulumi.ComponentResource):
@@ -89,8 +91,9 @@ class HayhooksService(pulumi.ComponentResource):
         value known only at deploy time (validated inside `apply`); `secret_values`: the values of
         `fromConfig` secrets, by environment variable name (and the OIDC client secret's under
         `gateway.auth.oidc.clientSecret`)."""
-        plan = plan_service(name, args, image_given=image is not None, secret_values=secret_values)
-        claim_shared(plan)
+        with component_problems(KIND, name):
+            plan = plan_service(name, args, image_given=image is not None, secret_values=secret_values)
+            claim_shared(plan)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.plan = plan
         image_ref = resolve_image(image if image is not None else str(plan.image), plan.args.profile)

@@ -19,6 +19,7 @@ from ..planning import (
     check_pipelines,
     check_pipelines_dir,
     check_secret_names,
+    missing_secret,
     overlaps,
     plain_env,
     recommended_labels,
@@ -114,9 +115,13 @@ def plan_service(
     secret_values: Mapping[str, object] | None = None,
 ) -> ServicePlan:
     """Validate everything that can be validated on plain values; raise one ConfigError listing all problems."""
-    args = validate_args(HayhooksServiceArgs, args)
     problems = Problems()
     check_name(problems, name)
+    valid = validate_args(HayhooksServiceArgs, args, problems)
+    if valid is None:  # every check below needs the model
+        problems.raise_if_any()
+    assert valid is not None
+    args = valid
     image = check_image(problems, args.image, image_given, args.profile)
     pipelines = check_pipelines(problems, args.pipelines_path, durable=args.server.durable_mode)
     check_bind_address(problems, args.server.host, "the Service and the probes", "the NetworkPolicy")
@@ -137,7 +142,7 @@ def plan_service(
     given = dict(secret_values or {})
     check_secret_names(problems, args.secrets, plain_env(args.server))
     for env_name, source in args.secrets.items():
-        _check_source(problems, args, source, f"secrets.{env_name}", env_name in given)
+        _check_source(problems, args, source, f"secrets.{env_name}", env_name, env_name in given)
     if args.ingress is not None and args.ingress.auth is AuthType.EXTERNAL and args.ingress.external_auth is None:
         problems.add("ingress.externalAuth", "required with auth: external (at least its address)")
     if args.ingress is not None:
@@ -169,13 +174,13 @@ def plan_service(
     )
 
 
-def _check_source(problems: Problems, args: HayhooksServiceArgs, source: SecretSource, path: str, given: bool) -> None:
-    """What one secret source needs besides itself: its value, its store, its CSI class."""
+def _check_source(
+    problems: Problems, args: HayhooksServiceArgs, source: SecretSource, path: str, value_key: str, given: bool
+) -> None:
+    """What one secret source needs besides itself: its value (`secret_values[value_key]`), its store, its CSI
+    class."""
     if source.from_config is not None and not given:
-        problems.add(
-            f"{path}.fromConfig",
-            f"no value given; set it with `pulumi config set --secret {source.from_config} <value>`",
-        )
+        problems.add(f"{path}.fromConfig", missing_secret(value_key, source.from_config))
     if source.from_store is not None and args.secret_store is None:
         problems.add("secretStore", f"required by {path}.fromStore: name the (Cluster)SecretStore to read from")
     if source.from_csi is not None and args.secret_provider_class is None:
@@ -192,7 +197,7 @@ def _check_gateway(
     if oidc is not None:
         path = "gateway.auth.oidc"
         source = oidc.client_secret
-        _check_source(problems, args, source, f"{path}.clientSecret", given)
+        _check_source(problems, args, source, f"{path}.clientSecret", OIDC_CLIENT_SECRET_VALUE, given)
         if source.from_secret is not None and source.from_secret.key != OIDC_SECRET_KEY:
             problems.add(
                 f"{path}.clientSecret.fromSecret.key",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi
 
+from ..errors import ConfigSource, reading
 from ..stack_config import config_secret_values
 
 IMAGE_KEY = "image"
@@ -34,4 +35,5 @@ def host(
     stack's config (its project's namespace), as `load_stack_config` does for this repo's stacks."""
     config, image = split_image(args)
     values = config_secret_values(config, pulumi.Config())
-    base.__init__(instance, name, config, image=image, secret_values=values, opts=opts)  # type: ignore[misc]
+    with reading(ConfigSource(secrets_from_config=True)):
+        base.__init__(instance, name, config, image=image, secret_values=values, opts=opts)  # type: ignore[misc]

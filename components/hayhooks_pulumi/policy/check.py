@@ -188,17 +188,19 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _render(args: argparse.Namespace, project_dir: Path, out: Path) -> int:
-    """The render CLI, its progress output kept back unless it fails."""
+    """The render CLI, its progress output (stdout) kept back unless it fails; its warnings (what a successful
+    render writes to stderr, e.g. the placeholder digest) always passed on."""
     from ..render.cli import main as render_main
 
     argv = ["--stack", args.stack, "--project-dir", str(project_dir), "--out", str(out), "--quiet"]
     if args.config is not None:
         argv += ["--config", str(args.config.resolve())]
-    captured = io.StringIO()
-    with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+    progress, warnings = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(progress), contextlib.redirect_stderr(warnings):
         status = render_main(argv)
     if status != 0:
-        sys.stderr.write(captured.getvalue())
+        sys.stderr.write(progress.getvalue())
+    sys.stderr.write(warnings.getvalue())
     return status
 
 

@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         return _refuse(out, reason)
 
     from ..errors import ConfigError
+    from .stackfile import StackFileError
     from .writer import DuplicateObjectError, tree, write_render
 
     # One short process: what exists now (imports, argparse) is never garbage, so never scan it.
@@ -145,10 +146,17 @@ def main(argv: list[str] | None = None) -> int:
             registrations, outputs = run_program(project_dir, args.stack, config_file)
         for text in placeholder_warnings:
             print(f"warning: {text}", file=sys.stderr)
-    except ConfigError as error:
-        print(f"error: invalid config in {config_file.name} (nothing was written):", file=sys.stderr)
+    except StackFileError as error:
+        print(f"error: cannot read {error.path} (nothing was written):", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ConfigError as error:
+        # With a subject, the program passed the args (not read from the stack file): each line names the component.
+        where = "component args" if error.subject else f"config in {config_file.name}"
+        print(f"error: invalid {where} (nothing was written):", file=sys.stderr)
+        for line in error.lines:
+            print(f"  {line}", file=sys.stderr)
         return EXIT_CONFIG
     except Exception as error:
         print(f"error: the program failed: {type(error).__name__}: {error}", file=sys.stderr)
