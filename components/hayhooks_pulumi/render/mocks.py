@@ -23,6 +23,10 @@ class Registration:
     inputs: dict[str, Any]
     # The `ignore_changes` option as the engine receives it: what `pulumi up` leaves to others (an autoscaler).
     ignore_changes: list[str] = field(default_factory=list)
+    # `replace_on_changes` and `delete_before_replace` as the engine receives them: how a change is applied
+    # where the provider cannot update in place or a fixed name forbids a second copy.
+    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
 
 
 def _stand_in(name: str, length: int) -> str:
@@ -94,6 +98,8 @@ class RecordingMonitor(MockMonitor):
                     custom=request.custom,
                     inputs=rpc.deserialize_properties(request.object),
                     ignore_changes=list(request.ignoreChanges),
+                    replace_on_changes=list(request.replaceOnChanges),
+                    delete_before_replace=request.deleteBeforeReplace,
                 )
             )
         return response
