@@ -137,7 +137,6 @@ def test_recommended_labels_on_container_and_network() -> None:
     expected = {
         "app.kubernetes.io/name": "hayhooks",
         "app.kubernetes.io/instance": "hh",
-        "app.kubernetes.io/version": "v2.1.0",
         "app.kubernetes.io/component": "server",
         "app.kubernetes.io/part-of": "hayhooks",
         "app.kubernetes.io/managed-by": "pulumi",
@@ -145,9 +144,24 @@ def test_recommended_labels_on_container_and_network() -> None:
     }
     network_labels = {x["label"]: x["value"] for x in of_type(registrations, NETWORK).inputs["labels"]}
     container_labels = {x["label"]: x["value"] for x in container(registrations)["labels"]}
+    # The version only on the container: a network's labels replace it, so it carries nothing per release.
     assert network_labels == expected
     checksum = load_pipelines(PIPELINES).checksum
-    assert container_labels == {**expected, "hayhooks.deepset.ai/pipelines-checksum": checksum}
+    assert container_labels == {
+        **expected,
+        "app.kubernetes.io/version": "v2.1.0",
+        "hayhooks.deepset.ai/pipelines-checksum": checksum,
+    }
+
+
+def test_an_image_tag_bump_leaves_the_network_alone_and_its_replacement_deletes_first() -> None:
+    # Every input of a docker_network forces its replacement, and its name is fixed.
+    before, _ = build(dev_args(image="deepset/hayhooks:v2.1.0"))
+    after, _ = build(dev_args(image="deepset/hayhooks:v2.2.0"))
+    assert of_type(before, NETWORK).inputs == of_type(after, NETWORK).inputs
+    assert container(before)["labels"] != container(after)["labels"]
+    # A replacement for another reason (labels, driver) must not create a second network of the same name.
+    assert of_type(after, NETWORK).delete_before_replace is True
 
 
 # --------------------------------------------------------------------------------------------

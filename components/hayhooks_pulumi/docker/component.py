@@ -56,7 +56,15 @@ class HayhooksContainer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         image_ref = resolve_image(image if image is not None else str(plan.image), plan.args.profile)
 
-        network = docker.Network(f"{name}-network", network_args(plan), opts=child)
+        network = docker.Network(
+            f"{name}-network",
+            network_args(plan),
+            # The name stays fixed: other containers join the network by it (`networkName`). A replacement
+            # (a changed label or driver) would create the new network before deleting the old one, and
+            # Docker 25+ refuses a second network of one name; deleting first also makes the engine delete
+            # the container before the network it is attached to (its `networksAdvanced` names it).
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+        )
         remote = docker.RemoteImage(f"{name}-image", remote_image_args(image_ref), opts=child)
         secret = secret_envs(plan, values)
         container = docker.Container(
