@@ -353,6 +353,45 @@ def test_healthcheck_script_exits_non_zero_when_nothing_answers() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# How a change reaches the running container
+# --------------------------------------------------------------------------------------------
+
+# What pulumi-docker 5.x (kreuzwerker/docker's docker_container) does with a changed input that the component
+# sets: replaces the container (the input is ForceNew), updates it in place (resourceDockerContainerUpdate),
+# or keeps it for itself (read at create or at delete). Anything else never reaches the running container.
+FORCE_NEW = {
+    "name",
+    "image",
+    "command",
+    "envs",
+    "user",
+    "readOnly",
+    "capabilities",
+    "securityOpts",
+    "cpus",
+    "volumes",
+    "ports",
+    "networksAdvanced",
+    "stopSignal",
+    "stopTimeout",
+    "logDriver",
+    "logOpts",
+    "labels",
+}
+UPDATED_IN_PLACE = {"restart", "memory"}
+PROVIDER_SIDE = {"wait", "waitTimeout", "destroyGraceSeconds"}
+
+
+def test_a_change_the_provider_cannot_apply_replaces_the_container_deleting_it_first() -> None:
+    registered = of_type(build(dev_args())[0], CONTAINER)
+    unapplied = set(registered.inputs) - FORCE_NEW - UPDATED_IN_PLACE - PROVIDER_SIDE
+    assert unapplied == {"healthcheck", "tmpfs"}
+    assert sorted(registered.replace_on_changes) == sorted(unapplied)
+    # The name is fixed: the old container must be gone before the new one is created.
+    assert registered.delete_before_replace is True
+
+
+# --------------------------------------------------------------------------------------------
 # Hardening, storage, ports, logs
 # --------------------------------------------------------------------------------------------
 

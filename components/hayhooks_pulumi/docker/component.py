@@ -10,7 +10,7 @@ import pulumi_docker as docker
 
 from ..image import digest_of, resolve_image
 from .args import HayhooksContainerArgs
-from .container import container_args
+from .container import REPLACE_ON_CHANGES, container_args
 from .network import network_args
 from .plan import plan_container
 from .remote_image import remote_image_args
@@ -74,6 +74,11 @@ class HayhooksContainer(pulumi.ComponentResource):
                 parent=self,
                 # The provider echoes `envs` back; keep the whole list secret in state when any entry is.
                 additional_secret_outputs=["envs"] if secret else None,
+                replace_on_changes=list(REPLACE_ON_CHANGES),
+                # The container's name is fixed, and Docker refuses a second container of one name. The provider
+                # asks for delete-first only when its own diff finds a replacement, not for one that
+                # `replace_on_changes` makes.
+                delete_before_replace=True,
             ),
         )
 

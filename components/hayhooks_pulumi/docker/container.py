@@ -14,6 +14,12 @@ from .healthcheck import healthcheck_args, wait_timeout_seconds
 from .plan import ContainerPlan
 
 PIPELINES_CHECKSUM_LABEL = "hayhooks.deepset.ai/pipelines-checksum"
+# Inputs of `container_args` that the provider neither replaces the container for (upstream `ForceNew`) nor
+# applies in place (its Update sends only the restart policy and the memory, CPU-share and cpuset limits):
+# a change would show as an update and never reach the running container, so it replaces the container.
+# (`wait`, `waitTimeout` and `destroyGraceSeconds` are neither too, but the provider itself reads them, at
+# create and at delete.)
+REPLACE_ON_CHANGES = ("healthcheck", "tmpfs")
 
 
 def server_command(plan: ContainerPlan) -> list[str]:
