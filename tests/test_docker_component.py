@@ -357,8 +357,9 @@ def test_healthcheck_script_exits_non_zero_when_nothing_answers() -> None:
 # --------------------------------------------------------------------------------------------
 
 # What pulumi-docker 5.x (kreuzwerker/docker's docker_container) does with a changed input that the component
-# sets: replaces the container (the input is ForceNew), updates it in place (resourceDockerContainerUpdate),
-# or keeps it for itself (read at create or at delete). Anything else never reaches the running container.
+# sets on a container: replaces the container (the input is ForceNew), updates it in place
+# (resourceDockerContainerUpdate), or keeps it for itself (read at create, at read or at delete). Anything else
+# never reaches the running container.
 FORCE_NEW = {
     "name",
     "image",
@@ -377,9 +378,12 @@ FORCE_NEW = {
     "logDriver",
     "logOpts",
     "labels",
+    "entrypoints",
+    "networkMode",
+    "uploads",
 }
 UPDATED_IN_PLACE = {"restart", "memory"}
-PROVIDER_SIDE = {"wait", "waitTimeout", "destroyGraceSeconds"}
+PROVIDER_SIDE = {"wait", "waitTimeout", "destroyGraceSeconds", "start", "mustRun"}
 
 
 def test_a_change_the_provider_cannot_apply_replaces_the_container_deleting_it_first() -> None:

@@ -11,10 +11,12 @@ import pulumi_docker as docker
 from ..image import digest_of, resolve_image
 from .args import HayhooksContainerArgs
 from .container import REPLACE_ON_CHANGES, container_args
+from .engine import engine_address, on_this_machine
 from .network import network_args
 from .plan import plan_container
 from .remote_image import remote_image_args
 from .secrets import secret_envs
+from .volume import copier_args, volume_args
 
 TYPE_TOKEN = "hayhooks:index:HayhooksContainer"
 
@@ -66,12 +68,26 @@ class HayhooksContainer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         remote = docker.RemoteImage(f"{name}-image", remote_image_args(image_ref), opts=child)
+        # An engine elsewhere cannot bind-mount a folder of this machine: the pipelines are copied to it instead.
+        volume: docker.Volume | None = None
+        copied: list[pulumi.Resource] = []
+        if not on_this_machine(engine_address(self)):
+            volume = docker.Volume(f"{name}-pipelines", volume_args(plan), opts=child)
+            copier = docker.Container(
+                f"{name}-pipelines-copy",
+                copier_args(plan, remote.image_id, volume.name),
+                # Its name changes with the pipelines only: a new image replaces it under the same name.
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            )
+            copied.append(copier)
         secret = secret_envs(plan, values)
         container = docker.Container(
             f"{name}-container",
-            container_args(plan, remote.image_id, network.name, secret),
+            container_args(plan, remote.image_id, network.name, secret, volume.name if volume else None),
             opts=pulumi.ResourceOptions(
                 parent=self,
+                # Created once the files are in the volume.
+                depends_on=copied,
                 # The provider echoes `envs` back; keep the whole list secret in state when any entry is.
                 additional_secret_outputs=["envs"] if secret else None,
                 replace_on_changes=list(REPLACE_ON_CHANGES),

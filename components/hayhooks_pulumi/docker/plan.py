@@ -43,8 +43,8 @@ class ContainerPlan:
     labels: dict[str, str]
     """The recommended labels plus the caller's, on the container (computed once per plan)."""
     stable_labels: dict[str, str]
-    """The same without the image version, for resources whose labels force their replacement (the network):
-    nothing that changes with a release may be among them."""
+    """The same without the image version, for resources whose labels force their replacement (the network, the
+    pipelines' volume and copy): nothing that changes with a release may be among them."""
     env_file: dict[str, str] = field(default_factory=dict, repr=False)
     """Variables read from `envFile`; their values are secret."""
 

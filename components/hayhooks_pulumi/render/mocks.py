@@ -27,6 +27,8 @@ class Registration:
     # where the provider cannot update in place or a fixed name forbids a second copy.
     replace_on_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    # URNs of the resources this one waits for (`depends_on`, and those whose outputs its inputs use).
+    dependencies: list[str] = field(default_factory=list)
 
 
 def _stand_in(name: str, length: int) -> str:
@@ -100,6 +102,7 @@ class RecordingMonitor(MockMonitor):
                     ignore_changes=list(request.ignoreChanges),
                     replace_on_changes=list(request.replaceOnChanges),
                     delete_before_replace=request.deleteBeforeReplace,
+                    dependencies=list(request.dependencies),
                 )
             )
         return response
