@@ -9,6 +9,7 @@ from pathlib import Path
 
 import hypothesis  # noqa: F401  imported before the mock engine runs: see below
 import pulumi
+import pytest
 from hayhooks_pulumi.render.mocks import RecordingMonitor, Registration, RenderMocks
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -18,6 +19,14 @@ from pulumi.runtime.sync_await import _sync_await
 # plugin imports it at the end otherwise.
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _default_docker_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test (and the renders it starts) sees pulumi-docker's default engine, the local socket, unless it
+    names another: a developer's DOCKER_HOST or DOCKER_CONTEXT would change what HayhooksContainer registers."""
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
 
 
 def render(stack: str, out: Path, config: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -138,7 +138,6 @@ def test_recommended_labels_on_container_and_network() -> None:
     expected = {
         "app.kubernetes.io/name": "hayhooks",
         "app.kubernetes.io/instance": "hh",
-        "app.kubernetes.io/version": "v2.1.0",
         "app.kubernetes.io/component": "server",
         "app.kubernetes.io/part-of": "hayhooks",
         "app.kubernetes.io/managed-by": "pulumi",
@@ -146,9 +145,24 @@ def test_recommended_labels_on_container_and_network() -> None:
     }
     network_labels = {x["label"]: x["value"] for x in of_type(registrations, NETWORK).inputs["labels"]}
     container_labels = {x["label"]: x["value"] for x in container(registrations)["labels"]}
+    # The version only on the container: a network's labels replace it, so it carries nothing per release.
     assert network_labels == expected
     checksum = load_pipelines(PIPELINES).checksum
-    assert container_labels == {**expected, "hayhooks.deepset.ai/pipelines-checksum": checksum}
+    assert container_labels == {
+        **expected,
+        "app.kubernetes.io/version": "v2.1.0",
+        "hayhooks.deepset.ai/pipelines-checksum": checksum,
+    }
+
+
+def test_an_image_tag_bump_leaves_the_network_alone_and_its_replacement_deletes_first() -> None:
+    # Every input of a docker_network forces its replacement, and its name is fixed.
+    before, _ = build(dev_args(image="deepset/hayhooks:v2.1.0"))
+    after, _ = build(dev_args(image="deepset/hayhooks:v2.2.0"))
+    assert of_type(before, NETWORK).inputs == of_type(after, NETWORK).inputs
+    assert container(before)["labels"] != container(after)["labels"]
+    # A replacement for another reason (labels, driver) must not create a second network of the same name.
+    assert of_type(after, NETWORK).delete_before_replace is True
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,6 +358,49 @@ def test_healthcheck_script_exits_non_zero_when_nothing_answers() -> None:
     )
     assert done.returncode == 1
     assert "unhealthy:" in done.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# How a change reaches the running container
+# --------------------------------------------------------------------------------------------
+
+# What pulumi-docker 5.x (kreuzwerker/docker's docker_container) does with a changed input that the component
+# sets on a container: replaces the container (the input is ForceNew), updates it in place
+# (resourceDockerContainerUpdate), or keeps it for itself (read at create, at read or at delete). Anything else
+# never reaches the running container.
+FORCE_NEW = {
+    "name",
+    "image",
+    "command",
+    "envs",
+    "user",
+    "readOnly",
+    "capabilities",
+    "securityOpts",
+    "cpus",
+    "volumes",
+    "ports",
+    "networksAdvanced",
+    "stopSignal",
+    "stopTimeout",
+    "logDriver",
+    "logOpts",
+    "labels",
+    "entrypoints",
+    "networkMode",
+    "uploads",
+}
+UPDATED_IN_PLACE = {"restart", "memory"}
+PROVIDER_SIDE = {"wait", "waitTimeout", "destroyGraceSeconds", "start", "mustRun"}
+
+
+def test_a_change_the_provider_cannot_apply_replaces_the_container_deleting_it_first() -> None:
+    registered = of_type(build(dev_args())[0], CONTAINER)
+    unapplied = set(registered.inputs) - FORCE_NEW - UPDATED_IN_PLACE - PROVIDER_SIDE
+    assert unapplied == {"healthcheck", "tmpfs"}
+    assert sorted(registered.replace_on_changes) == sorted(unapplied)
+    # The name is fixed: the old container must be gone before the new one is created.
+    assert registered.delete_before_replace is True
 
 
 # --------------------------------------------------------------------------------------------

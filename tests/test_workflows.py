@@ -139,6 +139,18 @@ def test_deploy_runs_on_main_dev_first_then_prod_behind_approval(deploy: dict[st
     assert set(deploy["env"]) >= {"PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN"}
 
 
+def test_deploy_gives_dev_its_docker_engine_and_nothing_that_assumes_it_is_local(deploy: dict[str, Any]) -> None:
+    dev = deploy["jobs"]["dev"]
+
+    # The runner's own engine, or the one DOCKER_HOST names: HayhooksContainer copies the pipelines to an
+    # engine elsewhere, which cannot bind-mount this checkout (tests/test_docker_remote_engine.py).
+    assert dev["runs-on"] == "${{ vars.DEV_RUNNER || 'ubuntu-24.04' }}"
+    assert dev["env"]["DOCKER_HOST"] == "${{ secrets.DOCKER_HOST }}"
+    [pulumi] = uses(dev, "pulumi/actions")
+    assert "config-map" not in pulumi["with"]  # a docker:host set here would override DOCKER_HOST
+    assert "docker:host" not in runs(dev)
+
+
 def test_every_action_is_pinned_to_a_major_at_least_the_known_one() -> None:
     found = all_uses()
     external = {u.split("@")[0]: u.split("@")[1] for u in found if not u.startswith("./")}

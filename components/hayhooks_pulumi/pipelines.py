@@ -29,6 +29,8 @@ RESERVED_NAMES = frozenset({"draw", "status"})
 # A tree modified this recently may change again within its timestamps' resolution (2 s on FAT, a
 # clock tick elsewhere), so its stat fingerprint cannot prove it unchanged: it is read, not cached.
 _RACY_NS = 2_000_000_000
+# Hex digits of the pipelines' sha256 in the name of a copy of them: 32 bits, ample for one service's revisions.
+CHECKSUM_CHARS = 8
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,12 @@ class PipelineSet:
         for path, content in self.files.items():
             digest.update(path.encode() + b"\0" + hashlib.sha256(content).digest())
         return digest.hexdigest()
+
+    @property
+    def short_checksum(self) -> str:
+        """The first hex digits of the checksum, for the name of an immutable copy of these files: new content
+        is a new copy, created before what reads it is pointed at it."""
+        return self.checksum[:CHECKSUM_CHARS]
 
     @property
     def size(self) -> int:

@@ -189,7 +189,8 @@ class HayhooksContainerArgs(ConfigModel):
     image: str | None = None
     """Image reference, e.g. `deepset/hayhooks:v2.1.0@sha256:<digest>`; may instead be passed as an Output."""
     pipelines_path: str = "pipelines"
-    """Local directory of pipelines (relative to the working directory), bind-mounted read-only."""
+    """Local directory of pipelines (relative to the working directory), bind-mounted read-only; for an engine on
+    another machine, copied into a volume mounted read-only."""
     server: ServerSettings = Field(default_factory=ServerSettings)
     """Server settings (env vars). `host` stays `0.0.0.0` inside the container; limit exposure with `publish`."""
     workload_type: WorkloadType = WorkloadType.IO

@@ -11,11 +11,13 @@ import pulumi_docker as docker
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
 from .args import HayhooksContainerArgs
-from .container import container_args
+from .container import REPLACE_ON_CHANGES, container_args
+from .engine import engine_address, on_this_machine
 from .network import network_args
 from .plan import plan_container
 from .remote_image import remote_image_args
 from .secrets import secret_envs
+from .volume import copier_args, volume_args
 
 TYPE_TOKEN = "hayhooks:index:HayhooksContainer"
 KIND = TYPE_TOKEN.rsplit(":", 1)[-1]
@@ -59,16 +61,43 @@ class HayhooksContainer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         image_ref = resolve_image(image if image is not None else str(plan.image), plan.args.profile)
 
-        network = docker.Network(f"{name}-network", network_args(plan), opts=child)
+        network = docker.Network(
+            f"{name}-network",
+            network_args(plan),
+            # The name stays fixed: other containers join the network by it (`networkName`). A replacement
+            # (a changed label or driver) would create the new network before deleting the old one, and
+            # Docker 25+ refuses a second network of one name; deleting first also makes the engine delete
+            # the container before the network it is attached to (its `networksAdvanced` names it).
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+        )
         remote = docker.RemoteImage(f"{name}-image", remote_image_args(image_ref), opts=child)
+        # An engine elsewhere cannot bind-mount a folder of this machine: the pipelines are copied to it instead.
+        volume: docker.Volume | None = None
+        copied: list[pulumi.Resource] = []
+        if not on_this_machine(engine_address(self)):
+            volume = docker.Volume(f"{name}-pipelines", volume_args(plan), opts=child)
+            copier = docker.Container(
+                f"{name}-pipelines-copy",
+                copier_args(plan, remote.image_id, volume.name),
+                # Its name changes with the pipelines only: a new image replaces it under the same name.
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            )
+            copied.append(copier)
         secret = secret_envs(plan, values)
         container = docker.Container(
             f"{name}-container",
-            container_args(plan, remote.image_id, network.name, secret),
+            container_args(plan, remote.image_id, network.name, secret, volume.name if volume else None),
             opts=pulumi.ResourceOptions(
                 parent=self,
+                # Created once the files are in the volume.
+                depends_on=copied,
                 # The provider echoes `envs` back; keep the whole list secret in state when any entry is.
                 additional_secret_outputs=["envs"] if secret else None,
+                replace_on_changes=list(REPLACE_ON_CHANGES),
+                # The container's name is fixed, and Docker refuses a second container of one name. The provider
+                # asks for delete-first only when its own diff finds a replacement, not for one that
+                # `replace_on_changes` makes.
+                delete_before_replace=True,
             ),
         )
 

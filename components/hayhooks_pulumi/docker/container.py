@@ -14,6 +14,12 @@ from .healthcheck import healthcheck_args, wait_timeout_seconds
 from .plan import ContainerPlan
 
 PIPELINES_CHECKSUM_LABEL = "hayhooks.deepset.ai/pipelines-checksum"
+# Inputs of `container_args` that the provider neither replaces the container for (upstream `ForceNew`) nor
+# applies in place (its Update sends only the restart policy and the memory, CPU-share and cpuset limits):
+# a change would show as an update and never reach the running container, so it replaces the container.
+# (`wait`, `waitTimeout` and `destroyGraceSeconds` are neither too, but the provider itself reads them, at
+# create and at delete.)
+REPLACE_ON_CHANGES = ("healthcheck", "tmpfs")
 
 
 def server_command(plan: ContainerPlan) -> list[str]:
@@ -50,6 +56,15 @@ def labels(plan: ContainerPlan) -> list[docker.ContainerLabelArgs]:
     return [docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(values.items())]
 
 
+def pipelines_mount(plan: ContainerPlan, volume: pulumi.Input[str] | None) -> docker.ContainerVolumeArgs:
+    """Read-only at the pipelines dir: the folder bind-mounted from this machine, or the `volume` they were copied
+    into (an engine elsewhere)."""
+    directory = plan.args.server.pipelines_dir
+    if volume is None:
+        return docker.ContainerVolumeArgs(host_path=plan.pipelines_host_path, container_path=directory, read_only=True)
+    return docker.ContainerVolumeArgs(volume_name=volume, container_path=directory, read_only=True)
+
+
 def log_options(plan: ContainerPlan) -> dict[str, str]:
     options = plan.args.log_options
     return {"max-size": options.max_size, "max-file": str(options.max_file)}
@@ -64,9 +79,11 @@ def container_args(
     image_id: pulumi.Input[str],
     network_name: pulumi.Input[str],
     secret_envs: Sequence[pulumi.Input[str]] = (),
+    pipelines_volume: pulumi.Input[str] | None = None,
 ) -> docker.ContainerArgs:
     """`image_id` (not the repo digest, which would recreate the container on every refresh) of the pulled
-    image; `secret_envs`: secret `KEY=VALUE` entries appended to the plain environment."""
+    image; `secret_envs`: secret `KEY=VALUE` entries appended to the plain environment; `pipelines_volume`: the
+    volume the pipelines were copied into, or None to bind-mount them."""
     resources = plan.args.resources
     check = plan.args.healthcheck
     return docker.ContainerArgs(
@@ -81,13 +98,7 @@ def container_args(
         security_opts=["no-new-privileges:true"],
         memory=resources.memory_mb,
         cpus=None if resources.cpus is None else str(resources.cpus),
-        volumes=[
-            docker.ContainerVolumeArgs(
-                host_path=plan.pipelines_host_path,
-                container_path=plan.args.server.pipelines_dir,
-                read_only=True,
-            )
-        ],
+        volumes=[pipelines_mount(plan, pipelines_volume)],
         ports=ports(plan),
         networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name, aliases=[plan.alias])],
         healthcheck=healthcheck_args(plan),

@@ -42,7 +42,10 @@ class ContainerPlan:
     config_secrets: tuple[str, ...]
     """Names of the secret variables whose values are given from Pulumi config."""
     labels: dict[str, str]
-    """The recommended labels plus the caller's, on the container and the network (computed once per plan)."""
+    """The recommended labels plus the caller's, on the container (computed once per plan)."""
+    stable_labels: dict[str, str]
+    """The same without the image version, for resources whose labels force their replacement (the network, the
+    pipelines' volume and copy): nothing that changes with a release may be among them."""
     env_file: dict[str, str] = field(default_factory=dict, repr=False)
     """Variables read from `envFile`; their values are secret."""
 
@@ -143,5 +146,7 @@ def plan_container(
         env=plain,
         config_secrets=tuple(config_secrets),
         labels=recommended_labels(name, image, args.labels),
+        # Without an image the recommended labels leave out `app.kubernetes.io/version`.
+        stable_labels=recommended_labels(name, None, args.labels),
         env_file=env_file,
     )

@@ -12,8 +12,6 @@ from .metadata import object_meta
 from .plan import ServicePlan
 
 _KEY_UNSAFE = re.compile(r"[^-._a-zA-Z0-9]")
-# Hex digits of the pipelines' sha256 in the ConfigMap's name: 32 bits, ample for one service's revisions.
-CHECKSUM_CHARS = 8
 
 
 def configmap_key(path: str) -> str:
@@ -33,7 +31,7 @@ def configmap_name(plan: ServicePlan) -> str:
     """`<name>-pipelines-<first 8 hex of the pipelines' checksum>`: new content is a new ConfigMap, so pods
     mid-rollout and restarting old pods keep the files they started with, and the name change in the pod
     template is what rolls the pods."""
-    return plan.child(f"pipelines-{plan.pipelines.checksum[:CHECKSUM_CHARS]}")
+    return plan.child(f"pipelines-{plan.pipelines.short_checksum}")
 
 
 def configmap_args(plan: ServicePlan) -> k8s.core.v1.ConfigMapInitArgs:

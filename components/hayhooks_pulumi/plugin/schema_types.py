@@ -621,7 +621,7 @@ class HayhooksContainerInputs(TypedDict):
     image: NotRequired[pulumi.Input[str]]
     "Image reference, e.g. `deepset/hayhooks:v2.1.0@sha256:<digest>`; may instead be passed as an Output."
     pipelines_path: NotRequired[str]
-    "Local directory of pipelines (relative to the working directory), bind-mounted read-only. Default: `\"pipelines\"`."
+    "Local directory of pipelines (relative to the working directory), bind-mounted read-only; for an engine on another machine, copied into a volume mounted read-only. Default: `\"pipelines\"`."
     server: NotRequired[ServerSettings]
     "Server settings (env vars). `host` stays `0.0.0.0` inside the container; limit exposure with `publish`."
     workload_type: NotRequired[WorkloadType]

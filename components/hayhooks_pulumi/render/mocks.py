@@ -31,6 +31,10 @@ class Registration:
     # A Kubernetes object registered without `metadata.name`: the stand-in for the name the provider gives it
     # (`<resource name>-<8 characters>`, random there, derived from the resource name here).
     auto_name: str | None = None
+    # `replace_on_changes` and `delete_before_replace` as the engine receives them: how a change is applied
+    # where the provider cannot update in place or a fixed name forbids a second copy.
+    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
 
 
 def _stand_in(name: str, length: int) -> str:
@@ -121,6 +125,8 @@ class RecordingMonitor(MockMonitor):
                     retain_on_delete=request.retainOnDelete,
                     dependencies=list(request.dependencies),
                     auto_name=_auto_name(request, response),
+                    replace_on_changes=list(request.replaceOnChanges),
+                    delete_before_replace=request.deleteBeforeReplace,
                 )
             )
         return response
