@@ -763,6 +763,11 @@ class CacheArgs(ConfigModel):
             raise ValueError("lists a variable twice")
         return names
 
+    @property
+    def variables(self) -> dict[str, str]:
+        """Each variable of `env` set to `mountPath`."""
+        return dict.fromkeys(self.env, self.mount_path)
+
 
 class PodSecurityArgs(ConfigModel):
     """The identity the server runs as."""

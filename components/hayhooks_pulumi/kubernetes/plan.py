@@ -27,7 +27,6 @@ from ..planning import (
 from ..profile import Profile
 from ..quantity import parse_quantity
 from ..scratch import size_bytes
-from ..settings import server_env
 from .args import (
     OIDC_CLIENT_SECRET_VALUE,
     AuthType,
@@ -59,6 +58,7 @@ class ServicePlan:
     pipelines: PipelineSet
     image: ImageRef | None
     env: dict[str, str]
+    """The plain (non-secret) environment exactly as the pods get it: the container's env and the `env` output."""
     labels: dict[str, str]
     """The recommended app.kubernetes.io labels plus the caller's, on every object (computed once per plan)."""
 
@@ -157,7 +157,7 @@ def plan_service(
         problems.extend([problem for problem in mirror if problem.path not in reported])
     problems.raise_if_any()
     assert pipelines is not None
-    env = server_env(_effective_server(args))
+    env = plain_env(_effective_server(args), args.cache.variables if args.cache is not None else None)
     return ServicePlan(
         name=name,
         args=args,
