@@ -151,6 +151,13 @@ SECRET_SETTINGS = {
     "HAYHOOKS_DURABLE_REDIS_URL": "the durable store's Redis URL with a password (else `server.durableRedisUrl`)",
 }
 
+# Names that hold a credential by convention, case-insensitive: `*_API_KEY`, `*_TOKEN`, `*_SECRET`, `*_SECRET_KEY`,
+# `*_ACCESS_KEY`, `*_PRIVATE_KEY`, `*_CREDENTIALS`, `*_PASSPHRASE`, `*PASSWORD*` (each also alone, e.g. `API_KEY`).
+# Production refuses them as plain values (`server.extraEnv`): they belong in `secrets`.
+CREDENTIAL_NAME = re.compile(
+    r"(?:\A|_)(?:API_?KEY|TOKEN|SECRET|(?:SECRET|ACCESS|PRIVATE)_KEY|CREDENTIALS?|PASSPHRASE)\Z|PASSW(?:OR)?D",
+    re.IGNORECASE,
+)
 _STRANGER_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "null")
 _OWNED_ENV = {"FORWARDED_ALLOW_IPS", *TELEMETRY_ENV}
 # `\Z`, not `$`: `$` also matches before a trailing newline, which would let "x\n" through.
@@ -432,7 +439,9 @@ class ServerSettings(ConfigModel):
     """Components that stream their output in OpenAI-compatible answers, by name; `[all]`: every one able to;
     unset: the last one able to."""
     extra_env: dict[UserEnvName, str] = Field(default_factory=dict)
-    """Further plain environment variables for pipelines (never secrets: use `secrets`)."""
+    """Further plain environment variables for pipelines, never secrets (use `secrets`): production refuses a name
+    that holds a credential by convention (`*_API_KEY`, `*_TOKEN`, `*_SECRET`, `*PASSWORD*`, `*_CREDENTIALS`,
+    `*_PRIVATE_KEY`, ...)."""
     advanced: dict[str, AdvancedValue] = Field(default_factory=dict)
     """Any other setting of Hayhooks 2.1.0 by its variable, e.g. `HAYHOOKS_ADDITIONAL_PYTHON_PATH: /opt/shared`,
     `HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS: 5`: a string, number, `true`/`false` or list of strings, as the

@@ -101,7 +101,7 @@ class ServerSettings(TypedDict):
     streaming_components: NotRequired[list[str]]
     "Components that stream their output in OpenAI-compatible answers, by name; `[all]`: every one able to; unset: the last one able to."
     extra_env: NotRequired[dict[str, str]]
-    "Further plain environment variables for pipelines (never secrets: use `secrets`). Default: `{}`."
+    "Further plain environment variables for pipelines, never secrets (use `secrets`): production refuses a name that holds a credential by convention (`*_API_KEY`, `*_TOKEN`, `*_SECRET`, `*PASSWORD*`, `*_CREDENTIALS`, `*_PRIVATE_KEY`, ...). Default: `{}`."
     advanced: NotRequired[dict[str, str]]
     "Any other setting of Hayhooks 2.1.0 by its variable, e.g. `HAYHOOKS_ADDITIONAL_PYTHON_PATH: /opt/shared`, `HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS: 5`: a string, number, `true`/`false` or list of strings, as the setting's type is. Names and types are checked against the server's settings; one with a typed key here, or a secret, is refused. Default: `{}`."
 
