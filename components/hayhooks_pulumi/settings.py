@@ -369,6 +369,9 @@ class DurableStore(StrEnum):
 
 _ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+\Z")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
+# What redis-py connects to where a `redis://` or `rediss://` URL names no host or port.
+REDIS_HOST = "localhost"
+REDIS_PORT = 6379
 ALL_COMPONENTS = "all"
 
 
@@ -434,7 +437,8 @@ class ServerSettings(ConfigModel):
     Request-bound pipelines need none."""
     durable_redis_url: str | None = None
     """The Redis of the durable store, e.g. `redis://redis.data.svc:6379/0`; unset: the server's
-    `redis://localhost:6379/0`. A URL with a password belongs in `secrets.HAYHOOKS_DURABLE_REDIS_URL` instead."""
+    `redis://localhost:6379/0`. A URL with a password belongs in `secrets.HAYHOOKS_DURABLE_REDIS_URL` instead. On
+    Kubernetes the NetworkPolicy's egress opens to it (see `networkPolicy.egress`)."""
     streaming_components: list[ComponentName] | None = None
     """Components that stream their output in OpenAI-compatible answers, by name; `[all]`: every one able to;
     unset: the last one able to."""
@@ -475,6 +479,12 @@ class ServerSettings(ConfigModel):
         parts = urlsplit(url)
         if parts.scheme not in _REDIS_SCHEMES or not (parts.netloc or parts.path):
             raise ValueError(f"{url!r} is not a Redis URL: write e.g. redis://redis.data.svc:6379/0 (or rediss://)")
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise ValueError(f"{url!r}: the port must be a number 1..65535")
         if parts.password is not None:
             raise ValueError(
                 "holds a password, which would be plain text in the pod spec and the stack outputs; "
@@ -627,6 +637,14 @@ def server_env(settings: ServerSettings) -> dict[str, str]:
     env.update(settings.advanced)
     env.update(settings.extra_env)
     return env
+
+
+def redis_address(url: str) -> tuple[str, int] | None:
+    """The host and port a valid `server.durableRedisUrl` connects to; None for a `unix://` socket."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return None
+    return parts.hostname or REDIS_HOST, parts.port or REDIS_PORT
 
 
 def _streaming(components: list[str] | None) -> str | None:

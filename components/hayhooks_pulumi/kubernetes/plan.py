@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..image import ImageRef
 from ..pipelines import PipelineSet
@@ -31,12 +31,14 @@ from .args import (
     OIDC_CLIENT_SECRET_VALUE,
     AuthType,
     CacheMedium,
+    EgressRule,
     GatewayArgs,
     HayhooksServiceArgs,
     IngressArgs,
     SecretSource,
 )
 from .cors_filter import cors_problems, ingress_cors_problems
+from .egress import settings_egress
 from .ingress_annotations import annotation_problems, authenticates
 from .routes import MAX_ROUTE_MATCHES, UPLOAD_PATHS, client_paths, gateway_extra_paths, oidc_redirect_url
 from .rules import service_problems
@@ -61,6 +63,8 @@ class ServicePlan:
     """The plain (non-secret) environment exactly as the pods get it: the container's env and the `env` output."""
     labels: dict[str, str]
     """The recommended app.kubernetes.io labels plus the caller's, on every object (computed once per plan)."""
+    egress: tuple[EgressRule, ...] = field(default=())
+    """Every egress rule besides DNS: `networkPolicy.egress`, then what the settings need (the durable Redis)."""
 
     @property
     def selector(self) -> dict[str, str]:
@@ -148,6 +152,8 @@ def plan_service(
         _check_mount_path(problems, args)
     if args.cache is not None:
         _check_cache(problems, args)
+    derived_egress, egress_problems = settings_egress(args)
+    problems.extend(egress_problems)
     if args.profile is Profile.PRODUCTION:
         problems.extend(service_problems(args))
     if args.ingress is not None:
@@ -166,6 +172,7 @@ def plan_service(
         image=image,
         env=env,
         labels=recommended_labels(name, image, args.labels),
+        egress=(*args.network_policy.egress, *derived_egress),
     )
 
 

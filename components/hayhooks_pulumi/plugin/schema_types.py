@@ -97,7 +97,7 @@ class ServerSettings(TypedDict):
     durable_store: NotRequired[DurableStore]
     "Store of durable pipelines' executions: `redis` or `memory`; unset: the server's default (`redis`). Request-bound pipelines need none."
     durable_redis_url: NotRequired[str]
-    "The Redis of the durable store, e.g. `redis://redis.data.svc:6379/0`; unset: the server's `redis://localhost:6379/0`. A URL with a password belongs in `secrets.HAYHOOKS_DURABLE_REDIS_URL` instead."
+    "The Redis of the durable store, e.g. `redis://redis.data.svc:6379/0`; unset: the server's `redis://localhost:6379/0`. A URL with a password belongs in `secrets.HAYHOOKS_DURABLE_REDIS_URL` instead. On Kubernetes the NetworkPolicy's egress opens to it (see `networkPolicy.egress`)."
     streaming_components: NotRequired[list[str]]
     "Components that stream their output in OpenAI-compatible answers, by name; `[all]`: every one able to; unset: the last one able to."
     extra_env: NotRequired[dict[str, str]]
@@ -413,12 +413,16 @@ class Gateway(TypedDict):
 
 
 class EgressRule(TypedDict):
-    "Where the pods may connect to (besides DNS)."
+    "Where the pods may connect to (besides DNS): a network (`cidr`), or the pods of a namespace (`namespace`)."
 
     cidr: NotRequired[str]
-    "Destination network (IPv4 or IPv6). Default: `\"0.0.0.0/0\"`."
+    "Destination network (IPv4 or IPv6); not with `namespace`. Default: `\"0.0.0.0/0\"`."
     except_: NotRequired[list[str]]
     "Networks excluded from `cidr`, each inside it; unset: the private, link-local and unique-local ones inside it (`10.0.0.0/8`, `172.16.0.0/12`, `192.168.0.0/16`, `169.254.0.0/16` with its cloud metadata endpoint; `fc00::/7`, `fe80::/10`), so `0.0.0.0/0` and `::/0` reach only the internet; `[]`: none."
+    namespace: NotRequired[str]
+    "A namespace of the cluster instead of `cidr`: its pods are the destination, e.g. `data` for a Redis Service `redis.data.svc` (a NetworkPolicy sees the pods behind a Service, so `ports` are the pods' ports)."
+    pod_labels: NotRequired[dict[str, str]]
+    "With `namespace`: labels of the destination pods, e.g. `{app.kubernetes.io/name: redis}`; empty: every pod of it. Default: `{}`."
     ports: NotRequired[list[int]]
     "Destination ports. Default: `[443]`."
     protocol: NotRequired[Protocol]
@@ -457,7 +461,7 @@ class NetworkPolicy(TypedDict):
     ingress_pod_labels: NotRequired[dict[str, str]]
     "Labels of the edge's proxy pods (empty: any pod of that namespace); unset: by the edge, `app.kubernetes.io/name` `ingress-nginx` or `traefik`, or the Envoy proxies of each Gateway in `parentRefs`."
     egress: NotRequired[list[EgressRule]]
-    "Allowed destinations; the default reaches HTTPS on the internet (LLM APIs), over IPv4 and IPv6."
+    "Allowed destinations; the default reaches HTTPS on the internet (LLM APIs), over IPv4 and IPv6. The durable store's Redis (`server.durableRedisUrl`) is added to them where its host tells where it is; where it does not (a short name, a URL in `secrets`), a list set here is taken as saying where Redis is."
     allow_dns: NotRequired[bool]
     "Allow DNS to the resolver `dns` describes. Default: `true`."
     dns: NotRequired[Dns]
