@@ -175,6 +175,13 @@ def test_a_redis_url_in_secrets_needs_egress_set_by_the_user() -> None:
         ),
         ({"egress": [{"podLabels": {"app": "redis"}}]}, "networkPolicy.egress[0]", "set namespace too"),
         ({"egress": [{"namespace": "Data"}]}, "networkPolicy.egress[0].namespace", "not a DNS label"),
+        ({"allowFrom": [{"namespace": "batch_jobs"}]}, "networkPolicy.allowFrom[0].namespace", "not a DNS label"),
+        (
+            {"allowFrom": [{"namespace": "batch", "podLabels": {"app": "-x"}}]},
+            "networkPolicy.allowFrom[0].podLabels",
+            "not a valid label value",
+        ),
+        ({"allowFrom": [{"namespace": "batch"}, {"namespace": "batch"}]}, "networkPolicy.allowFrom", "twice"),
         ({"egress": [{"protocol": "ICMP"}]}, "networkPolicy.egress[0].protocol", "'TCP', 'UDP' or 'SCTP'"),
         ({"egress": [{"cidr": "10.0.0.1/8"}]}, "networkPolicy.egress[0].cidr", "is not a network"),
         (
@@ -200,6 +207,38 @@ def test_network_policy_refusals_name_their_key(network_policy: dict[str, Any], 
     assert [p.path for p in error.problems] == [path], error
     assert message in str(error)
     assert len(registrations) == 0
+
+
+def ingress_of(args: dict[str, Any]) -> list[dict[str, Any]]:
+    (rule,) = valid(build(args)[0], "NetworkPolicy")["spec"]["ingress"]
+    assert rule["ports"] == [{"port": 1416, "protocol": "TCP"}]
+    return rule["from"]
+
+
+CALLERS = [{"namespace": "batch", "podLabels": {"app": "report-builder"}}, {"namespace": "ops"}]
+ADMITTED = [
+    {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "batch"}},
+        "podSelector": {"matchLabels": {"app": "report-builder"}},
+    },
+    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ops"}}, "podSelector": {}},
+]
+
+
+def test_an_internal_service_admits_callers_of_other_namespaces_from_allow_from() -> None:
+    internal = base_args(ingress=None, networkPolicy={"allowFrom": CALLERS})
+    assert ingress_of(internal) == [{"podSelector": {}}, *ADMITTED]
+    assert ingress_of(base_args(ingress=None)) == [{"podSelector": {}}]
+
+
+def test_behind_an_edge_allow_from_adds_callers_and_stops_trusting_every_forwarder() -> None:
+    edge, *admitted = ingress_of(base_args(networkPolicy={"allowFrom": CALLERS}))
+    assert edge["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
+    assert admitted == ADMITTED
+    # Only the edge's proxies reach the pods no more, so their forwarded headers are trusted from no one by default.
+    _, outputs = build(base_args(networkPolicy={"allowFrom": CALLERS}))
+    assert "FORWARDED_ALLOW_IPS" not in outputs["env"]
+    assert build(base_args())[1]["env"]["FORWARDED_ALLOW_IPS"] == "*"
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -426,7 +426,8 @@ class ServerSettings(ConfigModel):
     forwarded_allow_ips: str | None = None
     """Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the
     proxy can reach the server. Unset: on Kubernetes `*` when a public edge (ingress or gateway) and the
-    NetworkPolicy are both on (only the edge's proxies reach the pods), else uvicorn's default `127.0.0.1`."""
+    NetworkPolicy are both on and `networkPolicy.allowFrom` is empty (only the edge's proxies reach the pods), else
+    uvicorn's default `127.0.0.1`."""
     root_path: str | None = None
     """The path prefix clients reach the server under when a proxy strips it, e.g. `/hayhooks` (FastAPI's
     `root_path`: the docs and OpenAPI links carry it); unset: none."""

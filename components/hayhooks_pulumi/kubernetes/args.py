@@ -555,6 +555,21 @@ def _default_egress() -> list[EgressRule]:
     return [EgressRule(cidr=network) for network in PUBLIC_NETWORKS]
 
 
+class NamespacePods(ConfigModel):
+    """Pods of one namespace of the cluster, e.g. `{namespace: batch, podLabels: {app: report-builder}}`."""
+
+    namespace: DnsLabel
+    """The namespace's name (matched by its `kubernetes.io/metadata.name` label)."""
+    pod_labels: Labels = Field(default_factory=dict)
+    """Labels of the pods in it; empty: every pod of it."""
+
+
+def _unique_peers(values: list[NamespacePods]) -> list[NamespacePods]:
+    if len({(value.namespace, tuple(value.pod_labels.items())) for value in values}) != len(values):
+        raise ValueError("lists the same pods twice")
+    return values
+
+
 class PortSpec(ConfigModel):
     """A port and its protocol."""
 
@@ -598,7 +613,7 @@ class DnsArgs(ConfigModel):
 
 
 class NetworkPolicyArgs(ConfigModel):
-    """Deny by default; allow the edge's proxies in, and DNS and the given destinations out."""
+    """Deny by default; allow the edge's proxies (and `allowFrom`) in, and DNS and the given destinations out."""
 
     enabled: bool = True
     """Create the NetworkPolicy."""
@@ -608,6 +623,10 @@ class NetworkPolicyArgs(ConfigModel):
     ingress_pod_labels: Labels | None = None
     """Labels of the edge's proxy pods (empty: any pod of that namespace); unset: by the edge,
     `app.kubernetes.io/name` `ingress-nginx` or `traefik`, or the Envoy proxies of each Gateway in `parentRefs`."""
+    allow_from: Annotated[list[NamespacePods], AfterValidator(_unique_peers)] = Field(default_factory=list)
+    """Callers in other namespaces the pods admit, besides the edge's proxies (or, without an edge, the pods of the
+    service's own namespace), e.g. `[{namespace: batch, podLabels: {app: report-builder}}]`. They reach the pods
+    directly, past any edge authentication."""
     egress: list[EgressRule] = Field(default_factory=_default_egress)
     """Allowed destinations; the default reaches HTTPS on the internet (LLM APIs), over IPv4 and IPv6. The durable
     store's Redis (`server.durableRedisUrl`) is added to them where its host tells where it is; where it does not

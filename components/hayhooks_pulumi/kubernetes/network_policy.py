@@ -1,4 +1,4 @@
-"""Deny by default: the edge's proxies may come in; DNS and the listed destinations may go out."""
+"""Deny by default: the edge's proxies (and `allowFrom`) may come in; DNS and the listed destinations may go out."""
 
 from __future__ import annotations
 
@@ -84,10 +84,11 @@ def edge_peers(plan: ServicePlan) -> list[k8s.networking.v1.NetworkPolicyPeerArg
 
 def _ingress_rules(plan: ServicePlan) -> list[k8s.networking.v1.NetworkPolicyIngressRuleArgs]:
     if plan.edge is None:
-        # Internal-only: any pod of the namespace may call it, nothing from outside.
+        # Internal-only: any pod of the namespace may call it, and from outside only `allowFrom`.
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs())]
     else:
         peers = edge_peers(plan)
+    peers += [_pods_of(caller.namespace, caller.pod_labels) for caller in plan.args.network_policy.allow_from]
     return [
         k8s.networking.v1.NetworkPolicyIngressRuleArgs(
             from_=peers,

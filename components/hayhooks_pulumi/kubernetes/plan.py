@@ -270,6 +270,7 @@ def _effective_server(args: HayhooksServiceArgs):
     """Behind an edge that alone can reach the pods, trust its forwarded headers."""
     server = args.server
     edge = args.ingress or args.gateway
-    if server.forwarded_allow_ips is None and edge is not None and args.network_policy.enabled:
+    policy = args.network_policy
+    if server.forwarded_allow_ips is None and edge is not None and policy.enabled and not policy.allow_from:
         server = server.model_copy(update={"forwarded_allow_ips": "*"})
     return server

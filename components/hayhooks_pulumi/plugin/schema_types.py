@@ -89,7 +89,7 @@ class ServerSettings(TypedDict):
     graceful_shutdown_timeout: NotRequired[int]
     "Seconds in-flight requests may take to drain on shutdown (0..300). Default: `20`."
     forwarded_allow_ips: NotRequired[str]
-    "Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the proxy can reach the server. Unset: on Kubernetes `*` when a public edge (ingress or gateway) and the NetworkPolicy are both on (only the edge's proxies reach the pods), else uvicorn's default `127.0.0.1`."
+    "Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the proxy can reach the server. Unset: on Kubernetes `*` when a public edge (ingress or gateway) and the NetworkPolicy are both on and `networkPolicy.allowFrom` is empty (only the edge's proxies reach the pods), else uvicorn's default `127.0.0.1`."
     root_path: NotRequired[str]
     "The path prefix clients reach the server under when a proxy strips it, e.g. `/hayhooks` (FastAPI's `root_path`: the docs and OpenAPI links carry it); unset: none."
     tracing: NotRequired[TracingSettings]
@@ -412,6 +412,15 @@ class Gateway(TypedDict):
     "Route `GET /status` (pipeline list) to authenticated clients. Default: `true`."
 
 
+class NamespacePods(TypedDict):
+    "Pods of one namespace of the cluster, e.g. `{namespace: batch, podLabels: {app: report-builder}}`."
+
+    namespace: str
+    "The namespace's name (matched by its `kubernetes.io/metadata.name` label)."
+    pod_labels: NotRequired[dict[str, str]]
+    "Labels of the pods in it; empty: every pod of it. Default: `{}`."
+
+
 class EgressRule(TypedDict):
     "Where the pods may connect to (besides DNS): a network (`cidr`), or the pods of a namespace (`namespace`)."
 
@@ -452,7 +461,7 @@ class Dns(TypedDict):
 
 
 class NetworkPolicy(TypedDict):
-    "Deny by default; allow the edge's proxies in, and DNS and the given destinations out."
+    "Deny by default; allow the edge's proxies (and `allowFrom`) in, and DNS and the given destinations out."
 
     enabled: NotRequired[bool]
     "Create the NetworkPolicy. Default: `true`."
@@ -460,6 +469,8 @@ class NetworkPolicy(TypedDict):
     "Labels of the namespace the edge's proxies run in; unset: by the edge, the namespace `ingress-nginx`, `traefik` or `envoy-gateway-system`."
     ingress_pod_labels: NotRequired[dict[str, str]]
     "Labels of the edge's proxy pods (empty: any pod of that namespace); unset: by the edge, `app.kubernetes.io/name` `ingress-nginx` or `traefik`, or the Envoy proxies of each Gateway in `parentRefs`."
+    allow_from: NotRequired[list[NamespacePods]]
+    "Callers in other namespaces the pods admit, besides the edge's proxies (or, without an edge, the pods of the service's own namespace), e.g. `[{namespace: batch, podLabels: {app: report-builder}}]`. They reach the pods directly, past any edge authentication. Default: `[]`."
     egress: NotRequired[list[EgressRule]]
     "Allowed destinations; the default reaches HTTPS on the internet (LLM APIs), over IPv4 and IPv6. The durable store's Redis (`server.durableRedisUrl`) is added to them where its host tells where it is; where it does not (a short name, a URL in `secrets`), a list set here is taken as saying where Redis is."
     allow_dns: NotRequired[bool]
