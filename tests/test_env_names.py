@@ -68,6 +68,34 @@ def test_a_secret_named_like_an_extra_env_key_is_refused(target: str) -> None:
     }
 
 
+CREDENTIALS = [
+    "OPENAI_API_KEY",
+    "api_key",
+    "HF_TOKEN",
+    "JWT_SECRET",
+    "AWS_SECRET_ACCESS_KEY",
+    "DB_PASSWORD",
+    "SMTP_PASSWD",
+    "GCP_CREDENTIALS",
+    "SIGNING_PRIVATE_KEY",
+    "SSH_PASSPHRASE",
+    "Cohere_ApiKey",
+]
+NOT_CREDENTIALS = ["HF_HOME", "TOKENIZERS_PARALLELISM", "MAX_TOKENS", "SECRET_NAME", "KEYCLOAK_URL", "PIPELINE_MODE"]
+
+
+@pytest.mark.parametrize("target", sorted(SECRET))
+def test_production_refuses_a_credential_by_name_in_extra_env_of_both_targets(target: str) -> None:
+    plan, _ = SECRET[target]
+    production = _args(profile="production", image=f"{IMAGE}@sha256:{'ab' * 32}")
+    extra = dict.fromkeys(CREDENTIALS + NOT_CREDENTIALS, "sk-plain")
+    found = _problems(plan, {**production, "server": {"extraEnv": extra}})
+    assert set(found) == {f"server.extraEnv.{name}" for name in CREDENTIALS}, found
+    message = found["server.extraEnv.OPENAI_API_KEY"]
+    assert "refused as a plain value in production" in message and "secrets.OPENAI_API_KEY" in message
+    assert plan("hh", _args(server={"extraEnv": extra})).env["OPENAI_API_KEY"] == "sk-plain"  # development
+
+
 def test_kubernetes_env_names_are_unique_in_the_pod() -> None:
     args = _args(
         server={"extraEnv": {"HF_HOME": "/tmp/hf", "PIPELINE_MODE": "fast"}},

@@ -100,6 +100,22 @@ def prod() -> tuple[dict, dict]:
     return build(base_args(requiredPipelines=["greeter"]))
 
 
+def test_the_env_output_is_the_containers_env_minus_secrets_with_home_and_cache() -> None:
+    cache = {"mountPath": "/models", "env": ["HF_HOME", "SENTENCE_TRANSFORMERS_HOME"]}
+    secrets = {"LLM_API_KEY": {"fromSecret": {"name": "llm", "key": "api-key"}}}
+    registrations, outputs = build(base_args(cache=cache, secrets=secrets))
+    entries = container(registrations)["env"]
+    plain = {e["name"]: e["value"] for e in entries if "valueFrom" not in e}
+    assert outputs["env"] == plain
+    assert list(outputs["env"]) == list(plain)  # the same order, so a diff of the two reads as none
+    assert (plain["HOME"], plain["HF_HOME"], plain["SENTENCE_TRANSFORMERS_HOME"]) == (
+        "/home/hayhooks",
+        "/models",
+        "/models",
+    )
+    assert [e["name"] for e in entries if "valueFrom" in e] == ["LLM_API_KEY"]
+
+
 def test_registers_every_object_as_child_of_the_component(prod) -> None:
     registrations, _ = prod
     types = sorted(r.type.rsplit(":", 1)[-1] for r in registrations.values())

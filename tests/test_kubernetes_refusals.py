@@ -54,6 +54,7 @@ PRODUCTION_REFUSALS = [
     ("replicas", 1, "replicas", "at least 2 in production"),
     ("autoscaling", {"enabled": True, "minReplicas": 1}, "autoscaling.minReplicas", "at least 2 in production"),
     ("resources.memoryLimit", None, "resources.memoryLimit", "required in production"),
+    ("server.extraEnv", {"OPENAI_API_KEY": "sk-x"}, "server.extraEnv.OPENAI_API_KEY", "secrets.OPENAI_API_KEY"),
 ]
 
 

@@ -8,6 +8,7 @@ names are chosen to trip naive prefixing (`chat-basic` beside `chat`'s `chat-bas
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -21,6 +22,7 @@ from hayhooks_pulumi import ConfigError, HayhooksService
 from hayhooks_pulumi.render.mocks import RecordingMonitor, Registration, RenderMocks
 from hayhooks_pulumi.render.writer import (
     DuplicateObjectError,
+    DuplicateUrnError,
     is_kubernetes_object,
     manifest,
     resource_records,
@@ -292,3 +294,55 @@ def test_the_render_cli_reports_a_duplicate_and_writes_nothing(tmp_path) -> None
     assert "registers one object twice (nothing was written)" in result.stderr
     assert "ConfigMap 'a'" in result.stderr and "ConfigMap 'b'" in result.stderr
     assert not (project / "build").exists() or not any((project / "build").rglob("*.yaml"))
+
+
+def _render_project(tmp_path, program: str) -> subprocess.CompletedProcess[str]:
+    """Render a one-file project `program` (its stack `test` has no config)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: dup\nruntime: python\n")
+    (project / "Pulumi.test.yaml").write_text("config: {}\n")
+    (project / "__main__.py").write_text(program)
+    command = [sys.executable, "-m", "hayhooks_pulumi.render", "--project-dir", str(project), "--stack", "test"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_render_refuses_two_services_of_one_name_as_the_engine_does(tmp_path) -> None:
+    """In two namespaces their objects differ, so only the URN check sees them: the engine refuses the second
+    `search`, and so does the render, with the engine's message, before writing anything."""
+    result = _render_project(
+        tmp_path,
+        "from hayhooks_pulumi import HayhooksService\n"
+        "for namespace in ('blue', 'green'):\n"
+        f"    HayhooksService('search', {{'profile': 'development', 'image': {IMAGE!r}, "
+        f"'pipelinesPath': {str(PIPELINES)!r}, 'namespace': {{'name': namespace}}}})\n",
+    )
+    assert result.returncode == 2, result.stderr
+    assert (
+        "Duplicate resource URN 'urn:pulumi:test::dup::hayhooks:index:HayhooksService::search'; "
+        "try giving it a unique name" in result.stderr
+    )
+    assert not (tmp_path / "project" / "build").exists()
+
+
+def test_urns_carry_the_whole_parent_chain_as_the_engines_do(tmp_path) -> None:
+    """`c` under `b` under `a`, and `c` under a top-level `b`: the engine's URNs differ (`A$B$C`, `B$C`), the SDK
+    mock monitor's would not (it keeps only the parent's last type). A real duplicate is refused."""
+
+    def program() -> None:
+        outer = pulumi.ComponentResource("test:index:A", "a")
+        inner = pulumi.ComponentResource("test:index:B", "b", opts=pulumi.ResourceOptions(parent=outer))
+        k8s.core.v1.ConfigMap("c", metadata={"name": "one"}, opts=pulumi.ResourceOptions(parent=inner))
+        top = pulumi.ComponentResource("test:index:B", "b2")
+        k8s.core.v1.ConfigMap("c", metadata={"name": "two"}, opts=pulumi.ResourceOptions(parent=top))
+
+    registrations = _registrations(program)
+    nested = "urn:pulumi:test::test::test:index:A$test:index:B$kubernetes:core/v1:ConfigMap::c"
+    assert {r.urn for r in registrations if r.name == "c"} == {
+        nested,
+        "urn:pulumi:test::test::test:index:B$kubernetes:core/v1:ConfigMap::c",
+    }
+    write_render(tmp_path / "out", registrations, {})
+    twice = [*registrations, next(r for r in registrations if r.urn == nested)]
+    with pytest.raises(DuplicateUrnError, match=re.escape(f"Duplicate resource URN '{nested}'; try giving it")):
+        write_render(tmp_path / "again", twice, {})

@@ -87,6 +87,13 @@ def test_prod_stack_is_what_the_production_guide_asks_for(prod: Path) -> None:
     assert external["secretStoreRef"]["kind"] == "ClusterSecretStore"
 
 
+def test_the_env_output_is_what_the_pods_get_minus_secrets(prod: Path) -> None:
+    container = manifests(prod)["deployment-hayhooks.yaml"]["spec"]["template"]["spec"]["containers"][0]
+    plain = {e["name"]: e["value"] for e in container["env"] if "valueFrom" not in e}
+    assert json.loads((prod / "outputs.json").read_text())["env"] == plain
+    assert plain["HOME"] == "/home/hayhooks"
+
+
 def test_resources_json_lists_every_registration_with_camel_case_inputs(prod: Path) -> None:
     records = json.loads((prod / "resources.json").read_text())
     # `autoName`: the stand-in for the name the provider generates, on the objects registered without one.

@@ -876,6 +876,7 @@ ADVANCED_REFUSALS = [
     ({"rootPath": "hayhooks"}, "rootPath", ["not a path prefix", "/hayhooks"]),
     ({"rootPath": "/hayhooks/"}, "rootPath", ["none at the end"]),
     ({"durableRedisUrl": "http://redis:6379"}, "durableRedisUrl", ["not a Redis URL"]),
+    ({"durableRedisUrl": "redis://redis:0"}, "durableRedisUrl", ["the port must be a number 1..65535"]),
     ({"durableRedisUrl": "redis://:s3cret@redis:6379/0"}, "durableRedisUrl", ["secrets.HAYHOOKS_DURABLE_REDIS_URL"]),
     ({"durableStore": "postgres"}, "durableStore", ["'redis' or 'memory'"]),
     ({"streamingComponents": ["a,b"]}, "streamingComponents", ["no commas"]),

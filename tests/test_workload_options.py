@@ -90,9 +90,98 @@ def test_egress_rules_carry_their_protocol_and_default_except_stays_inside_the_c
     assert sctp["ports"] == [{"port": 443, "protocol": "SCTP"}]
 
 
+def with_redis(url: str, **overrides: Any) -> dict[str, Any]:
+    server = {**base_args()["server"], "durableRedisUrl": url}
+    return base_args(server=server, **overrides)
+
+
+PUBLIC_EXCEPT = {
+    "0.0.0.0/0": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"],
+    "::/0": ["fc00::/7", "fe80::/10"],
+}
+
+
+@pytest.mark.parametrize(
+    ("url", "destinations", "port"),
+    [
+        (
+            "redis://redis.data.svc:6379/0",
+            [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "data"}}, "podSelector": {}}],
+            6379,
+        ),
+        (
+            "rediss://redis.cache.svc.cluster.local/2",
+            [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "cache"}}, "podSelector": {}}],
+            6379,
+        ),
+        ("redis://10.1.2.3:6380", [{"ipBlock": {"cidr": "10.1.2.3/32"}}], 6380),
+        ("rediss://[fd00::5]/0", [{"ipBlock": {"cidr": "fd00::5/128"}}], 6379),
+        (
+            "rediss://redis.example.com:6380",
+            [{"ipBlock": {"cidr": c, "except": e}} for c, e in PUBLIC_EXCEPT.items()],
+            6380,
+        ),
+    ],
+)
+def test_egress_opens_to_the_redis_the_durable_store_names(url: str, destinations: list[dict], port: int) -> None:
+    redis = egress_of(with_redis(url))[3:]  # after DNS and HTTPS over IPv4 and IPv6
+    assert [rule["to"] for rule in redis] == [[destination] for destination in destinations]
+    assert redis and all(rule["ports"] == [{"port": port, "protocol": "TCP"}] for rule in redis)
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://localhost:6379/0", "redis://127.0.0.1", "rediss://[::1]:6380", "unix:///run/redis.sock"]
+)
+def test_redis_in_the_pod_or_unused_opens_nothing(url: str) -> None:
+    assert len(egress_of(with_redis(url))) == 3
+    memory = with_redis("redis://redis")  # a name no rule can be derived for, but the store is in memory
+    memory["server"]["durableStore"] = "memory"
+    assert len(egress_of(memory)) == 3
+
+
+@pytest.mark.parametrize("host", ["redis", "redis.data", "redis.data.svc.corp.internal", "redis.svc"])
+def test_a_redis_host_no_rule_can_be_derived_for_is_refused_until_egress_says_where_it_is(host: str) -> None:
+    error, registrations = refusal(with_redis(f"redis://{host}:6379"))
+    assert [p.path for p in error.problems] == ["server.durableRedisUrl"]
+    assert f"cannot tell where {host!r} is" in str(error) and "networkPolicy.egress" in str(error)
+    assert registrations == {}
+    said = {"egress": [{"namespace": "data", "podLabels": {"app.kubernetes.io/name": "redis"}, "ports": [6379]}]}
+    _, redis = egress_of(with_redis(f"redis://{host}:6379", networkPolicy=said))
+    assert redis["to"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "data"}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "redis"}},
+        }
+    ]
+
+
+def test_a_redis_url_in_secrets_needs_egress_set_by_the_user() -> None:
+    secrets = {"HAYHOOKS_DURABLE_REDIS_URL": {"fromSecret": {"name": "redis", "key": "url"}}}
+    error, _ = refusal(base_args(secrets=secrets))
+    assert [p.path for p in error.problems] == ["secrets.HAYHOOKS_DURABLE_REDIS_URL"]
+    assert "networkPolicy.egress" in error.problems[0].message
+    said = {"egress": [{"cidr": "10.0.0.5/32", "ports": [6379]}]}
+    assert egress_of(base_args(secrets=secrets, networkPolicy=said))[1]["to"] == [{"ipBlock": {"cidr": "10.0.0.5/32"}}]
+    build(base_args(secrets=secrets, networkPolicy={"enabled": False}))  # no policy, nothing to open
+
+
 @pytest.mark.parametrize(
     ("network_policy", "path", "message"),
     [
+        (
+            {"egress": [{"namespace": "data", "cidr": "10.0.0.0/8"}]},
+            "networkPolicy.egress[0]",
+            "set namespace or cidr (with except), not both",
+        ),
+        ({"egress": [{"podLabels": {"app": "redis"}}]}, "networkPolicy.egress[0]", "set namespace too"),
+        ({"egress": [{"namespace": "Data"}]}, "networkPolicy.egress[0].namespace", "not a DNS label"),
+        ({"allowFrom": [{"namespace": "batch_jobs"}]}, "networkPolicy.allowFrom[0].namespace", "not a DNS label"),
+        (
+            {"allowFrom": [{"namespace": "batch", "podLabels": {"app": "-x"}}]},
+            "networkPolicy.allowFrom[0].podLabels",
+            "not a valid label value",
+        ),
+        ({"allowFrom": [{"namespace": "batch"}, {"namespace": "batch"}]}, "networkPolicy.allowFrom", "twice"),
         ({"egress": [{"protocol": "ICMP"}]}, "networkPolicy.egress[0].protocol", "'TCP', 'UDP' or 'SCTP'"),
         ({"egress": [{"cidr": "10.0.0.1/8"}]}, "networkPolicy.egress[0].cidr", "is not a network"),
         (
@@ -118,6 +207,38 @@ def test_network_policy_refusals_name_their_key(network_policy: dict[str, Any], 
     assert [p.path for p in error.problems] == [path], error
     assert message in str(error)
     assert len(registrations) == 0
+
+
+def ingress_of(args: dict[str, Any]) -> list[dict[str, Any]]:
+    (rule,) = valid(build(args)[0], "NetworkPolicy")["spec"]["ingress"]
+    assert rule["ports"] == [{"port": 1416, "protocol": "TCP"}]
+    return rule["from"]
+
+
+CALLERS = [{"namespace": "batch", "podLabels": {"app": "report-builder"}}, {"namespace": "ops"}]
+ADMITTED = [
+    {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "batch"}},
+        "podSelector": {"matchLabels": {"app": "report-builder"}},
+    },
+    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ops"}}, "podSelector": {}},
+]
+
+
+def test_an_internal_service_admits_callers_of_other_namespaces_from_allow_from() -> None:
+    internal = base_args(ingress=None, networkPolicy={"allowFrom": CALLERS})
+    assert ingress_of(internal) == [{"podSelector": {}}, *ADMITTED]
+    assert ingress_of(base_args(ingress=None)) == [{"podSelector": {}}]
+
+
+def test_behind_an_edge_allow_from_adds_callers_and_stops_trusting_every_forwarder() -> None:
+    edge, *admitted = ingress_of(base_args(networkPolicy={"allowFrom": CALLERS}))
+    assert edge["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
+    assert admitted == ADMITTED
+    # Only the edge's proxies reach the pods no more, so their forwarded headers are trusted from no one by default.
+    _, outputs = build(base_args(networkPolicy={"allowFrom": CALLERS}))
+    assert "FORWARDED_ALLOW_IPS" not in outputs["env"]
+    assert build(base_args())[1]["env"]["FORWARDED_ALLOW_IPS"] == "*"
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -179,9 +179,11 @@ def check_pipelines_dir(problems: Problems, pipelines_dir: str) -> None:
             break
 
 
-def plain_env(settings: ServerSettings) -> dict[str, str]:
-    """The plain environment both targets give the server: its settings, `server.extraEnv` and HOME."""
-    return {**server_env(settings), "HOME": HOME_DIR}
+def plain_env(settings: ServerSettings, target_env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The plain environment a target gives the server: its settings, `server.extraEnv`, HOME, then the target's
+    own variables (Kubernetes' cache paths). The one place it is computed: the container's env and the `env`
+    output both read the plan's copy of it, so they cannot drift."""
+    return {**server_env(settings), "HOME": HOME_DIR, **(target_env or {})}
 
 
 def check_secret_names(problems: Problems, names: Iterable[str], plain: Mapping[str, str]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .errors import Problem
-from .settings import WILDCARD, LogLevel, ServerSettings
+from .settings import CREDENTIAL_NAME, WILDCARD, LogLevel, ServerSettings
 
 _NOISY_LEVELS = {LogLevel.DEBUG, LogLevel.TRACE}
 
@@ -38,6 +38,16 @@ def server_problems(server: ServerSettings, prefix: str = "server") -> list[Prob
                 f"{server.log_level.value} is refused in production (it logs request payloads); use INFO or higher",
             )
         )
+    for name in server.extra_env:
+        if CREDENTIAL_NAME.search(name):
+            problems.append(
+                Problem(
+                    f"{prefix}.extraEnv.{name}",
+                    f"{name} names a credential, refused as a plain value in production: it would be plain text "
+                    f"in the container's spec and the `env` stack output; set it as secrets.{name} (e.g. "
+                    "fromConfig, or fromStore on Kubernetes) instead",
+                )
+            )
     if not server.durable_mode:
         problems.append(
             Problem(

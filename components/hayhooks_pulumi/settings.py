@@ -154,6 +154,13 @@ SECRET_SETTINGS = {
     "HAYHOOKS_DURABLE_REDIS_URL": "the durable store's Redis URL with a password (else `server.durableRedisUrl`)",
 }
 
+# Names that hold a credential by convention, case-insensitive: `*_API_KEY`, `*_TOKEN`, `*_SECRET`, `*_SECRET_KEY`,
+# `*_ACCESS_KEY`, `*_PRIVATE_KEY`, `*_CREDENTIALS`, `*_PASSPHRASE`, `*PASSWORD*` (each also alone, e.g. `API_KEY`).
+# Production refuses them as plain values (`server.extraEnv`): they belong in `secrets`.
+CREDENTIAL_NAME = re.compile(
+    r"(?:\A|_)(?:API_?KEY|TOKEN|SECRET|(?:SECRET|ACCESS|PRIVATE)_KEY|CREDENTIALS?|PASSPHRASE)\Z|PASSW(?:OR)?D",
+    re.IGNORECASE,
+)
 _STRANGER_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "null")
 _OWNED_ENV = {"FORWARDED_ALLOW_IPS", *TELEMETRY_ENV}
 # `\Z`, not `$`: `$` also matches before a trailing newline, which would let "x\n" through.
@@ -368,6 +375,9 @@ class DurableStore(StrEnum):
 
 _ROOT_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+\Z")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
+# What redis-py connects to where a `redis://` or `rediss://` URL names no host or port.
+REDIS_HOST = "localhost"
+REDIS_PORT = 6379
 ALL_COMPONENTS = "all"
 
 
@@ -422,7 +432,8 @@ class ServerSettings(ConfigModel):
     forwarded_allow_ips: str | None = None
     """Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the
     proxy can reach the server. Unset: on Kubernetes `*` when a public edge (ingress or gateway) and the
-    NetworkPolicy are both on (only the edge's proxies reach the pods), else uvicorn's default `127.0.0.1`."""
+    NetworkPolicy are both on and `networkPolicy.allowFrom` is empty (only the edge's proxies reach the pods), else
+    uvicorn's default `127.0.0.1`."""
     root_path: str | None = None
     """The path prefix clients reach the server under when a proxy strips it, e.g. `/hayhooks` (FastAPI's
     `root_path`: the docs and OpenAPI links carry it); unset: none."""
@@ -433,12 +444,15 @@ class ServerSettings(ConfigModel):
     Request-bound pipelines need none."""
     durable_redis_url: str | None = None
     """The Redis of the durable store, e.g. `redis://redis.data.svc:6379/0`; unset: the server's
-    `redis://localhost:6379/0`. A URL with a password belongs in `secrets.HAYHOOKS_DURABLE_REDIS_URL` instead."""
+    `redis://localhost:6379/0`. A URL with a password belongs in `secrets.HAYHOOKS_DURABLE_REDIS_URL` instead. On
+    Kubernetes the NetworkPolicy's egress opens to it (see `networkPolicy.egress`)."""
     streaming_components: list[ComponentName] | None = None
     """Components that stream their output in OpenAI-compatible answers, by name; `[all]`: every one able to;
     unset: the last one able to."""
     extra_env: dict[UserEnvName, str] = Field(default_factory=dict)
-    """Further plain environment variables for pipelines (never secrets: use `secrets`)."""
+    """Further plain environment variables for pipelines, never secrets (use `secrets`): production refuses a name
+    that holds a credential by convention (`*_API_KEY`, `*_TOKEN`, `*_SECRET`, `*PASSWORD*`, `*_CREDENTIALS`,
+    `*_PRIVATE_KEY`, ...)."""
     advanced: dict[str, AdvancedValue] = Field(default_factory=dict)
     """Any other setting of Hayhooks 2.1.0 by its variable, e.g. `HAYHOOKS_ADDITIONAL_PYTHON_PATH: /opt/shared`,
     `HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS: 5`: a string, number, `true`/`false` or list of strings, as the
@@ -472,6 +486,12 @@ class ServerSettings(ConfigModel):
         parts = urlsplit(url)
         if parts.scheme not in _REDIS_SCHEMES or not (parts.netloc or parts.path):
             raise ValueError(f"{url!r} is not a Redis URL: write e.g. redis://redis.data.svc:6379/0 (or rediss://)")
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise ValueError(f"{url!r}: the port must be a number 1..65535")
         if parts.password is not None:
             raise ValueError(
                 "holds a password, which would be plain text in the pod spec and the stack outputs; "
@@ -641,6 +661,14 @@ def server_env(settings: ServerSettings) -> dict[str, str]:
     env.update(settings.advanced)
     env.update(settings.extra_env)
     return env
+
+
+def redis_address(url: str) -> tuple[str, int] | None:
+    """The host and port a valid `server.durableRedisUrl` connects to; None for a `unix://` socket."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return None
+    return parts.hostname or REDIS_HOST, parts.port or REDIS_PORT
 
 
 def _streaming(components: list[str] | None) -> str | None:

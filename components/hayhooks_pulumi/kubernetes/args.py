@@ -25,6 +25,8 @@ PRIVATE_RANGES = {
     4: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"],
     6: ["fc00::/7", "fe80::/10"],
 }
+# The internet by IP version, before those exceptions: the default egress, and a public host's derived rule.
+PUBLIC_NETWORKS = ("0.0.0.0/0", "::/0")
 # A file name the CSI driver writes into its mount (no directories, no dot-entries).
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][-._A-Za-z0-9]*\Z")
 # A URL the proxy reads from an annotation: no quotes, spaces, semicolons or braces, which could end
@@ -534,14 +536,20 @@ Networks = Annotated[list[str], AfterValidator(_networks)]
 
 
 class EgressRule(ConfigModel):
-    """Where the pods may connect to (besides DNS)."""
+    """Where the pods may connect to (besides DNS): a network (`cidr`), or the pods of a namespace (`namespace`)."""
 
-    cidr: str = "0.0.0.0/0"
-    """Destination network (IPv4 or IPv6)."""
+    cidr: str = PUBLIC_NETWORKS[0]
+    """Destination network (IPv4 or IPv6); not with `namespace`."""
     except_: list[str] | None = Field(default=None, alias="except", validate_default=True)
     """Networks excluded from `cidr`, each inside it; unset: the private, link-local and unique-local ones inside
     it (`10.0.0.0/8`, `172.16.0.0/12`, `192.168.0.0/16`, `169.254.0.0/16` with its cloud metadata endpoint;
     `fc00::/7`, `fe80::/10`), so `0.0.0.0/0` and `::/0` reach only the internet; `[]`: none."""
+    namespace: DnsLabel | None = None
+    """A namespace of the cluster instead of `cidr`: its pods are the destination, e.g. `data` for a Redis Service
+    `redis.data.svc` (a NetworkPolicy sees the pods behind a Service, so `ports` are the pods' ports)."""
+    pod_labels: Labels = Field(default_factory=dict)
+    """With `namespace`: labels of the destination pods, e.g. `{app.kubernetes.io/name: redis}`; empty: every pod
+    of it."""
     ports: list[Port] = Field(default_factory=lambda: [443])
     """Destination ports."""
     protocol: Protocol = Protocol.TCP
@@ -570,9 +578,34 @@ class EgressRule(ConfigModel):
                 raise ValueError(f"{item!r} is not a network strictly inside cidr {cidr}")
         return value
 
+    @model_validator(mode="after")
+    def _one_destination(self) -> EgressRule:
+        if self.namespace is not None:
+            given = [key for key, name in (("cidr", "cidr"), ("except", "except_")) if name in self.model_fields_set]
+            if given:
+                raise ValueError(f"set namespace or cidr (with except), not both: {' and '.join(given)} with namespace")
+        elif "pod_labels" in self.model_fields_set:
+            raise ValueError("podLabels selects pods in namespace; set namespace too")
+        return self
+
 
 def _default_egress() -> list[EgressRule]:
-    return [EgressRule(), EgressRule(cidr="::/0")]
+    return [EgressRule(cidr=network) for network in PUBLIC_NETWORKS]
+
+
+class NamespacePods(ConfigModel):
+    """Pods of one namespace of the cluster, e.g. `{namespace: batch, podLabels: {app: report-builder}}`."""
+
+    namespace: DnsLabel
+    """The namespace's name (matched by its `kubernetes.io/metadata.name` label)."""
+    pod_labels: Labels = Field(default_factory=dict)
+    """Labels of the pods in it; empty: every pod of it."""
+
+
+def _unique_peers(values: list[NamespacePods]) -> list[NamespacePods]:
+    if len({(value.namespace, tuple(value.pod_labels.items())) for value in values}) != len(values):
+        raise ValueError("lists the same pods twice")
+    return values
 
 
 class PortSpec(ConfigModel):
@@ -618,7 +651,7 @@ class DnsArgs(ConfigModel):
 
 
 class NetworkPolicyArgs(ConfigModel):
-    """Deny by default; allow the edge's proxies in, and DNS and the given destinations out."""
+    """Deny by default; allow the edge's proxies (and `allowFrom`) in, and DNS and the given destinations out."""
 
     enabled: bool = True
     """Create the NetworkPolicy."""
@@ -628,8 +661,14 @@ class NetworkPolicyArgs(ConfigModel):
     ingress_pod_labels: Labels | None = None
     """Labels of the edge's proxy pods (empty: any pod of that namespace); unset: by the edge,
     `app.kubernetes.io/name` `ingress-nginx` or `traefik`, or the Envoy proxies of each Gateway in `parentRefs`."""
+    allow_from: Annotated[list[NamespacePods], AfterValidator(_unique_peers)] = Field(default_factory=list)
+    """Callers in other namespaces the pods admit, besides the edge's proxies (or, without an edge, the pods of the
+    service's own namespace), e.g. `[{namespace: batch, podLabels: {app: report-builder}}]`. They reach the pods
+    directly, past any edge authentication."""
     egress: list[EgressRule] = Field(default_factory=_default_egress)
-    """Allowed destinations; the default reaches HTTPS on the internet (LLM APIs), over IPv4 and IPv6."""
+    """Allowed destinations; the default reaches HTTPS on the internet (LLM APIs), over IPv4 and IPv6. The durable
+    store's Redis (`server.durableRedisUrl`) is added to them where its host tells where it is; where it does not
+    (a short name, a URL in `secrets`), a list set here is taken as saying where Redis is."""
     allow_dns: bool = True
     """Allow DNS to the resolver `dns` describes."""
     dns: DnsArgs = Field(default_factory=DnsArgs)
@@ -800,6 +839,11 @@ class CacheArgs(ConfigModel):
         if len(set(names)) != len(names):
             raise ValueError("lists a variable twice")
         return names
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """Each variable of `env` set to `mountPath`."""
+        return dict.fromkeys(self.env, self.mount_path)
 
 
 class PodSecurityArgs(ConfigModel):

@@ -112,9 +112,7 @@ def lifecycle(plan: ServicePlan) -> k8s.core.v1.LifecycleArgs | None:
 
 
 def container_env(plan: ServicePlan, config_secret: pulumi.Input[str] | None) -> list[k8s.core.v1.EnvVarArgs]:
-    cache = plan.args.cache
-    plain = {**plan.env, "HOME": HOME_DIR, **(dict.fromkeys(cache.env, cache.mount_path) if cache else {})}
-    return [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in plain.items()] + secret_env(plan, config_secret)
+    return [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in plan.env.items()] + secret_env(plan, config_secret)
 
 
 def resources(plan: ServicePlan) -> k8s.core.v1.ResourceRequirementsArgs:

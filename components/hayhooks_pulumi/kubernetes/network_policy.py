@@ -1,12 +1,13 @@
-"""Deny by default: the edge's proxies may come in; DNS and the listed destinations may go out."""
+"""Deny by default: the edge's proxies (and `allowFrom`) may come in; DNS and the listed destinations may go out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 import pulumi_kubernetes as k8s
 
-from .args import IngressController
+from .args import EgressRule, IngressController
 from .metadata import object_meta, selector
 from .plan import ServicePlan
 
@@ -56,6 +57,21 @@ def _default_pod_labels(plan: ServicePlan) -> list[dict[str, str]]:
     return sets
 
 
+def _peer(
+    namespaces: Mapping[str, str] | None, pods: Mapping[str, str] | None
+) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+    """Pods (of `pods`' labels; None: any) in the namespaces of `namespaces`' labels (None: any namespace)."""
+    return k8s.networking.v1.NetworkPolicyPeerArgs(
+        namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=namespaces),
+        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=pods),
+    )
+
+
+def _pods_of(namespace: str, pod_labels: Mapping[str, str]) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+    """Pods of one namespace, by its name; empty labels: every pod of it."""
+    return _peer({NAMESPACE_LABEL: namespace}, dict(pod_labels) or None)
+
+
 def edge_peers(plan: ServicePlan) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
     """The edge's proxies: the configured labels, else the defaults of the edge in use."""
     policy = plan.args.network_policy
@@ -63,21 +79,16 @@ def edge_peers(plan: ServicePlan) -> list[k8s.networking.v1.NetworkPolicyPeerArg
     if namespace is None:
         namespace = {NAMESPACE_LABEL: EDGE_NAMESPACES[_edge_kind(plan)]}
     pods = [policy.ingress_pod_labels] if policy.ingress_pod_labels is not None else _default_pod_labels(plan)
-    return [
-        k8s.networking.v1.NetworkPolicyPeerArgs(
-            namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=namespace),
-            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels or None),
-        )
-        for labels in pods
-    ]
+    return [_peer(namespace, labels or None) for labels in pods]
 
 
 def _ingress_rules(plan: ServicePlan) -> list[k8s.networking.v1.NetworkPolicyIngressRuleArgs]:
     if plan.edge is None:
-        # Internal-only: any pod of the namespace may call it, nothing from outside.
+        # Internal-only: any pod of the namespace may call it, and from outside only `allowFrom`.
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs())]
     else:
         peers = edge_peers(plan)
+    peers += [_pods_of(caller.namespace, caller.pod_labels) for caller in plan.args.network_policy.allow_from]
     return [
         k8s.networking.v1.NetworkPolicyIngressRuleArgs(
             from_=peers,
@@ -91,30 +102,27 @@ def _dns_rule(plan: ServicePlan) -> k8s.networking.v1.NetworkPolicyEgressRuleArg
     dns = plan.args.network_policy.dns
     peers = [k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=c)) for c in dns.cidrs]
     if dns.namespace_labels is not None:
-        peers.insert(
-            0,
-            k8s.networking.v1.NetworkPolicyPeerArgs(
-                namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dns.namespace_labels or None),
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dns.pod_labels or None),
-            ),
-        )
+        peers.insert(0, _peer(dns.namespace_labels or None, dns.pod_labels or None))
     return k8s.networking.v1.NetworkPolicyEgressRuleArgs(
         to=peers,
         ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=p.port, protocol=p.protocol.value) for p in dns.ports],
     )
 
 
+def _destination(rule: EgressRule) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+    if rule.namespace is not None:
+        return _pods_of(rule.namespace, rule.pod_labels)
+    return k8s.networking.v1.NetworkPolicyPeerArgs(
+        ip_block=k8s.networking.v1.IPBlockArgs(cidr=rule.cidr, except_=rule.except_ or None)
+    )
+
+
 def _egress_rules(plan: ServicePlan) -> list[k8s.networking.v1.NetworkPolicyEgressRuleArgs]:
-    policy = plan.args.network_policy
-    rules = [_dns_rule(plan)] if policy.allow_dns else []
-    for rule in policy.egress:
+    rules = [_dns_rule(plan)] if plan.args.network_policy.allow_dns else []
+    for rule in plan.egress:
         rules.append(
             k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                to=[
-                    k8s.networking.v1.NetworkPolicyPeerArgs(
-                        ip_block=k8s.networking.v1.IPBlockArgs(cidr=rule.cidr, except_=rule.except_ or None)
-                    )
-                ],
+                to=[_destination(rule)],
                 ports=[
                     k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol=rule.protocol.value)
                     for port in rule.ports

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..image import ImageRef
 from ..pipelines import PipelineSet
@@ -28,17 +28,18 @@ from ..planning import (
 from ..profile import Profile
 from ..quantity import parse_quantity
 from ..scratch import size_bytes
-from ..settings import server_env
 from .args import (
     OIDC_CLIENT_SECRET_VALUE,
     AuthType,
     CacheMedium,
+    EgressRule,
     GatewayArgs,
     HayhooksServiceArgs,
     IngressArgs,
     SecretSource,
 )
 from .cors_filter import cors_problems, ingress_cors_problems
+from .egress import settings_egress
 from .ingress_annotations import annotation_problems, authenticates
 from .routes import MAX_ROUTE_MATCHES, UPLOAD_PATHS, client_paths, gateway_extra_paths, oidc_redirect_url
 from .rules import service_problems
@@ -60,8 +61,11 @@ class ServicePlan:
     pipelines: PipelineSet
     image: ImageRef | None
     env: dict[str, str]
+    """The plain (non-secret) environment exactly as the pods get it: the container's env and the `env` output."""
     labels: dict[str, str]
     """The recommended app.kubernetes.io labels plus the caller's, on every object (computed once per plan)."""
+    egress: tuple[EgressRule, ...] = field(default=())
+    """Every egress rule besides DNS: `networkPolicy.egress`, then what the settings need (the durable Redis)."""
 
     @property
     def selector(self) -> dict[str, str]:
@@ -153,6 +157,8 @@ def plan_service(
         _check_mount_path(problems, args)
     if args.cache is not None:
         _check_cache(problems, args)
+    derived_egress, egress_problems = settings_egress(args)
+    problems.extend(egress_problems)
     if args.profile is Profile.PRODUCTION:
         problems.extend(service_problems(args))
     if args.ingress is not None:
@@ -162,7 +168,7 @@ def plan_service(
         problems.extend([problem for problem in mirror if problem.path not in reported])
     problems.raise_if_any()
     assert pipelines is not None
-    env = server_env(_effective_server(args))
+    env = plain_env(_effective_server(args), args.cache.variables if args.cache is not None else None)
     return ServicePlan(
         name=name,
         args=args,
@@ -171,6 +177,7 @@ def plan_service(
         image=image,
         env=env,
         labels=recommended_labels(name, image, args.labels),
+        egress=(*args.network_policy.egress, *derived_egress),
     )
 
 
@@ -268,6 +275,7 @@ def _effective_server(args: HayhooksServiceArgs):
     """Behind an edge that alone can reach the pods, trust its forwarded headers."""
     server = args.server
     edge = args.ingress or args.gateway
-    if server.forwarded_allow_ips is None and edge is not None and args.network_policy.enabled:
+    policy = args.network_policy
+    if server.forwarded_allow_ips is None and edge is not None and policy.enabled and not policy.allow_from:
         server = server.model_copy(update={"forwarded_allow_ips": "*"})
     return server

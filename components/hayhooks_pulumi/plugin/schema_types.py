@@ -93,7 +93,7 @@ class ServerSettings(TypedDict):
     graceful_shutdown_timeout: NotRequired[int]
     "Seconds in-flight requests may take to drain on shutdown (0..300). Default: `20`."
     forwarded_allow_ips: NotRequired[str]
-    "Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the proxy can reach the server. Unset: on Kubernetes `*` when a public edge (ingress or gateway) and the NetworkPolicy are both on (only the edge's proxies reach the pods), else uvicorn's default `127.0.0.1`."
+    "Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the proxy can reach the server. Unset: on Kubernetes `*` when a public edge (ingress or gateway) and the NetworkPolicy are both on and `networkPolicy.allowFrom` is empty (only the edge's proxies reach the pods), else uvicorn's default `127.0.0.1`."
     root_path: NotRequired[str]
     "The path prefix clients reach the server under when a proxy strips it, e.g. `/hayhooks` (FastAPI's `root_path`: the docs and OpenAPI links carry it); unset: none."
     tracing: NotRequired[TracingSettings]
@@ -101,11 +101,11 @@ class ServerSettings(TypedDict):
     durable_store: NotRequired[DurableStore]
     "Store of durable pipelines' executions: `redis` or `memory`; unset: the server's default (`redis`). Request-bound pipelines need none."
     durable_redis_url: NotRequired[str]
-    "The Redis of the durable store, e.g. `redis://redis.data.svc:6379/0`; unset: the server's `redis://localhost:6379/0`. A URL with a password belongs in `secrets.HAYHOOKS_DURABLE_REDIS_URL` instead."
+    "The Redis of the durable store, e.g. `redis://redis.data.svc:6379/0`; unset: the server's `redis://localhost:6379/0`. A URL with a password belongs in `secrets.HAYHOOKS_DURABLE_REDIS_URL` instead. On Kubernetes the NetworkPolicy's egress opens to it (see `networkPolicy.egress`)."
     streaming_components: NotRequired[list[str]]
     "Components that stream their output in OpenAI-compatible answers, by name; `[all]`: every one able to; unset: the last one able to."
     extra_env: NotRequired[dict[str, str]]
-    "Further plain environment variables for pipelines (never secrets: use `secrets`). Default: `{}`."
+    "Further plain environment variables for pipelines, never secrets (use `secrets`): production refuses a name that holds a credential by convention (`*_API_KEY`, `*_TOKEN`, `*_SECRET`, `*PASSWORD*`, `*_CREDENTIALS`, `*_PRIVATE_KEY`, ...). Default: `{}`."
     advanced: NotRequired[dict[str, str]]
     "Any other setting of Hayhooks 2.1.0 by its variable, e.g. `HAYHOOKS_ADDITIONAL_PYTHON_PATH: /opt/shared`, `HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS: 5`: a string, number, `true`/`false` or list of strings, as the setting's type is. Names and types are checked against the server's settings; one with a typed key here, or a secret, is refused. Default: `{}`."
 
@@ -429,13 +429,26 @@ class Gateway(TypedDict):
     "Seconds `pulumi up` waits for Envoy Gateway to accept the SecurityPolicy, and then for the Gateway to accept the HTTPRoute (their `Accepted` conditions), before it fails. Default: `300`."
 
 
+class NamespacePods(TypedDict):
+    "Pods of one namespace of the cluster, e.g. `{namespace: batch, podLabels: {app: report-builder}}`."
+
+    namespace: str
+    "The namespace's name (matched by its `kubernetes.io/metadata.name` label)."
+    pod_labels: NotRequired[dict[str, str]]
+    "Labels of the pods in it; empty: every pod of it. Default: `{}`."
+
+
 class EgressRule(TypedDict):
-    "Where the pods may connect to (besides DNS)."
+    "Where the pods may connect to (besides DNS): a network (`cidr`), or the pods of a namespace (`namespace`)."
 
     cidr: NotRequired[str]
-    "Destination network (IPv4 or IPv6). Default: `\"0.0.0.0/0\"`."
+    "Destination network (IPv4 or IPv6); not with `namespace`. Default: `\"0.0.0.0/0\"`."
     except_: NotRequired[list[str]]
     "Networks excluded from `cidr`, each inside it; unset: the private, link-local and unique-local ones inside it (`10.0.0.0/8`, `172.16.0.0/12`, `192.168.0.0/16`, `169.254.0.0/16` with its cloud metadata endpoint; `fc00::/7`, `fe80::/10`), so `0.0.0.0/0` and `::/0` reach only the internet; `[]`: none."
+    namespace: NotRequired[str]
+    "A namespace of the cluster instead of `cidr`: its pods are the destination, e.g. `data` for a Redis Service `redis.data.svc` (a NetworkPolicy sees the pods behind a Service, so `ports` are the pods' ports)."
+    pod_labels: NotRequired[dict[str, str]]
+    "With `namespace`: labels of the destination pods, e.g. `{app.kubernetes.io/name: redis}`; empty: every pod of it. Default: `{}`."
     ports: NotRequired[list[int]]
     "Destination ports. Default: `[443]`."
     protocol: NotRequired[Protocol]
@@ -465,7 +478,7 @@ class Dns(TypedDict):
 
 
 class NetworkPolicy(TypedDict):
-    "Deny by default; allow the edge's proxies in, and DNS and the given destinations out."
+    "Deny by default; allow the edge's proxies (and `allowFrom`) in, and DNS and the given destinations out."
 
     enabled: NotRequired[bool]
     "Create the NetworkPolicy. Default: `true`."
@@ -473,8 +486,10 @@ class NetworkPolicy(TypedDict):
     "Labels of the namespace the edge's proxies run in; unset: by the edge, the namespace `ingress-nginx`, `traefik` or `envoy-gateway-system`."
     ingress_pod_labels: NotRequired[dict[str, str]]
     "Labels of the edge's proxy pods (empty: any pod of that namespace); unset: by the edge, `app.kubernetes.io/name` `ingress-nginx` or `traefik`, or the Envoy proxies of each Gateway in `parentRefs`."
+    allow_from: NotRequired[list[NamespacePods]]
+    "Callers in other namespaces the pods admit, besides the edge's proxies (or, without an edge, the pods of the service's own namespace), e.g. `[{namespace: batch, podLabels: {app: report-builder}}]`. They reach the pods directly, past any edge authentication. Default: `[]`."
     egress: NotRequired[list[EgressRule]]
-    "Allowed destinations; the default reaches HTTPS on the internet (LLM APIs), over IPv4 and IPv6."
+    "Allowed destinations; the default reaches HTTPS on the internet (LLM APIs), over IPv4 and IPv6. The durable store's Redis (`server.durableRedisUrl`) is added to them where its host tells where it is; where it does not (a short name, a URL in `secrets`), a list set here is taken as saying where Redis is."
     allow_dns: NotRequired[bool]
     "Allow DNS to the resolver `dns` describes. Default: `true`."
     dns: NotRequired[Dns]

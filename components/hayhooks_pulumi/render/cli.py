@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from ..errors import ConfigError
     from .stackfile import StackFileError
-    from .writer import DuplicateObjectError, tree, write_render
+    from .writer import DuplicateObjectError, DuplicateUrnError, check_unique_urns, tree, write_render
 
     # One short process: what exists now (imports, argparse) is never garbage, so never scan it.
     gc.freeze()
@@ -161,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         print(f"error: the program failed: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILURE
+    try:
+        check_unique_urns(registrations)
+    except DuplicateUrnError as error:
+        print(f"error: {error} (the engine refuses it; nothing was written)", file=sys.stderr)
+        return EXIT_CONFIG
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".render-{args.stack}-", dir=out.parent))

@@ -37,6 +37,21 @@ class Registration:
     delete_before_replace: bool = False
 
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def engine_urn(stack: str, project: str, parent_urn: str, type_: str, name: str) -> str:
+    """The URN the engine gives a resource (its `generateURN`): the parent's whole qualified type, `$`-joined with
+    the resource's own, the root Stack left out. The SDK's mock monitor keeps only the parent's last type and keeps
+    the Stack, so two children of equally named parents at different depths would look alike, or unlike, wrongly."""
+    qualified = type_
+    if parent_urn:
+        parent_type = parent_urn.split("::", 3)[2]
+        if parent_type.rsplit("$", 1)[-1] != ROOT_STACK_TYPE:
+            qualified = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
 def _stand_in(name: str, length: int) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:length]
 
@@ -102,6 +117,9 @@ class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)

@@ -97,6 +97,19 @@ def docker_filename(record: dict[str, Any]) -> str:
     return f"{kind}-{record['name']}.yaml"
 
 
+class DuplicateUrnError(ValueError):
+    """Two resources of one program have one URN: the engine refuses the second, so `pulumi up` would fail."""
+
+
+def check_unique_urns(registrations: list[Registration]) -> None:
+    """Refuse what the engine refuses, with its message: a URN registered twice (same name, type and parents)."""
+    seen: set[str] = set()
+    for registration in registrations:
+        if registration.urn in seen:
+            raise DuplicateUrnError(f"Duplicate resource URN '{registration.urn}'; try giving it a unique name")
+        seen.add(registration.urn)
+
+
 class DuplicateObjectError(ValueError):
     """Two resources of one program are the same Kubernetes object: the API server would keep one."""
 
@@ -124,6 +137,7 @@ def _manifest_files(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def write_render(out: Path, registrations: list[Registration], outputs: dict[str, Any]) -> list[dict[str, Any]]:
+    check_unique_urns(registrations)
     records = resource_records(registrations)
     files = _manifest_files(records)
     (out / "manifests").mkdir(parents=True)
