@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -29,7 +30,7 @@ from typing import Any
 import bcrypt
 import pytest
 import yaml
-from cluster import Cluster
+from cluster import Cluster, die_with_parent
 
 from .support import REPO
 
@@ -62,15 +63,28 @@ class Workspace:
         }
 
     def pulumi(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(self.cluster.bin / "pulumi"), *args, "--non-interactive"],
+        """The CLI in a process group of its own with its plugins, killed whole on a timeout, and dying with the
+        test process however that ends (the cluster's `die_with_parent`)."""
+        command = [str(self.cluster.bin / "pulumi"), *args, "--non-interactive"]
+        with subprocess.Popen(
+            command,
             cwd=self.project,
             env=self.env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
-            check=False,
-        )
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        ) as proc:
+            try:
+                stdout, stderr = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                stdout, stderr = proc.communicate()
+                pytest.fail(
+                    f"pulumi {' '.join(args)} did not finish in {timeout:.0f} s:\n{stdout[-4000:]}\n{stderr[-4000:]}"
+                )
+        result = subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
         if check and result.returncode != 0:
             output = f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
             pytest.fail(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{output}")
