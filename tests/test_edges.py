@@ -269,8 +269,12 @@ def test_a_route_in_another_namespace_gets_reference_grants_for_exactly_what_it_
     assert route["metadata"]["namespace"] == policy["metadata"]["namespace"] == "gateways"
     assert route["spec"]["rules"][0]["backendRefs"][0]["namespace"] == "hayhooks"
     assert policy["spec"]["apiKeyAuth"]["credentialRefs"][0]["namespace"] == "hayhooks"
-    grants = {g["metadata"]["name"]: g for g in of_kind(registrations, "ReferenceGrant")}
+    # By resource name: the policy's grant is auto-named, as the Secret it admits is.
+    grants = {n: r.inputs for n, r in registrations.items() if r.type.endswith(":ReferenceGrant")}
     assert {g["metadata"]["namespace"] for g in grants.values()} == {"hayhooks"}
+    assert grants["hh-route-grant"]["metadata"]["name"] == "hh-route-grant"
+    assert given_name(registrations["hh-policy-grant"])
+    assert registrations["hh-policy-grant"].replace_on_changes == ["spec"]
     assert grants["hh-route-grant"]["spec"] == {
         "from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "gateways"}],
         "to": [{"group": "", "kind": "Service", "name": "http-hh"}],

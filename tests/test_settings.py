@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 
 import loguru
 import pytest
+import yaml
+from conftest import REPO, render
 from hayhooks_pulumi.errors import ConfigError, Problem, from_validation_error
 from hayhooks_pulumi.settings import (
     APP_SETTINGS,
@@ -895,3 +897,21 @@ def test_operations_and_advanced_refusals_name_their_key(config: dict, path: str
     assert path in {p.path for p in error.problems} or any(p.path.startswith(path) for p in error.problems), error
     for fragment in fragments:
         assert fragment in str(error)
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://:hunter2@redis.data.svc:99999/0", "redis://user:hunter2@redis.data.svc/0", "http://:hunter2@h/0"]
+)
+def test_a_redis_url_with_credentials_is_refused_without_repeating_them(url: str, tmp_path: Path) -> None:
+    """What a user reads: the render's message (pydantic's own repr of the input never reaches it)."""
+    with pytest.raises(ValidationError) as refused:
+        ServerSettings.model_validate({"durableRedisUrl": url})
+    [message] = [e["msg"] for e in refused.value.errors()]
+    assert "secrets.HAYHOOKS_DURABLE_REDIS_URL" in message and "hunter2" not in message
+
+    stack = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text())
+    stack["config"]["hayhooks:service"]["server"]["durableRedisUrl"] = url
+    (tmp_path / "Pulumi.redis.yaml").write_text(yaml.safe_dump(stack))
+    result = render("redis", tmp_path / "out", tmp_path / "Pulumi.redis.yaml")
+    assert result.returncode == 2
+    assert "server.durableRedisUrl" in result.stderr and "hunter2" not in result.stderr + result.stdout

@@ -13,7 +13,7 @@ import json
 import re
 from enum import StrEnum
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 
@@ -484,19 +484,21 @@ class ServerSettings(ConfigModel):
         if url is None:
             return None
         parts = urlsplit(url)
+        # A password is refused first, and no message repeats what stands before the host: it may be one.
+        if parts.password is not None or "@" in parts.netloc:
+            raise ValueError(
+                "holds credentials, which would be plain text in the pod spec and the stack outputs; "
+                "set the URL as a secret, secrets.HAYHOOKS_DURABLE_REDIS_URL, and leave this unset"
+            )
+        shown = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
         if parts.scheme not in _REDIS_SCHEMES or not (parts.netloc or parts.path):
-            raise ValueError(f"{url!r} is not a Redis URL: write e.g. redis://redis.data.svc:6379/0 (or rediss://)")
+            raise ValueError(f"{shown!r} is not a Redis URL: write e.g. redis://redis.data.svc:6379/0 (or rediss://)")
         try:
             port = parts.port
         except ValueError:
             port = 0
         if port == 0:
-            raise ValueError(f"{url!r}: the port must be a number 1..65535")
-        if parts.password is not None:
-            raise ValueError(
-                "holds a password, which would be plain text in the pod spec and the stack outputs; "
-                "set the URL as a secret, secrets.HAYHOOKS_DURABLE_REDIS_URL, and leave this unset"
-            )
+            raise ValueError(f"{shown!r}: the port must be a number 1..65535")
         return url
 
     @field_validator("streaming_components")

@@ -295,19 +295,6 @@ def published_status(body: dict[str, Any]) -> dict[str, Any]:
     if body["kind"] == "ExternalSecret":
         return {"conditions": [condition("Ready", "SecretSynced")]}
     controller = "gateway.envoyproxy.io/gatewayclass-controller"
-    if body["kind"] == "SecurityPolicy":
-        [target] = body["spec"]["targetRefs"]
-        gateway = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public", "namespace": "gateways"}
-        assert target["kind"] == "HTTPRoute"
-        return {
-            "ancestors": [
-                {
-                    "ancestorRef": gateway,
-                    "controllerName": controller,
-                    "conditions": [condition("Accepted", "Accepted")],
-                }
-            ]
-        }
     assert body["kind"] == "HTTPRoute"
     [parent] = body["spec"]["parentRefs"]
     return {
@@ -324,7 +311,7 @@ def test_each_wait_for_expression_selects_what_its_controller_publishes(
     status subresource the CRD validates) publishes, the wait fails; after, it holds."""
     stack = renders["gateway-envoy-oidc"]
     awaited = [b for b in stack.objects() if "pulumi.com/waitFor" in (b["metadata"].get("annotations") or {})]
-    assert {b["kind"] for b in awaited} == {"ExternalSecret", "SecurityPolicy", "HTTPRoute"}
+    assert {b["kind"] for b in awaited} == {"ExternalSecret", "HTTPRoute"}
     created = prerequisites(cluster, stack)
     try:
         apply(cluster, stack.objects())

@@ -499,8 +499,8 @@ class GatewayArgs(ConfigModel):
     expose_status: bool = True
     """Route `GET /status` (pipeline list) to authenticated clients."""
     accepted_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
-    """Seconds `pulumi up` waits for Envoy Gateway to accept the SecurityPolicy, and then for the Gateway to
-    accept the HTTPRoute (their `Accepted` conditions), before it fails."""
+    """Seconds `pulumi up` waits for the Gateway to accept the HTTPRoute (its `Accepted` condition) before it
+    fails."""
 
 
 class Protocol(StrEnum):

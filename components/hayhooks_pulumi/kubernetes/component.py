@@ -30,7 +30,7 @@ from .ingress import (
 from .namespace import namespace_args, namespace_patch_args, retains_namespace
 from .network_policy import network_policy_args
 from .plan import ServicePlan, plan_service
-from .reference_grant import reference_grants
+from .reference_grant import POLICY_GRANT, reference_grants
 from .scaling import autoscaler_args, disruption_budget_args
 from .secrets import config_secret_args, external_secret, has_config_secrets, has_store_secrets
 from .security_policy import (
@@ -237,10 +237,9 @@ class HayhooksService(pulumi.ComponentResource):
         self, plan: ServicePlan, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions
     ) -> tuple[str | None, pulumi.Output[str | None], pulumi.Output[dict[str, str] | None]]:
         """ReferenceGrants, the Secrets the SecurityPolicy reads, the policy, then the HTTPRoute; nothing without a
-        gateway. `pulumi up` waits until Envoy Gateway has accepted the policy (its `Accepted` condition, see
-        `waits`) before it creates the route, so the route never serves unauthenticated: not before the policy
-        is in force, not when the policy is refused, and on destroy it goes first. The policy names the route by
-        its name, known in advance."""
+        gateway. The route depends on the policy, so it never serves unauthenticated: not before the policy
+        exists, not when the policy fails to create, and on destroy it goes first; `pulumi up` then waits for the
+        Gateway to accept the route (see `waits`). The policy names the route by its name, known in advance."""
         username: str | None = None
         password: pulumi.Output[str | None] = pulumi.Output.secret(None)
         api_keys: pulumi.Output[dict[str, str] | None] = pulumi.Output.secret(None)
@@ -251,8 +250,13 @@ class HayhooksService(pulumi.ComponentResource):
         created: pulumi.Output[str] | None = None
         if uses_policy(plan):
             reads, created, username, password, api_keys = self._policy_secrets(plan, gateway, values, opts)
+        follows_secret = pulumi.ResourceOptions(replace_on_changes=["spec"])
         grants: list[pulumi.Resource] = [
-            k8s.apiextensions.CustomResource(f"{plan.name}-{suffix}", **grant, opts=opts)
+            k8s.apiextensions.CustomResource(
+                f"{plan.name}-{suffix}",
+                **grant,
+                opts=pulumi.ResourceOptions.merge(opts, follows_secret) if suffix == POLICY_GRANT else opts,
+            )
             for suffix, grant in reference_grants(plan, created).items()
         ]
         route_needs = list(grants)
@@ -260,9 +264,7 @@ class HayhooksService(pulumi.ComponentResource):
             policy = k8s.apiextensions.CustomResource(
                 f"{plan.name}-security-policy",
                 **security_policy(plan, policy_secret(plan, created)),
-                opts=pulumi.ResourceOptions.merge(
-                    opts, pulumi.ResourceOptions(depends_on=[*reads, *grants], custom_timeouts=gateway_timeouts(plan))
-                ),
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[*reads, *grants])),
             )
             route_needs.append(policy)
         k8s.apiextensions.CustomResource(

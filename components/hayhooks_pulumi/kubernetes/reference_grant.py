@@ -15,11 +15,19 @@ from .security_policy import ENVOY_GATEWAY_GROUP, policy_secret, uses_policy
 REFERENCE_GRANT_API = f"{GATEWAY_API_GROUP}/v1beta1"
 
 
-def _grant(plan: ServicePlan, suffix: str, source: dict[str, str], targets: list[dict[str, Any]]) -> dict[str, Any]:
+# The grant for the policy's Secret follows that Secret's generated name: auto-named itself and replaced on a
+# change (see the component), so during a rotation the old grant still admits the old Secret until the policy
+# has moved to the new one.
+POLICY_GRANT = "policy-grant"
+
+
+def _grant(
+    plan: ServicePlan, name: str | None, source: dict[str, str], targets: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "api_version": REFERENCE_GRANT_API,
         "kind": "ReferenceGrant",
-        "metadata": object_meta(plan, plan.child(suffix)),
+        "metadata": object_meta(plan, name),
         "spec": {"from": [{**source, "namespace": plan.route_namespace}], "to": targets},
     }
 
@@ -32,16 +40,16 @@ def reference_grants(plan: ServicePlan, created_secret: pulumi.Input[str] | None
     grants = {
         "route-grant": _grant(
             plan,
-            "route-grant",
+            plan.child("route-grant"),
             {"group": GATEWAY_API_GROUP, "kind": "HTTPRoute"},
             [{"group": "", "kind": "Service", "name": plan.service_name}],
         )
     }
     secret = policy_secret(plan, created_secret) if uses_policy(plan) else None
     if secret is not None:
-        grants["policy-grant"] = _grant(
+        grants[POLICY_GRANT] = _grant(
             plan,
-            "policy-grant",
+            None,
             {"group": ENVOY_GATEWAY_GROUP, "kind": "SecurityPolicy"},
             [{"group": "", "kind": "Secret", "name": secret}],
         )

@@ -16,7 +16,6 @@ from .metadata import object_meta
 from .plan import OIDC_SECRET_KEY, ServicePlan
 from .routes import oidc_redirect_url
 from .secrets import external_secret_for, opaque_secret_args
-from .waits import POLICY_ACCEPTED, WAIT_FOR
 
 ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io"
 SECURITY_POLICY_API = f"{ENVOY_GATEWAY_GROUP}/v1alpha1"
@@ -96,7 +95,9 @@ def security_policy(plan: ServicePlan, secret: pulumi.Input[str] | None) -> dict
     return {
         "api_version": SECURITY_POLICY_API,
         "kind": "SecurityPolicy",
-        "metadata": object_meta(plan, policy_name(plan), {WAIT_FOR: POLICY_ACCEPTED}, namespace=plan.route_namespace),
+        # No wait here: Envoy Gateway writes no status for a policy whose route does not exist yet, and the route
+        # comes after the policy (see `waits`).
+        "metadata": object_meta(plan, policy_name(plan), namespace=plan.route_namespace),
         "spec": {
             "targetRefs": [{"group": GATEWAY_API_GROUP, "kind": "HTTPRoute", "name": route_name(plan)}],
             **_method(plan, secret),

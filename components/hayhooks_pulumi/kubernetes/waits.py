@@ -5,9 +5,11 @@ pulumi-kubernetes waits on create and update for a Deployment (every replica upd
 Service with a selector (endpoints) and an Ingress (an address from its controller, and endpoints),
 10 minutes by default; for a custom resource only with `pulumi.com/waitFor`. So an order given by
 `depends_on` alone means "created before", not "working before": the waits below make it mean that for
-the ExternalSecrets (synced), the SecurityPolicy and the HTTPRoute (accepted by their controllers). The
-other custom resources (Traefik Middleware, ReferenceGrant, SecretProviderClass) publish no status;
-for them the order guarantees only that they exist before what reads them.
+the ExternalSecrets (synced) and the HTTPRoute (accepted by its Gateway). The SecurityPolicy is not
+awaited: Envoy Gateway writes its status only once the route it targets exists, and the route is created
+after it, so that Envoy Gateway translates the two together and the route is never served without its
+policy. The other custom resources (Traefik Middleware, ReferenceGrant, SecretProviderClass) publish no
+status; for them the order guarantees only that they exist before what reads them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ POD_MARGIN_SECONDS = 60
 # What each controller publishes when it has done its part (pulumi-kubernetes reads these with RFC 9535
 # JSONPath, the first match compared to the value).
 EXTERNAL_SECRET_SYNCED = "condition=Ready"
-POLICY_ACCEPTED = 'jsonpath={.status.ancestors[0].conditions[?(@.type=="Accepted")].status}=True'
 ROUTE_ACCEPTED = 'jsonpath={.status.parents[0].conditions[?(@.type=="Accepted")].status}=True'
 
 

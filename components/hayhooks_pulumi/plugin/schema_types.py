@@ -426,7 +426,7 @@ class Gateway(TypedDict):
     expose_status: NotRequired[bool]
     "Route `GET /status` (pipeline list) to authenticated clients. Default: `true`."
     accepted_timeout_seconds: NotRequired[int]
-    "Seconds `pulumi up` waits for Envoy Gateway to accept the SecurityPolicy, and then for the Gateway to accept the HTTPRoute (their `Accepted` conditions), before it fails. Default: `300`."
+    "Seconds `pulumi up` waits for the Gateway to accept the HTTPRoute (its `Accepted` condition) before it fails. Default: `300`."
 
 
 class NamespacePods(TypedDict):
