@@ -11,9 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from conftest import REPO, register, render
 from hayhooks_pulumi import ConfigError, HayhooksContainer, HayhooksService
+from hayhooks_pulumi.kubernetes.plan import plan_service
 from hayhooks_pulumi.stack_config import StackConfig, Target
 from test_kubernetes_component import base_args
 
@@ -205,3 +207,17 @@ def test_a_check_that_needs_a_wrong_value_is_skipped_and_the_others_still_run() 
     # A wrong required key takes its parent along: nothing is said about the ingress it belongs to.
     error = _refusal(lambda: HayhooksService("hh", base_args(ingress={"host": 5, "auth": "none"})))
     assert [p.path for p in error.problems] == ["ingress.host"], error.lines
+
+
+def test_a_wrong_profile_is_reported_without_production_refusals_standing_in() -> None:
+    """A typo in `profile` must not bring the production default's refusals along with it."""
+    config = {
+        "profile": "developmnt",
+        "image": "deepset/hayhooks:v2.1.0",
+        "pipelinesPath": str(REPO / "pipelines"),
+        "server": {"logLevel": "DEBUG", "extraEnv": {"OPENAI_API_KEY": "sk-test"}},
+    }
+    with pytest.raises(ConfigError) as refused:
+        plan_service("hh", config)
+    paths = [problem.path for problem in refused.value.problems]
+    assert paths == ["profile"], refused.value

@@ -30,6 +30,14 @@ IMAGE_DIRS = ("/bin", "/dev", "/etc", "/lib", "/lib64", "/opt/venv", "/proc", "/
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+def without_profile_rules(args: ModelT, problems: Problems) -> ModelT:
+    """A wrong `profile` is reported, and nothing is judged by the production default standing in for it: the
+    profile-dependent checks run as for development, which refuses least."""
+    if problems.left_out("profile"):
+        return args.model_copy(update={"profile": Profile.DEVELOPMENT})
+    return args
+
+
 def validate_args(model: type[ModelT], args: ModelT | Mapping, problems: Problems) -> ModelT | None:
     """The validated model, from itself or from the camelCase mapping a stack file holds. Each invalid value is
     recorded in `problems` and left out, its default standing in, so that the checks after validation still run on
@@ -79,6 +87,7 @@ def _without(data: Mapping, keys: Sequence[str]) -> dict:
 
 def _related(path: str, other: str) -> bool:
     """One config path is the other or lies under it."""
+
     def under(inner: str, outer: str) -> bool:
         return inner == outer or inner.startswith((f"{outer}.", f"{outer}["))
 
@@ -98,6 +107,10 @@ class Problems:
 
     def extend(self, problems: Iterable[Problem]) -> None:
         self.items.extend(p for p in problems if not any(_related(p.path, key) for key in self.skipped))
+
+    def left_out(self, path: str) -> bool:
+        """Whether the value at `path` was wrong and left out, its default standing in."""
+        return path in self.skipped
 
     def skip(self, path: str) -> None:
         """Problems at `path`, under it or above it are not the config's own from now on."""

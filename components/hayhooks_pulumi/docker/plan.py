@@ -21,6 +21,7 @@ from ..planning import (
     plain_env,
     recommended_labels,
     validate_args,
+    without_profile_rules,
 )
 from ..profile import Profile
 from .args import HayhooksContainerArgs, WorkloadType
@@ -104,6 +105,7 @@ def plan_container(
     assert valid is not None
     args = valid
     base = Path(cwd) if cwd is not None else Path.cwd()
+    args = without_profile_rules(args, problems)
     image = check_image(problems, args.image, image_given, args.profile)
     host_path = (base / args.pipelines_path).resolve()
     pipelines = check_pipelines(problems, str(host_path), durable=args.server.durable_mode)

@@ -24,6 +24,7 @@ from ..planning import (
     plain_env,
     recommended_labels,
     validate_args,
+    without_profile_rules,
 )
 from ..profile import Profile
 from ..quantity import parse_quantity
@@ -125,7 +126,7 @@ def plan_service(
     if valid is None:  # every check below needs the model
         problems.raise_if_any()
     assert valid is not None
-    args = valid
+    args = without_profile_rules(valid, problems)
     image = check_image(problems, args.image, image_given, args.profile)
     pipelines = check_pipelines(problems, args.pipelines_path, durable=args.server.durable_mode)
     check_bind_address(problems, args.server.host, "the Service and the probes", "the NetworkPolicy")
