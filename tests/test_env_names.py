@@ -81,7 +81,15 @@ CREDENTIALS = [
     "SSH_PASSPHRASE",
     "Cohere_ApiKey",
 ]
-NOT_CREDENTIALS = ["HF_HOME", "TOKENIZERS_PARALLELISM", "MAX_TOKENS", "SECRET_NAME", "KEYCLOAK_URL", "PIPELINE_MODE"]
+NOT_CREDENTIALS = [
+    "HF_HOME",
+    "TOKENIZERS_PARALLELISM",
+    "MAX_TOKENS",
+    "SECRET_NAME",
+    "KEYCLOAK_URL",
+    "PIPELINE_MODE",
+    "GOOGLE_APPLICATION_CREDENTIALS",  # a file's path, by Google's convention
+]
 
 
 @pytest.mark.parametrize("target", sorted(SECRET))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .errors import Problem
-from .settings import CREDENTIAL_NAME, WILDCARD, LogLevel, ServerSettings
+from .settings import WILDCARD, LogLevel, ServerSettings, is_credential_name
 
 _NOISY_LEVELS = {LogLevel.DEBUG, LogLevel.TRACE}
 
@@ -39,7 +39,7 @@ def server_problems(server: ServerSettings, prefix: str = "server") -> list[Prob
             )
         )
     for name in server.extra_env:
-        if CREDENTIAL_NAME.search(name):
+        if is_credential_name(name):
             problems.append(
                 Problem(
                     f"{prefix}.extraEnv.{name}",

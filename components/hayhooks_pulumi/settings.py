@@ -149,9 +149,10 @@ TYPED_SETTINGS = {
     "HAYHOOKS_STREAMING_COMPONENTS": "server.streamingComponents",
 }
 # Settings only a Secret may carry (`secrets.<NAME>` of either target): a token, and a URL that may hold a password.
+REDIS_URL_SECRET = "HAYHOOKS_DURABLE_REDIS_URL"
 SECRET_SETTINGS = {
     "HAYHOOKS_TRACING_TOKEN": "the bearer token of the trace API (`server.tracing`)",
-    "HAYHOOKS_DURABLE_REDIS_URL": "the durable store's Redis URL with a password (else `server.durableRedisUrl`)",
+    REDIS_URL_SECRET: "the durable store's Redis URL with a password (else `server.durableRedisUrl`)",
 }
 
 # Names that hold a credential by convention, case-insensitive: `*_API_KEY`, `*_TOKEN`, `*_SECRET`, `*_SECRET_KEY`,
@@ -161,6 +162,14 @@ CREDENTIAL_NAME = re.compile(
     r"(?:\A|_)(?:API_?KEY|TOKEN|SECRET|(?:SECRET|ACCESS|PRIVATE)_KEY|CREDENTIALS?|PASSPHRASE)\Z|PASSW(?:OR)?D",
     re.IGNORECASE,
 )
+# Names the pattern matches that hold no credential by their owner's convention (a file's path).
+NOT_CREDENTIALS = frozenset({"GOOGLE_APPLICATION_CREDENTIALS"})
+
+
+def is_credential_name(name: str) -> bool:
+    return bool(CREDENTIAL_NAME.search(name)) and name.upper() not in NOT_CREDENTIALS
+
+
 _STRANGER_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "null")
 _OWNED_ENV = {"FORWARDED_ALLOW_IPS", *TELEMETRY_ENV}
 # `\Z`, not `$`: `$` also matches before a trailing newline, which would let "x\n" through.

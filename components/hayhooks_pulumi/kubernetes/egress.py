@@ -14,10 +14,9 @@ import ipaddress
 from pydantic import ValidationError
 
 from ..errors import Problem
-from ..settings import DurableStore, redis_address
+from ..settings import REDIS_URL_SECRET, DurableStore, redis_address
 from .args import PUBLIC_NETWORKS, EgressRule, HayhooksServiceArgs
 
-REDIS_URL_SECRET = "HAYHOOKS_DURABLE_REDIS_URL"
 _SERVICE_SUFFIXES = (["svc"], ["svc", "cluster", "local"])
 _HOW_TO_SAY = (
     "list Redis's destination in networkPolicy.egress yourself, e.g. {namespace: data, ports: [6379]} for a Service "
