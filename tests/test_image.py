@@ -22,7 +22,7 @@ from hayhooks_pulumi.image import (
 from hayhooks_pulumi.names import labels
 from hayhooks_pulumi.profile import Profile
 from hayhooks_pulumi.render.cli import offline_render
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from test_kubernetes_component import base_args
 
@@ -230,6 +230,7 @@ def test_any_valid_reference_round_trips_or_is_refused_for_its_profile(ref: tupl
         assert parsed.pinned is (digest is not None)
 
 
+@example(("deepset/hayhooks:_", "deepset/hayhooks", "_", None))  # a tag of separators alone
 @given(references())
 def test_the_version_is_always_a_valid_label_value(ref: tuple) -> None:
     text, _, tag, digest = ref
@@ -238,8 +239,10 @@ def test_the_version_is_always_a_valid_label_value(ref: tuple) -> None:
     version = parse_image(text, Profile.DEVELOPMENT).version
     labels({"app.kubernetes.io/version": version})  # raises when not a label value
     assert version
-    if tag:
+    if tag and tag.strip("_.-"):
         assert version in tag
+    elif digest is None:
+        assert version == "unknown"  # a tag of separators only, e.g. `_`: nothing of it is a label value
 
 
 @given(st.text(max_size=60))
