@@ -101,7 +101,7 @@ class Cluster:
 
     def start(self) -> None:
         if self.existing is not None:
-            self.install_crds()
+            self.require_crds()
             return
         missing = [name for name in (*PROCESSES, "kubectl") if not (self.bin / name).is_file()]
         if missing:
@@ -292,6 +292,15 @@ class Cluster:
         names = [json.loads(path.read_text())["metadata"]["name"] for path in files]
         self.kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names])
 
+    def require_crds(self) -> None:
+        """A cluster of the user's own is used as it is: its CRDs must be there (installed by their operators),
+        and nothing is installed over them."""
+        wanted = [json.loads(path.read_text())["metadata"]["name"] for path in sorted(CRD_DIR.glob("*.json"))]
+        found = set(self.kubectl("get", "crd", "-o", "jsonpath={.items[*].metadata.name}").stdout.split())
+        missing = [name for name in wanted if name not in found]
+        if missing:
+            raise ClusterError(f"the cluster at {self.kubeconfig} lacks the CRDs {', '.join(missing)}")
+
     def apply(self, files: Sequence[Path]) -> None:
         for path in files:
             self.kubectl("apply", "--server-side", "--field-manager=hayhooks-e2e", "-f", str(path))
@@ -305,7 +314,10 @@ class Cluster:
         pids = {name: proc.pid for name, proc in self.procs.items()}
         for pid_file in self.root.glob("*.pid"):
             with contextlib.suppress(ValueError, OSError):
-                pids.setdefault(pid_file.stem, int(pid_file.read_text()))
+                pid = int(pid_file.read_text())
+                # After a crash or a reboot the number may be another program's: signal only ours.
+                if Path(f"/proc/{pid}/exe").resolve().name == pid_file.stem:
+                    pids.setdefault(pid_file.stem, pid)
         for name in reversed(list(pids)):
             _terminate(pids[name], self.procs.get(name))
         self.procs.clear()

@@ -22,14 +22,18 @@ bin=$root/bin
 src=$root/src
 manifest=$root/manifest.tsv
 mkdir -p "$bin" "$src"
+# One build at a time per cache (two `make test` runs on one machine share it).
+exec 9>"$root/.lock"
+flock 9
 
 log() { printf 'toolchain: %s\n' "$*" >&2; }
 # record PIECE STATUS VERSION DETAIL: one row per piece, newest wins.
 record() {
+  local tmp; tmp=$(mktemp "$manifest.XXXXXX")
   touch "$manifest"
-  grep -v "^$1	" "$manifest" >"$manifest.tmp" || true
-  printf '%s\t%s\t%s\t%s\n' "$@" >>"$manifest.tmp"
-  sort -o "$manifest" "$manifest.tmp" && rm -f "$manifest.tmp"
+  grep -v "^$1	" "$manifest" >"$tmp" || true
+  printf '%s\t%s\t%s\t%s\n' "$@" >>"$tmp"
+  sort -o "$manifest" "$tmp" && rm -f "$tmp"
 }
 # served MODULE@VERSION: prints the version the proxy resolves it to, or fails with its answer on stderr.
 served() {
@@ -138,10 +142,11 @@ build_kwok() {
     record kwok built "$KWOK_VERSION" "sigs.k8s.io/kwok@$KWOK_VERSION; stages in kwok-stages/"
   fi
   # kwok starts only with stage files; they are in the module zip's kustomize/stage/.
-  [ -f "$root/kwok-stages/pod-ready.yaml" ] && return 0
+  [ "$(cat "$root/kwok-stages/.version" 2>/dev/null)" = "$KWOK_VERSION" ] && return 0
   local mod stage; mod=$(moddir "sigs.k8s.io/kwok@$KWOK_VERSION")
   rm -rf "$root/kwok-stages" && mkdir -p "$root/kwok-stages"
   for stage in "${KWOK_STAGES[@]}"; do install -m644 "$mod/kustomize/stage/$stage" "$root/kwok-stages/"; done
+  echo "$KWOK_VERSION" >"$root/kwok-stages/.version"
 }
 
 # The non-local replace lines of a go.mod, as `go mod edit` arguments.
@@ -150,11 +155,11 @@ replaces_of() {
 }
 
 # A pulumi the user already has on PATH, at or above the floor, is used instead of building one.
-PULUMI_FLOOR=v3.272.0
+PULUMI_FLOOR=v$(sed -n 's/^pulumi==//p' "$here/../requirements.txt")
 user_pulumi() {
   local found version
   found=$(PATH=${PATH//$bin:/} command -v pulumi) || return 1
-  [ "$(readlink -f "$found")" = "$(readlink -f "$bin/pulumi" 2>/dev/null)" ] && return 1
+  [ "$found" = "$bin/pulumi" ] && return 1 # our own, not the user's
   version=$("$found" version 2>/dev/null) || return 1
   [ "$(printf '%s\n%s\n' "$PULUMI_FLOOR" "$version" | sort -V | head -n1)" = "$PULUMI_FLOOR" ] || return 1
   ln -sf "$found" "$bin/pulumi"
@@ -163,7 +168,10 @@ user_pulumi() {
 }
 
 build_pulumi() {
-  if have pulumi "$PULUMI_VERSION" || grep -q "^pulumi	user	" "$manifest" 2>/dev/null; then return 0; fi
+  have pulumi "$PULUMI_VERSION" && return 0
+  # The user's pulumi, linked before: still there and still at or above the floor?
+  if grep -q "^pulumi	user	" "$manifest" 2>/dev/null && [ -x "$bin/pulumi" ] && user_pulumi; then return 0; fi
+  rm -f "$bin/pulumi"
   user_pulumi && return 0
   log "building pulumi $PULUMI_VERSION"
   local d gomod; d=$(wrapper pulumi)

@@ -35,6 +35,7 @@ SHOWS = {
     "nginx-oauth2-proxy": {"Ingress"},
     "traefik-forward-auth": {"Ingress", "Middleware"},
     "csi-secrets": {"SecretProviderClass", "Ingress"},
+    "local-cluster": {"Ingress", "Secret"},
 }
 
 

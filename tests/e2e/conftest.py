@@ -21,6 +21,8 @@ sys.path.insert(0, str(REPO / "e2e"))
 from cluster import Cluster, ClusterError, toolchain_dir  # noqa: E402
 
 EXISTING = "HAYHOOKS_E2E_KUBECONFIG"
+# The namespaces the stacks, examples and tests create and delete.
+E2E_NAMESPACES = ("hayhooks", "assistants", "gateways", "envoy-gateway-system")
 
 
 def toolchain_manifest() -> dict[str, tuple[str, str, str]]:
@@ -50,6 +52,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     existing = os.environ.get(EXISTING)
     if existing:
         kube = Cluster(tmp_path_factory.mktemp("existing-cluster"), existing=Path(existing).resolve())
+        taken = kube.kubectl("get", "namespace", *E2E_NAMESPACES, "--ignore-not-found", "-o", "name").stdout.split()
+        if taken:
+            pytest.fail(f"{existing} has {', '.join(taken)}, which the e2e tests create and delete", pytrace=False)
     else:
         kube = Cluster(tmp_path_factory.mktemp("cluster"))
     try:

@@ -267,9 +267,10 @@ def test_a_changed_pipeline_is_a_new_configmap_and_rolls_the_pods(
         apply(cluster, changed.objects())
         rollout(cluster, deployment)
         deadline = time.monotonic() + 60
-        while (pods := pods_of(cluster, deployment)) and {p["metadata"]["name"] for p in pods} & old_pods:
-            assert time.monotonic() < deadline, "the old pods were not replaced"
+        while not (pods := pods_of(cluster, deployment)) or {p["metadata"]["name"] for p in pods} & old_pods:
+            assert time.monotonic() < deadline, "the old pods were not replaced by new ones"
             time.sleep(0.5)
+        assert old_pods, "no pods before the change"
         for pod in pods:
             maps = {v["configMap"]["name"] for v in pod["spec"]["volumes"] if "configMap" in v}
             assert maps == {new_map["metadata"]["name"]}
