@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -207,9 +208,22 @@ def startup_budget(probe: dict[str, Any]) -> float:
     return probe.get("initialDelaySeconds", 0) + probe.get("failureThreshold", 3) * probe.get("periodSeconds", 10)
 
 
+def require_reachable_by_others(path: Path) -> None:
+    """The server runs as the pod's unprivileged user: every folder above the venv must let others through."""
+    for folder in [path, *path.parents]:
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            pytest.fail(
+                f"the venv at {path} is out of reach of the pod's unprivileged user: {folder} has mode "
+                f"{stat.S_IMODE(folder.stat().st_mode):04o}; clone into a folder others may enter "
+                f"(chmod o+x {folder}), and make the venv from /usr/bin/python3, not a Python under /root",
+                pytrace=False,
+            )
+
+
 @contextlib.contextmanager
 def pod_server(render: Render, name: str) -> Iterator[LiveServer]:
     """Materialise the rendered pod, start its container's command, and wait for it as the kubelet would."""
+    require_reachable_by_others(VENV_BIN)
     with scratch_dir(f"hayhooks-pod-{name}-") as root, scratch_dir(f"hayhooks-logs-{name}-") as logs:
         pod = materialise(render, root / "rootfs", VENV_BIN, free_port)
         started = time.monotonic()
