@@ -15,6 +15,7 @@ provider and the real API server acting on those registrations. What differs, an
   object of a `kubernetes:yaml/v2:ConfigGroup`, whose provider registers it as the Python SDK does. Its
   `customTimeouts` become the provider's equivalent annotation, `pulumi.com/timeoutSeconds`.
 - The component resource itself is not replayed (no provider serves its type), so URNs differ.
+- The CRD reads of `checkCrds` are not replayed: pulumi-yaml 1.25 cannot `get` a Kubernetes kind.
 - A name the provider generates (an auto-named Secret) is referenced as `${<resource>.metadata.name}`
   wherever the mock engine's stand-in for it appears, as the Python program passes the Output.
 """
@@ -61,10 +62,14 @@ def _seconds(value: str) -> int:
     return int(value.removesuffix("s"))
 
 
-def program(registrations: list[Any], name: str, outputs: dict[str, Any]) -> dict[str, Any]:
+def program(registrations: list[Any], reads: list[Any], name: str, outputs: dict[str, Any]) -> dict[str, Any]:
     replayed = [r for r in registrations if r.custom and r.type.startswith("kubernetes:")]
-    by_urn = {r.urn: r for r in replayed}
+    by_urn: dict[str, Any] = {r.urn: r for r in replayed}
     auto_names = {r.auto_name: r.name for r in replayed if r.auto_name}
+    # What the program reads (the CRDs it needs, `checkCrds`) is not replayed: pulumi-yaml 1.25 asserts on a
+    # `get` of a Kubernetes kind (its schema constants apiVersion and kind count as properties), so the reads
+    # are checked under the mock engine (tests/test_crd_requirements.py).
+    del reads
     resources: dict[str, Any] = {}
     for r in replayed:
         options: dict[str, Any] = {}
@@ -101,15 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path)
     parser.add_argument("--name", default="hayhooks-replay", help="the replay's project name")
     args = parser.parse_args(argv)
-    from hayhooks_pulumi.render.cli import offline_render, run_program
+    from hayhooks_pulumi.render.cli import offline_render, run_program_recorded
 
     project = args.project_dir.resolve()
     config = (args.config or project / f"Pulumi.{args.stack}.yaml").resolve()
     out = args.out.resolve()
     with offline_render():
-        registrations, outputs = run_program(project, args.stack, config)
+        monitor, outputs = run_program_recorded(project, args.stack, config)
+    registrations, reads = monitor.registrations, monitor.reads
     out.mkdir(parents=True, exist_ok=True)
-    (out / "Pulumi.yaml").write_text(yaml.safe_dump(program(registrations, args.name, outputs), sort_keys=False))
+    (out / "Pulumi.yaml").write_text(yaml.safe_dump(program(registrations, reads, args.name, outputs), sort_keys=False))
     names = {r.name: r.type for r in registrations}
     (out / "registered.json").write_text(json.dumps(names, indent=1, sort_keys=True))
     return 0

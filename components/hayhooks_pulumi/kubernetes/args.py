@@ -909,6 +909,11 @@ class HayhooksServiceArgs(ConfigModel):
     """HorizontalPodAutoscaler."""
     labels: Labels = Field(default_factory=dict)
     """Extra labels on every object."""
+    check_crds: bool = True
+    """Read the CRD of each custom resource kind the service uses, in `pulumi preview` as in `up`, before
+    anything is changed: a missing CRD, or one not serving the version the component writes, fails there,
+    naming the operator and version that serve it (without it, a preview passes and `up` fails). Needs `get`
+    on `customresourcedefinitions`; `false` for a deployer that may not read them."""
 
     @field_validator("gateway")
     @classmethod

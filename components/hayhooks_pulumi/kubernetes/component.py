@@ -14,6 +14,7 @@ from ..image import digest_of, resolve_image
 from .args import OIDC_CLIENT_SECRET_VALUE, GatewayArgs, HayhooksServiceArgs
 from .claims import claim_shared
 from .configmap import configmap_args
+from .crd_requirements import CrdRequirement, required_crds
 from .csi import secret_provider_class, uses_csi
 from .deployment import deployment_args, ignored_changes
 from .gateway import gateway_public_url, http_route
@@ -98,7 +99,7 @@ class HayhooksService(pulumi.ComponentResource):
         self.plan = plan
         image_ref = resolve_image(image if image is not None else str(plan.image), plan.args.profile)
 
-        depends: list[pulumi.Resource] = []
+        depends: list[pulumi.Resource] = self._required_crds(plan) if plan.args.check_crds else []
         if plan.args.namespace.create:
             depends.append(self._namespace(plan))
         scoped = pulumi.ResourceOptions(parent=self, depends_on=depends)
@@ -155,6 +156,21 @@ class HayhooksService(pulumi.ComponentResource):
             "apiKeys": self.api_keys,
         }
         self.register_outputs(self.exports)
+
+    def _required_crds(self, plan: ServicePlan) -> list[pulumi.Resource]:
+        """Each CRD the service needs, read from the cluster (see `crd_requirements`); what uses it waits."""
+        reads: list[pulumi.Resource] = []
+        for requirement in required_crds(plan):
+            crd = k8s.apiextensions.v1.CustomResourceDefinition.get(
+                f"{plan.name}-crd-{requirement.crd.replace('.', '-')}",
+                requirement.crd,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if pulumi.runtime.is_dry_run():
+                pulumi.log.info(requirement.needs, resource=crd)
+            crd.spec.apply(lambda spec, r=requirement: _require_served(r, spec))
+            reads.append(crd)
+        return reads
 
     def _namespace(self, plan: ServicePlan) -> pulumi.Resource:
         """Created, or adopted when it may exist; kept when it leaves the program if `retain` says so (the
@@ -332,6 +348,12 @@ class HayhooksService(pulumi.ComponentResource):
         if written is None:
             return reads, None, username, password, api_keys
         return [*reads, written], written.metadata.name, username, password, api_keys
+
+
+def _require_served(requirement: CrdRequirement, spec: Any) -> None:
+    problem = requirement.served_problem(spec if isinstance(spec, dict) else None)
+    if problem is not None:
+        raise pulumi.RunError(problem)
 
 
 def _synced(plan: ServicePlan, opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:

@@ -569,6 +569,8 @@ class HayhooksServiceInputs(TypedDict):
     "HorizontalPodAutoscaler."
     labels: NotRequired[dict[str, str]]
     "Extra labels on every object. Default: `{}`."
+    check_crds: NotRequired[bool]
+    "Read the CRD of each custom resource kind the service uses, in `pulumi preview` as in `up`, before anything is changed: a missing CRD, or one not serving the version the component writes, fails there, naming the operator and version that serve it (without it, a preview passes and `up` fails). Needs `get` on `customresourcedefinitions`; `false` for a deployer that may not read them. Default: `true`."
 
 
 class ContainerResources(TypedDict):

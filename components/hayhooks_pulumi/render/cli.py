@@ -40,6 +40,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def run_program(project_dir: Path, stack: str, config_file: Path) -> tuple[list, dict[str, Any]]:
     """Run the project's own __main__.py under the mock engine; return registrations and stack outputs."""
+    monitor, outputs = run_program_recorded(project_dir, stack, config_file)
+    return monitor.registrations, outputs
+
+
+def run_program_recorded(project_dir: Path, stack: str, config_file: Path) -> tuple[Any, dict[str, Any]]:
+    """`run_program`, returning the recording monitor itself (registrations and reads)."""
     import pulumi
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
@@ -58,7 +64,7 @@ def run_program(project_dir: Path, stack: str, config_file: Path) -> tuple[list,
     _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
     root = pulumi.runtime.settings.get_root_resource()
     outputs = _sync_await(_resolve(getattr(root, "outputs", {})))
-    return monitor.registrations, outputs
+    return monitor, outputs
 
 
 def out_refusal(out: Path, project_dir: Path) -> str | None:

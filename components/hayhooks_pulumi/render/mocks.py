@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,16 @@ def random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {**inputs, "result": result, "bcryptHash": bcrypt.hashpw(result.encode(), _bcrypt_salt(name)).decode()}
 
 
+def packaged_crd(name: str) -> dict[str, Any]:
+    from ..crds import CRD_DIR
+
+    for path in CRD_DIR.glob("*.json"):
+        crd = json.loads(path.read_text())
+        if crd["metadata"]["name"] == name:
+            return crd
+    return {}
+
+
 def repo_digest(name: str) -> str:
     """What the engine reports for a pulled image: `<repository>@sha256:<hex>`, the reference's own digest when it
     pins one (a registry returns that), else a stand-in derived from the name."""
@@ -85,6 +96,9 @@ class RenderMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         state = dict(args.inputs)
+        if args.resource_id and args.typ == "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition":
+            # A CRD the component reads: the render stands for a cluster with the CRDs the package ships.
+            return args.resource_id, packaged_crd(args.resource_id)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state = random_password(args.name, args.inputs)
         elif args.typ.startswith("kubernetes:"):
@@ -111,12 +125,29 @@ def _auto_name(request: Any, response: Any) -> str | None:
     return name if isinstance(name, str) else None
 
 
+@dataclass(frozen=True)
+class Read:
+    """An existing resource the program reads (`Resource.get`): its type, name, id and URN."""
+
+    type: str
+    name: str
+    id: str
+    urn: str
+
+
 class RecordingMonitor(MockMonitor):
-    """MockMonitor that also keeps each resource's type, parent and inputs, in registration order."""
+    """MockMonitor that also keeps each resource's type, parent and inputs, in registration order, and what the
+    program reads."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.reads: list[Read] = []
+
+    def ReadResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().ReadResource(request)
+        self.reads.append(Read(type=request.type, name=request.name, id=request.id, urn=response.urn))
+        return response
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
