@@ -49,3 +49,13 @@ def env_name(value: str) -> str:
 
 DnsLabel = Annotated[str, AfterValidator(dns_label)]
 Labels = Annotated[dict[str, str], AfterValidator(labels)]
+
+
+def absolute_path(path: str, example: str) -> str:
+    """An absolute path other than `/`, normalised: no `.`, `..` or empty segment (a trailing `/` is dropped).
+    One rule for every mount and directory a model takes, so `/opt/../tmp` cannot pass for a path it is not."""
+    trimmed = path.rstrip("/")
+    segments = trimmed.split("/")[1:]
+    if not path.startswith("/") or not segments or any(s in ("", ".", "..") for s in segments):
+        raise ValueError(f"must be an absolute path other than /, without '.', '..' or empty segments, e.g. {example}")
+    return trimmed

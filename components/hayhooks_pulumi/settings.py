@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 
 from .model import ConfigModel
-from .names import HTTP_TOKEN, env_name
+from .names import HTTP_TOKEN, absolute_path, env_name
 
 DEFAULT_PORT = 1416
 MCP_PORT = 1417
@@ -471,9 +471,7 @@ class ServerSettings(ConfigModel):
     @field_validator("pipelines_dir")
     @classmethod
     def _absolute(cls, path: str) -> str:
-        if not path.startswith("/") or path.rstrip("/") == "":
-            raise ValueError("must be an absolute path other than /, e.g. /opt/hayhooks/pipelines")
-        return path.rstrip("/")
+        return absolute_path(path, "/opt/hayhooks/pipelines")
 
     @field_validator("extra_env")
     @classmethod

@@ -10,14 +10,15 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from ..model import ConfigModel, OneOfModel
-from ..names import HTTP_TOKEN, LABEL_VALUE, QUALIFIED_NAME, SUBDOMAIN, DnsLabel, Labels, dns_label
+from ..names import HTTP_TOKEN, LABEL_VALUE, QUALIFIED_NAME, SUBDOMAIN, DnsLabel, Labels, absolute_path, dns_label
 from ..profile import Profile
 from ..quantity import parse_quantity
 from ..scratch import ScratchArgs, Size
 from ..settings import SecretEnvName, ServerSettings, UserEnvName
 
-_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
-_HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
+_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+\Z")
+# `\Z`, not `$`: `$` also matches before a trailing newline.
+_HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+\Z")
 # What the default egress `except` leaves out of the internet, by IP version: private, link-local and unique-local
 # networks. 169.254.0.0/16 stays in: it holds the cloud metadata endpoint (169.254.169.254, instance credentials);
 # a link-local DNS cache (NodeLocal DNSCache, 169.254.20.10) is let through by `networkPolicy.dns.cidrs` instead.
@@ -228,9 +229,7 @@ class SecretProviderClassArgs(ConfigModel):
     @field_validator("mount_path")
     @classmethod
     def _absolute(cls, path: str) -> str:
-        if not path.startswith("/") or path.rstrip("/") == "" or "/.." in path:
-            raise ValueError("must be an absolute path other than /, e.g. /mnt/secrets-store")
-        return path.rstrip("/")
+        return absolute_path(path, "/mnt/secrets-store")
 
 
 class IngressController(StrEnum):
@@ -829,9 +828,7 @@ class CacheArgs(ConfigModel):
     @field_validator("mount_path")
     @classmethod
     def _absolute(cls, path: str) -> str:
-        if not path.startswith("/") or path.rstrip("/") == "" or "/.." in path or "//" in path:
-            raise ValueError("must be an absolute path other than /, e.g. /var/cache/hayhooks")
-        return path.rstrip("/")
+        return absolute_path(path, "/var/cache/hayhooks")
 
     @field_validator("env")
     @classmethod

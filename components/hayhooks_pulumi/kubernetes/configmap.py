@@ -4,27 +4,17 @@ them back to paths."""
 from __future__ import annotations
 
 import base64
-import re
 
 import pulumi_kubernetes as k8s
 
+from .configmap_keys import configmap_key
 from .metadata import object_meta
 from .plan import ServicePlan
 
-_KEY_UNSAFE = re.compile(r"[^-._a-zA-Z0-9]")
-
-
-def configmap_key(path: str) -> str:
-    """`greeter/pipeline_wrapper.py` -> `greeter--pipeline_wrapper.py` (collisions are checked)."""
-    return _KEY_UNSAFE.sub("_", path.replace("/", "--"))
-
 
 def pipeline_keys(plan: ServicePlan) -> dict[str, str]:
-    """ConfigMap key by file path."""
-    keys = {path: configmap_key(path) for path in plan.pipelines.files}
-    if len(set(keys.values())) != len(keys):
-        raise ValueError("pipeline file names collide once '/' is replaced; rename one of them")
-    return keys
+    """ConfigMap key by file path (the plan refused paths whose keys collide)."""
+    return {path: configmap_key(path) for path in plan.pipelines.files}
 
 
 def configmap_name(plan: ServicePlan) -> str:

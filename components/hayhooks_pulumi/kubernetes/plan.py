@@ -39,6 +39,7 @@ from .args import (
     IngressArgs,
     SecretSource,
 )
+from .configmap_keys import key_collisions
 from .cors_filter import cors_problems, ingress_cors_problems
 from .egress import settings_egress
 from .ingress_annotations import annotation_problems, authenticates
@@ -131,6 +132,12 @@ def plan_service(
     pipelines = check_pipelines(problems, args.pipelines_path, durable=args.server.durable_mode)
     check_bind_address(problems, args.server.host, "the Service and the probes", "the NetworkPolicy")
     check_pipelines_dir(problems, args.server.pipelines_dir)
+    if pipelines is not None:
+        for key, paths in key_collisions(pipelines.files).items():
+            problems.add(
+                "pipelinesPath",
+                f"{' and '.join(paths)} would both be the ConfigMap key {key!r} ('/' becomes '--'): rename one",
+            )
     if pipelines is not None and pipelines.size > CONFIGMAP_BUDGET:
         problems.add(
             "pipelinesPath",
