@@ -11,8 +11,7 @@ import pytest
 import yaml
 from conftest import REPO
 from hayhooks_pulumi import HayhooksService
-from hayhooks_pulumi.kubernetes import crd_requirements
-from hayhooks_pulumi.kubernetes.crd_requirements import EXTERNAL_SECRET
+from hayhooks_pulumi.kubernetes.crd_requirements import EXTERNAL_SECRET, REQUIREMENTS
 from hayhooks_pulumi.render import mocks
 from hayhooks_pulumi.render.mocks import RecordingMonitor, RenderMocks
 from pulumi.runtime.stack import run_pulumi_func
@@ -59,20 +58,12 @@ def test_each_custom_kind_registered_has_its_crd_read_first(path: Path) -> None:
     with offline_render():
         monitor = run(service_config(path))
     read = {r.id for r in monitor.reads}
-    requirements = {getattr(crd_requirements, k).crd: k for k in dir(crd_requirements) if k.isupper()}
-    by_kind = {
-        "ExternalSecret": "EXTERNAL_SECRET",
-        "SecretProviderClass": "SECRET_PROVIDER_CLASS",
-        "HTTPRoute": "HTTP_ROUTE",
-        "ReferenceGrant": "REFERENCE_GRANT",
-        "SecurityPolicy": "SECURITY_POLICY",
-        "Middleware": "MIDDLEWARE",
-    }
-    assert read == {getattr(crd_requirements, by_kind[kind]).crd for kind in custom_kinds(monitor)}
-    assert set(requirements) >= read
+    kinds = custom_kinds(monitor)
+    assert kinds <= {r.kind for r in REQUIREMENTS}, "a custom kind without its CrdRequirement"
+    assert read == {r.crd for r in REQUIREMENTS if r.kind in kinds}
     read_urns = {r.urn for r in monitor.reads}
     for registration in monitor.registrations:
-        if registration.type.startswith("kubernetes:") and registration.type.rsplit(":", 1)[1] in by_kind:
+        if registration.type.startswith("kubernetes:") and registration.type.rsplit(":", 1)[1] in kinds:
             assert read_urns <= set(registration.dependencies), registration.name
 
 

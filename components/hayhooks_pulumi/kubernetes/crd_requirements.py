@@ -13,20 +13,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from .args import IngressController
-from .csi import uses_csi
-from .gateway import cross_namespace
-from .ingress import uses_cors_middleware, uses_middleware
+from .csi import SECRET_PROVIDER_CLASS_API, uses_csi
+from .gateway import HTTP_ROUTE_API, cross_namespace
+from .ingress import TRAEFIK_API, uses_cors_middleware, uses_middleware
 from .plan import ServicePlan
-from .secrets import has_store_secrets
-from .security_policy import uses_policy
+from .reference_grant import REFERENCE_GRANT_API
+from .secrets import EXTERNAL_SECRETS_API, has_store_secrets
+from .security_policy import SECURITY_POLICY_API, uses_policy
 
 
 @dataclass(frozen=True)
 class CrdRequirement:
-    crd: str
-    version: str
+    """A custom resource kind, by the apiVersion its builder writes, and who serves its CRD."""
+
+    kind: str
+    plural: str
+    api_version: str
     operator: str
     minimum: str
+
+    @property
+    def crd(self) -> str:
+        return f"{self.plural}.{self.api_version.split('/')[0]}"
+
+    @property
+    def version(self) -> str:
+        return self.api_version.split("/")[1]
 
     @property
     def needs(self) -> str:
@@ -42,18 +54,21 @@ class CrdRequirement:
         return f"the CRD {self.crd} serves {', '.join(served) or 'no version'}, not {self.version}: {self.needs}"
 
 
-EXTERNAL_SECRET = CrdRequirement("externalsecrets.external-secrets.io", "v1", "the External Secrets Operator", "0.16.2")
-SECRET_PROVIDER_CLASS = CrdRequirement(
-    "secretproviderclasses.secrets-store.csi.x-k8s.io", "v1", "the Secrets Store CSI driver", "1.0.0"
+EXTERNAL_SECRET = CrdRequirement(
+    "ExternalSecret", "externalsecrets", EXTERNAL_SECRETS_API, "the External Secrets Operator", "0.16.2"
 )
-HTTP_ROUTE = CrdRequirement("httproutes.gateway.networking.k8s.io", "v1", "the Gateway API CRDs", "1.0.0")
+SECRET_PROVIDER_CLASS = CrdRequirement(
+    "SecretProviderClass", "secretproviderclasses", SECRET_PROVIDER_CLASS_API, "the Secrets Store CSI driver", "1.0.0"
+)
+HTTP_ROUTE = CrdRequirement("HTTPRoute", "httproutes", HTTP_ROUTE_API, "the Gateway API CRDs", "1.0.0")
 REFERENCE_GRANT = CrdRequirement(
-    "referencegrants.gateway.networking.k8s.io", "v1beta1", "the Gateway API CRDs", "1.0.0"
+    "ReferenceGrant", "referencegrants", REFERENCE_GRANT_API, "the Gateway API CRDs", "1.0.0"
 )
 # The schemas the package validates against are Envoy Gateway 1.9.0's; apiKeyAuth and `targetRefs` are newer
 # than 1.0, so the release of those schemas is the minimum vouched for.
-SECURITY_POLICY = CrdRequirement("securitypolicies.gateway.envoyproxy.io", "v1alpha1", "Envoy Gateway", "1.9.0")
-MIDDLEWARE = CrdRequirement("middlewares.traefik.io", "v1alpha1", "Traefik", "2.10")
+SECURITY_POLICY = CrdRequirement("SecurityPolicy", "securitypolicies", SECURITY_POLICY_API, "Envoy Gateway", "1.9.0")
+MIDDLEWARE = CrdRequirement("Middleware", "middlewares", TRAEFIK_API, "Traefik", "2.10")
+REQUIREMENTS = (EXTERNAL_SECRET, SECRET_PROVIDER_CLASS, HTTP_ROUTE, REFERENCE_GRANT, SECURITY_POLICY, MIDDLEWARE)
 
 
 def required_crds(plan: ServicePlan) -> list[CrdRequirement]:
