@@ -10,7 +10,7 @@ from conftest import REPO
 from hayhooks_pulumi import ConfigError, HayhooksContainerArgs, ServerSettings
 from hayhooks_pulumi.docker.envfile import parse_env_file
 from hayhooks_pulumi.docker.plan import plan_container
-from hayhooks_pulumi.rules import server_problems
+from hayhooks_pulumi.server.checks import server_problems
 from hayhooks_pulumi.stack_config import StackConfig, Target
 
 DIGEST = "sha256:" + "ef" * 32

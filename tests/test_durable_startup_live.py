@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 from hayhooks_pulumi.pipelines import durable_problems, load_pipelines
-from hayhooks_pulumi.settings import ServerSettings, server_env
+from hayhooks_pulumi.server.env import server_env
+from hayhooks_pulumi.server.models import ServerSettings
 from live.support import answers, free_port
 
 pytestmark = pytest.mark.live

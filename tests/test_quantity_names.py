@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from hayhooks_pulumi.names import DnsLabel, Labels, dns_label, env_name, labels
 from hayhooks_pulumi.quantity import parse_quantity
-from hayhooks_pulumi.settings import UserEnvName
+from hayhooks_pulumi.server.env import UserEnvName
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError

@@ -64,5 +64,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from .kubernetes.args import HayhooksServiceArgs
     from .kubernetes.component import HayhooksService
     from .profile import Profile
-    from .settings import CorsSettings, ServerSettings, server_env
+    from .server.cors import CorsSettings
+    from .server.env import server_env
+    from .server.models import ServerSettings
     from .stack_config import StackConfig, Target, load_stack_config

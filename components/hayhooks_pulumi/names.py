@@ -41,7 +41,7 @@ def labels(value: dict[str, str]) -> dict[str, str]:
 
 
 def env_name(value: str) -> str:
-    """The syntax of a portable variable name only; what a user may set is `settings.UserEnvName`."""
+    """The syntax of a portable variable name only; what a user may set is `server.env.UserEnvName`."""
     if not _ENV_NAME.match(value):
         raise ValueError(f"{value!r} is not a valid environment variable name")
     return value

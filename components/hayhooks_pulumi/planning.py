@@ -13,20 +13,15 @@ from .image import ImageRef, parse_image
 from .names import dns_label
 from .pipelines import PipelineSet, durable_problems, load_pipelines
 from .profile import Profile
-from .settings import ServerSettings, server_env
+from .server.facts import HOME_DIR, IMAGE_DIRS, TMP_DIR
 
 APP_NAME = "hayhooks"
 # Addresses that mean "every interface" inside a container: the only ones a Service, a probe or a
 # published port reaches.
 ANY_ADDRESS = frozenset({"0.0.0.0", "::"})
 MAX_NAME = 40  # leaves room for the longest child suffix within 63 characters
-# The server's writable mounts in both targets: HOME (telemetry, caches) and /tmp (wrapper copies, uploads).
-HOME_DIR = "/home/hayhooks"
-TMP_DIR = "/tmp"
 # Seconds both targets allow beyond the server's own drain timeout before the engine kills it.
 SHUTDOWN_MARGIN = 5
-# What the image ships that a mount on, above or inside would hide: its venv and the system directories.
-IMAGE_DIRS = ("/bin", "/dev", "/etc", "/lib", "/lib64", "/opt/venv", "/proc", "/sbin", "/sys", "/usr")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -192,16 +187,9 @@ def check_pipelines_dir(problems: Problems, pipelines_dir: str) -> None:
             break
 
 
-def plain_env(settings: ServerSettings, target_env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The plain environment a target gives the server: its settings, `server.extraEnv`, HOME, then the target's
-    own variables (Kubernetes' cache paths). The one place it is computed: the container's env and the `env`
-    output both read the plan's copy of it, so they cannot drift."""
-    return {**server_env(settings), "HOME": HOME_DIR, **(target_env or {})}
-
-
 def check_secret_names(problems: Problems, names: Iterable[str], plain: Mapping[str, str]) -> None:
     """A secret variable may not also be a plain one: the container would get the name twice and one value
-    would win silently. (What a user may name at all is `settings.UserEnvName`, for both.)"""
+    would win silently. (What a user may name at all is `server.env.UserEnvName`, for both.)"""
     for name in names:
         if name in plain:
             problems.add(

@@ -14,7 +14,8 @@ from ..model import ConfigModel
 from ..names import Labels
 from ..profile import Profile
 from ..scratch import ScratchArgs
-from ..settings import SecretEnvName, ServerSettings
+from ..server.env import SecretEnvName
+from ..server.models import ServerSettings
 
 MIN_UID = 10000
 # Docker's own minimum for `--memory`.

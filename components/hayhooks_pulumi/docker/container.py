@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_docker as docker
 
-from ..planning import HOME_DIR, SHUTDOWN_MARGIN, TMP_DIR
+from ..planning import SHUTDOWN_MARGIN
 from ..scratch import tmpfs_size
-from ..server import run_command
+from ..server.facts import HOME_DIR, TMP_DIR, run_command
 from .healthcheck import healthcheck_args, wait_timeout_seconds
 from .plan import ContainerPlan
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from ..errors import ConfigError, Problem
-from ..settings import UserEnvName
+from ..server.env import UserEnvName
 
 _NAME = TypeAdapter(UserEnvName)
 

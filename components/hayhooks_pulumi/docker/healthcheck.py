@@ -6,7 +6,7 @@ import math
 
 import pulumi_docker as docker
 
-from ..server import status_url
+from ..server.facts import status_url
 from .plan import ContainerPlan
 
 # Seconds left between the client's own timeout and Docker's, so the script reports before it is killed.

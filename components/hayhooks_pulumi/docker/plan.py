@@ -18,12 +18,12 @@ from ..planning import (
     check_pipelines_dir,
     check_secret_names,
     missing_secret,
-    plain_env,
     recommended_labels,
     validate_args,
     without_profile_rules,
 )
 from ..profile import Profile
+from ..server.env import plain_env
 from .args import HayhooksContainerArgs, WorkloadType
 from .envfile import read_env_file
 from .rules import container_problems

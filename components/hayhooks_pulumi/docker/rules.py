@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import Problem
 from ..profile import Profile
-from ..rules import server_problems
+from ..server.checks import server_problems
 from .args import HayhooksContainerArgs, PublishAuth, WorkloadType
 
 

@@ -14,7 +14,8 @@ from ..names import HTTP_TOKEN, LABEL_VALUE, QUALIFIED_NAME, SUBDOMAIN, DnsLabel
 from ..profile import Profile
 from ..quantity import parse_quantity
 from ..scratch import ScratchArgs, Size
-from ..settings import SecretEnvName, ServerSettings, UserEnvName
+from ..server.env import SecretEnvName, UserEnvName
+from ..server.models import ServerSettings
 
 _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+\Z")
 # `\Z`, not `$`: `$` also matches before a trailing newline.

@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 from ..errors import Problem
-from ..settings import WILDCARD, CorsSettings
+from ..server.cors import CorsSettings
+from ..server.facts import WILDCARD
 from .args import IngressController
 
 # The HTTPRoute CRD's patterns and enum (gateway.networking.k8s.io/v1, standard channel).

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..planning import SHUTDOWN_MARGIN
-from ..server import STATUS_PATH, run_command, status_url
+from ..server.facts import STATUS_PATH, run_command, status_url
 from .args import CacheMedium
 from .configmap import configmap_items
 from .csi import csi_mount, csi_volume, uses_csi

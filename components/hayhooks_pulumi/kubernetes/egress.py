@@ -14,7 +14,8 @@ import ipaddress
 from pydantic import ValidationError
 
 from ..errors import Problem
-from ..settings import REDIS_URL_SECRET, DurableStore, redis_address
+from ..server.models import DurableStore, redis_address
+from ..server.settings_table import env_of
 from .args import PUBLIC_NETWORKS, EgressRule, HayhooksServiceArgs
 
 _SERVICE_SUFFIXES = (["svc"], ["svc", "cluster", "local"])
@@ -54,14 +55,15 @@ def settings_egress(args: HayhooksServiceArgs) -> tuple[list[EgressRule], list[P
     if not policy.enabled or server.durable_store is DurableStore.MEMORY:
         return [], []
     said = "egress" in policy.model_fields_set
-    if REDIS_URL_SECRET in args.secrets:
+    redis_url_secret = env_of("durableRedisUrl")
+    if redis_url_secret in args.secrets:
         if said:
             return [], []
         message = (
             "the durable store's Redis URL is a secret, so where Redis is cannot be read from it and the "
             f"NetworkPolicy would block it: {_HOW_TO_SAY}"
         )
-        return [], [Problem(f"secrets.{REDIS_URL_SECRET}", message)]
+        return [], [Problem(f"secrets.{redis_url_secret}", message)]
     if server.durable_redis_url is None:
         return [], []  # the server's default, localhost: the pod itself
     address = redis_address(server.durable_redis_url)

@@ -9,9 +9,6 @@ from ..image import ImageRef
 from ..pipelines import PipelineSet
 from ..planning import (
     APP_NAME,
-    HOME_DIR,
-    IMAGE_DIRS,
-    TMP_DIR,
     Problems,
     check_bind_address,
     check_image,
@@ -21,7 +18,6 @@ from ..planning import (
     check_secret_names,
     missing_secret,
     overlaps,
-    plain_env,
     recommended_labels,
     validate_args,
     without_profile_rules,
@@ -29,6 +25,8 @@ from ..planning import (
 from ..profile import Profile
 from ..quantity import parse_quantity
 from ..scratch import size_bytes
+from ..server.env import plain_env
+from ..server.facts import HOME_DIR, IMAGE_DIRS, TMP_DIR
 from .args import (
     OIDC_CLIENT_SECRET_VALUE,
     AuthType,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..server import STATUS_PATH
+from ..server.facts import STATUS_PATH
 from .args import GatewayArgs
 
 if TYPE_CHECKING:  # the plan imports this module to check the routes it will build

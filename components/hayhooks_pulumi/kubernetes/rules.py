@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import Problem
-from ..rules import server_problems
+from ..server.checks import server_problems
 from .args import AuthType, GatewayArgs, HayhooksServiceArgs
 from .ingress_annotations import NGINX_PREFIX, TRAEFIK_MIDDLEWARES, owned_annotations
 

@@ -16,7 +16,7 @@ from hayhooks_pulumi.kubernetes.args import AuthType, CacheMedium, IngressContro
 from hayhooks_pulumi.kubernetes.component import HayhooksService as _HayhooksService
 from hayhooks_pulumi.plugin.hosting import host
 from hayhooks_pulumi.profile import Profile
-from hayhooks_pulumi.settings import DeployConcurrency, DurableStore, LogFormat, LogLevel, StartupDeployStrategy
+from hayhooks_pulumi.server.models import DeployConcurrency, DurableStore, LogFormat, LogLevel, StartupDeployStrategy
 
 
 class Namespace(TypedDict):

@@ -29,8 +29,8 @@ from typing import Any
 
 from ..kubernetes.ingress_annotations import NGINX_PREFIX, TRAEFIK_MIDDLEWARES
 from ..kubernetes.routes import UPLOAD_PATHS
-from ..server import STATUS_PATH
-from ..settings import WILDCARD, matches_any_origin
+from ..server.cors import matches_any_origin
+from ..server.facts import STATUS_PATH, WILDCARD
 
 
 class Rule(StrEnum):

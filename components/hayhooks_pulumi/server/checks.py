@@ -1,9 +1,11 @@
-"""Production rules on server settings, shared by every target (Kubernetes, Docker)."""
+"""What the production profile refuses in the server settings, for every target (Kubernetes, Docker)."""
 
 from __future__ import annotations
 
-from .errors import Problem
-from .settings import WILDCARD, LogLevel, ServerSettings, is_credential_name
+from ..errors import Problem
+from .env import is_credential_name
+from .facts import WILDCARD
+from .models import LogLevel, ServerSettings
 
 _NOISY_LEVELS = {LogLevel.DEBUG, LogLevel.TRACE}
 
