@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pydantic import ValidationError
@@ -152,7 +153,7 @@ def _is_union_tag(part: str | int) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"str", "int", "list[str]"})
 
 
-def _friendly(kind: str, message: str, item: dict) -> str:
+def _friendly(kind: str, message: str, item: Mapping[str, Any]) -> str:
     if kind == "extra_forbidden":
         return "unknown key (a typo would be ignored silently, so it is an error)"
     if kind == "missing":

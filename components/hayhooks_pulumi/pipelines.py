@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 import time
 import warnings
@@ -155,7 +156,7 @@ def _fingerprint(root: Path) -> tuple | None:
     entries: list[object] = [str(root.resolve())]
     for entry in sorted(root.rglob("*")):
         try:
-            stats = (entry.lstat(), entry.stat())
+            stats: tuple[os.stat_result, ...] = (entry.lstat(), entry.stat())
         except OSError:  # a dangling link: the read skips it too
             stats = (entry.lstat(),)
         entries.append(

@@ -80,7 +80,7 @@ def validate_custom_resource(body: dict[str, Any], crd_dir: Path = CRD_DIR) -> l
     """The body without apiVersion, kind and metadata against the served version's schema."""
     import jsonschema
 
-    schema = crd_schemas(crd_dir).get((body.get("apiVersion"), body.get("kind")))
+    schema = crd_schemas(crd_dir).get((str(body.get("apiVersion")), str(body.get("kind"))))
     if schema is None:
         return [f"no served CRD version for {body.get('apiVersion')} {body.get('kind')} in {crd_dir}"]
     rest = {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata")}
@@ -121,7 +121,7 @@ def _crd_groups(crd_dir: Path) -> set[tuple[str, str]]:
 def validate_render(render_dir: Path, crd_dir: Path = CRD_DIR) -> list[SchemaIssue]:
     """Every manifest of a render; an empty list means all valid."""
     versions = kubernetes_versions()
-    issues = []
+    issues: list[SchemaIssue] = []
     for path in sorted((render_dir / "manifests").glob("*.yaml")):
         body = yaml.load(path.read_text(), Loader=_loader())
         issues.extend(SchemaIssue(path.name, m) for m in validate_manifest(body, crd_dir, versions))

@@ -40,7 +40,9 @@ class _Loader(yaml.SafeLoader):
         self.duplicates: list[tuple[yaml.MappingNode, yaml.ScalarNode, yaml.ScalarNode]] = []
 
     def compose_node(self, parent: yaml.Node | None, index: yaml.Node | int | None) -> yaml.Node:
-        node = super().compose_node(parent, index)
+        # The stubs say the index is an int and the result optional; PyYAML passes key nodes and returns a node.
+        node = super().compose_node(parent, index)  # type: ignore[arg-type]
+        assert node is not None
         if parent is not None and index is not None:  # None: a mapping's key, which has no path of its own
             self.parents.setdefault(id(node), (parent, index))
         return node
