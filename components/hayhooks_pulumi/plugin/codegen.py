@@ -30,6 +30,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from ..outputs import declared_outputs
+
 SCALARS = (str, int, float, bool)
 # Keys that may also be an Output: an image built or resolved in the same program.
 INPUT_KEYS = frozenset({"image"})
@@ -213,14 +215,19 @@ def output_docs(cls: type) -> dict[str, str]:
 
 
 def outputs(cls: type) -> dict[str, tuple[str, str]]:
-    """A component's outputs: name -> (annotation source, description)."""
-    hints = inspect.get_annotations(cls, eval_str=True)  # its own, not the SDK base classes'
+    """A component's outputs: attribute -> (annotation source, description)."""
+    declared = declared_outputs(cls)
     docs = output_docs(cls)
-    declared = [name for name in hints if not name.startswith("_")]
-    missing = [name for name in declared if not docs.get(name)]
+    missing = [output.attribute for output in declared if not docs.get(output.attribute)]
     if missing:
         raise BoundaryError(f"{cls.__name__}: document the outputs {missing} (a docstring under each annotation)")
-    return {name: (_output_source(hints[name]), docs[name]) for name in declared}
+    for output in declared:
+        if camel_case(output.attribute) != output.name:
+            raise BoundaryError(
+                f"{cls.__name__}.{output.attribute}: the schema would call it {camel_case(output.attribute)!r}, "
+                f"the stack exports it as {output.name!r}"
+            )
+    return {output.attribute: (_output_source(output.type), docs[output.attribute]) for output in declared}
 
 
 def _component_class(component: Component, generator: Generator) -> str:
