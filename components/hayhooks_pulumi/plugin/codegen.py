@@ -150,7 +150,7 @@ class Generator:
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             return self.model(tp)
         if tp in SCALARS:
-            return tp.__name__  # type: ignore[union-attr]
+            return tp.__name__
         raise BoundaryError(f"{path}: {tp} has no Pulumi schema type")
 
     def _fields(self, model: type[BaseModel], inputs: frozenset[str]) -> Iterator[str]:
@@ -193,7 +193,7 @@ def _output_source(tp: object) -> str:
     if tp is type(None):
         return "None"
     if tp in SCALARS:
-        return tp.__name__  # type: ignore[union-attr]
+        return tp.__name__
     raise BoundaryError(f"output type {tp} has no Pulumi schema type")
 
 

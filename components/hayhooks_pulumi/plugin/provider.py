@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 import pulumi
-from pulumi.errors import InputPropertiesError
+from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
 from pulumi.provider import main
 from pulumi.provider.experimental.analyzer import ComponentDefinition
 from pulumi.provider.experimental.component import ComponentProvider
@@ -53,7 +53,9 @@ class HayhooksProvider(ComponentProvider):
             return super().construct(name, resource_type, inputs, options)
         except ComponentInitError as error:
             if isinstance(error.inner, ConfigError):
-                problems = [{"property_path": p.path, "reason": p.message} for p in error.inner.problems]
+                problems = [
+                    InputPropertyErrorDetails(property_path=p.path, reason=p.message) for p in error.inner.problems
+                ]
                 raise InputPropertiesError(f"invalid args of {resource_type} {name!r}", problems) from error.inner
             raise
 
