@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
 from conftest import REPO
 from hayhooks_pulumi import ConfigError
-from hayhooks_pulumi.docker.args import HayhooksContainerArgs, duration_seconds, size_mb
+from hayhooks_pulumi.docker.args import HayhooksContainerArgs
 from hayhooks_pulumi.docker.container import server_command, tmpfs
-from hayhooks_pulumi.docker.healthcheck import health_command, health_script, wait_timeout_seconds
+from hayhooks_pulumi.docker.healthcheck import duration_seconds, health_command, health_script, wait_timeout_seconds
 from hayhooks_pulumi.docker.plan import plan_container
+from hayhooks_pulumi.docker.workload import size_mb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -123,3 +126,13 @@ def test_unspecified_ipv6_publish_gives_a_loopback_url() -> None:
 def test_no_image_and_no_output_is_an_error() -> None:
     with pytest.raises(ConfigError, match="image: required"):
         plan_container("hh", {"profile": "development", "pipelinesPath": PIPELINES})
+
+
+def test_the_models_and_their_checks_load_no_provider_sdk() -> None:
+    """The reference, the policy pack and the plugin's schema read the models without pulumi_docker."""
+    code = (
+        "import sys, hayhooks_pulumi.docker.args, hayhooks_pulumi.docker.plan; "
+        "print(sorted(m for m in sys.modules if m.startswith('pulumi_')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -262,7 +262,7 @@ def test_env_file_cannot_repeat_a_variable_set_elsewhere(tmp_path: Path) -> None
 
 def test_env_file_format_matches_docker() -> None:
     text = "# comment\n\n  INDENTED=yes\nEMPTY=\nQUOTED='single'\nEQUALS=a=b\n"
-    assert parse_env_file(text) == {"INDENTED": "yes", "EMPTY": "", "QUOTED": "'single'", "EQUALS": "a=b"}
+    assert parse_env_file(text) == ({"INDENTED": "yes", "EMPTY": "", "QUOTED": "'single'", "EQUALS": "a=b"}, [])
 
 
 def test_pipelines_dir_must_hold_pipelines(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from conftest import register
 from hayhooks_pulumi import HayhooksService
 from hayhooks_pulumi.auth import sha_hash
 from hayhooks_pulumi.kubernetes.routes import UPLOAD_PATHS
+from hayhooks_pulumi.outputs import declared_outputs
 from hayhooks_pulumi.render.mocks import RecordingMonitor, RenderMocks, random_password
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 from pulumi.runtime.stack import run_pulumi_func
@@ -24,16 +25,14 @@ ORIGINS = ["https://app.example.com", "https://admin.example.com"]
 OAUTH2_PROXY = "http://oauth2-proxy.auth.svc.cluster.local/oauth2/auth"
 
 
-OUTPUTS = ("public_url", "basic_auth_username", "basic_auth_password", "api_keys")
-
-
 def build(args: dict[str, Any], **kwargs: Any) -> tuple[dict, dict]:
-    """Registrations by name, and the component's resolved edge outputs (plus the raw secret outputs)."""
+    """Registrations by name, and the component's resolved outputs by attribute (plus the raw secret outputs)."""
     outputs: dict[str, Any] = {}
 
     def program() -> None:
         service = HayhooksService("hh", args, **kwargs)
-        for key in OUTPUTS:
+        for output in declared_outputs(HayhooksService):
+            key = output.attribute
             getattr(service, key).apply(lambda v, k=key: outputs.__setitem__(k, v))
         outputs["password_output"] = service.basic_auth_password
         outputs["api_keys_output"] = service.api_keys

@@ -22,8 +22,9 @@ import pytest
 import yaml
 from conftest import REPO, register
 from hayhooks_pulumi import ConfigError, HayhooksContainer, HayhooksService
+from hayhooks_pulumi.outputs import secret_outputs
 from hayhooks_pulumi.plugin import codegen
-from hayhooks_pulumi.plugin.provider import SECRET_OUTPUTS, HayhooksProvider, package_schema
+from hayhooks_pulumi.plugin.provider import HayhooksProvider, package_schema
 from hayhooks_pulumi.render.mocks import Registration
 from pulumi.errors import InputPropertiesError
 from pulumi.provider.experimental.util import camel_case
@@ -166,8 +167,8 @@ def test_every_output_is_listed_with_its_description(schema, name: str) -> None:
 def test_secret_outputs_are_marked_secret_and_are_secret(schema, name: str) -> None:
     properties = schema["resources"][f"hayhooks:index:{name}"]["properties"]
     marked = {key for key, prop in properties.items() if prop.get("secret")}
-    assert marked == SECRET_OUTPUTS[name]
     cls, args = HOSTED[name]
+    assert marked == secret_outputs(cls)
     secret: dict[str, bool] = {}
 
     async def program() -> None:

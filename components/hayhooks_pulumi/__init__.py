@@ -12,7 +12,7 @@ from ._version import __version__
 # Public name -> the submodule that defines it.
 _EXPORTS = {
     "ConfigError": ".errors",
-    "CorsSettings": ".settings",
+    "CorsSettings": ".server.cors",
     "HayhooksContainer": ".docker.component",
     "HayhooksContainerArgs": ".docker.args",
     "HayhooksService": ".kubernetes.component",
@@ -20,12 +20,12 @@ _EXPORTS = {
     "ImageRef": ".image",
     "Problem": ".errors",
     "Profile": ".profile",
-    "ServerSettings": ".settings",
+    "ServerSettings": ".server.models",
     "StackConfig": ".stack_config",
     "Target": ".stack_config",
     "load_stack_config": ".stack_config",
     "parse_image": ".image",
-    "server_env": ".settings",
+    "server_env": ".server.env",
 }
 
 __all__ = [  # kept equal to _EXPORTS by tests/test_packaging.py

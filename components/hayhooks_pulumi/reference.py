@@ -7,25 +7,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import types
 import typing
 from enum import Enum
 from pathlib import Path
 
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
-
-def _models(annotation: object) -> list[type[BaseModel]]:
-    """Models nested in an annotation (`X | None`, `dict[str, X]`, `list[X]`)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    found = []
-    for arg in typing.get_args(annotation):
-        found.extend(_models(arg))
-    return found
+from .model_walk import ConfigField, config_fields, doc_text, model_tree
 
 
 def _type_name(annotation: object) -> str:
@@ -45,51 +34,30 @@ def _type_name(annotation: object) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def _default(field: FieldInfo) -> str:
-    if field.is_required():
+def _default(field: ConfigField) -> str:
+    if field.required:
         return "required"
-    value = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
-    if value is PydanticUndefined or value is None:
-        return "unset"
-    if isinstance(value, BaseModel):
+    if field.default_is_model:
         return "see below"
-    if isinstance(value, Enum):
-        value = value.value
-    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
-        return "see below"
-    return f"`{json.dumps(value)}`"
+    return "unset" if field.default is None else f"`{field.default}`"
 
 
 def reference(model: type[BaseModel], prefix: str, level: int = 4) -> str:
     """Markdown: one table per model under a heading of `level`, keys as a stack file spells them."""
-    sections: list[str] = []
-    seen: set[type[BaseModel]] = set()
-
-    def walk(current: type[BaseModel], path: str) -> None:
-        if current in seen:
-            return
-        seen.add(current)
+    sections = []
+    for node in model_tree(model, prefix):
         rows = [
-            f"{'#' * level} `{path}`",
+            f"{'#' * level} `{node.path}`",
             "",
-            " ".join((current.__doc__ or "").split()),
+            doc_text(node.model.__doc__),
             "",
             "| key | type | default | description |",
             "| --- | --- | --- | --- |",
         ]
-        nested = []
-        for name, field in current.model_fields.items():
-            key = field.alias or name
-            doc = " ".join((field.description or "").split()).replace("|", "\\|")
-            rows.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field)} | {doc} |")
-            for sub in _models(field.annotation):
-                suffix = ".<NAME>" if typing.get_origin(field.annotation) is dict else ""
-                nested.append((sub, f"{path}.{key}{suffix}"))
+        for field in config_fields(node.model):
+            doc = field.doc.replace("|", "\\|")
+            rows.append(f"| `{field.key}` | {_type_name(field.annotation)} | {_default(field)} | {doc} |")
         sections.append("\n".join(rows))
-        for sub, sub_path in nested:
-            walk(sub, sub_path)
-
-    walk(model, prefix)
     return "\n\n".join(sections) + "\n"
 
 

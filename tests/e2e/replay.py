@@ -32,8 +32,6 @@ import yaml
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
 TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
-# The component's secret outputs (its stand-in values, as the render resolves them).
-SECRET_OUTPUTS = ("basicAuthPassword", "apiKeys")
 CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup"
 # Typed kinds the provider's schema has; any other kubernetes type is a custom resource.
 SCHEMA_GROUPS = ("core/", "apps/", "networking.k8s.io/", "policy/", "autoscaling/", "rbac.authorization.k8s.io/")
@@ -94,7 +92,12 @@ def program(registrations: list[Any], reads: list[Any], name: str, outputs: dict
             resources[r.name] = {"type": r.type, "properties": properties}
         if options:
             resources[r.name]["options"] = options
-    exported = {k: {"fn::secret": v} if k in SECRET_OUTPUTS else v for k, v in outputs.items() if v is not None}
+    # The component's secret outputs (their stand-in values, as the render resolves them) stay secret.
+    from hayhooks_pulumi import HayhooksService
+    from hayhooks_pulumi.outputs import secret_outputs
+
+    secret = secret_outputs(HayhooksService)
+    exported = {k: {"fn::secret": v} if k in secret else v for k, v in outputs.items() if v is not None}
     return {"name": name, "runtime": "yaml", "resources": resources, "outputs": plain(exported, auto_names)}
 
 

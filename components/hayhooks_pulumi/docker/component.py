@@ -10,6 +10,7 @@ import pulumi_docker as docker
 
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
+from ..outputs import exports
 from .args import HayhooksContainerArgs
 from .container import REPLACE_ON_CHANGES, container_args
 from .engine import engine_address, on_this_machine
@@ -106,12 +107,6 @@ class HayhooksContainer(pulumi.ComponentResource):
         self.url = pulumi.Output.from_input(plan.url)
         self.image_digest = remote.repo_digest.apply(digest_of)
         self.env = pulumi.Output.from_input(dict(plan.env))
-        # What a stack exports of this component, by the names it registers them under.
-        self.exports: dict[str, pulumi.Output[Any]] = {
-            "containerName": self.container_name,
-            "networkName": self.network_name,
-            "url": self.url,
-            "imageDigest": self.image_digest,
-            "env": self.env,
-        }
+        # What a stack exports of this component: the outputs declared above, by the names it registers them under.
+        self.exports = exports(self, HayhooksContainer)
         self.register_outputs(self.exports)

@@ -1,4 +1,5 @@
-"""The container: the production guide's Docker settings, hardened, health-checked and waited for."""
+"""The container: the production guide's Docker settings, hardened, health-checked and waited for; each
+feature's part of its args from the feature's own module."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pulumi_docker as docker
 from ..planning import SHUTDOWN_MARGIN
 from ..scratch import tmpfs_size
 from ..server.facts import HOME_DIR, TMP_DIR, run_command
-from .healthcheck import healthcheck_args, wait_timeout_seconds
+from .healthcheck import health_command, wait_timeout_seconds
+from .logs import log_options
 from .plan import ContainerPlan
 
 PIPELINES_CHECKSUM_LABEL = "hayhooks.deepset.ai/pipelines-checksum"
@@ -65,9 +67,16 @@ def pipelines_mount(plan: ContainerPlan, volume: pulumi.Input[str] | None) -> do
     return docker.ContainerVolumeArgs(volume_name=volume, container_path=directory, read_only=True)
 
 
-def log_options(plan: ContainerPlan) -> dict[str, str]:
-    options = plan.args.log_options
-    return {"max-size": options.max_size, "max-file": str(options.max_file)}
+def healthcheck_args(plan: ContainerPlan) -> docker.ContainerHealthcheckArgs:
+    check = plan.args.healthcheck
+    return docker.ContainerHealthcheckArgs(
+        tests=health_command(plan),
+        interval=check.interval,
+        timeout=check.timeout,
+        retries=check.retries,
+        start_period=check.start_period,
+        start_interval=check.start_interval,
+    )
 
 
 def stop_seconds(plan: ContainerPlan) -> int:

@@ -1,12 +1,13 @@
-"""The facts every Docker builder shares, computed once from validated args: names, labels, env, workers."""
+"""The facts every Docker builder shares, computed once from validated args (names, labels, env, workers), and
+every feature's checks, run before anything registers."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import Problem
 from ..image import ImageRef
 from ..pipelines import PipelineSet
 from ..planning import (
@@ -17,16 +18,31 @@ from ..planning import (
     check_pipelines,
     check_pipelines_dir,
     check_secret_names,
-    missing_secret,
     recommended_labels,
     validate_args,
     without_profile_rules,
 )
 from ..profile import Profile
+from ..server.checks import server_problems
 from ..server.env import plain_env
-from .args import HayhooksContainerArgs, WorkloadType
-from .envfile import read_env_file
-from .rules import container_problems
+from .args import HayhooksContainerArgs
+from .envfile import env_file_production_problems, env_file_variables
+from .publish import publish_production_problems, published_url
+from .secrets import config_secrets
+from .workload import resources_production_problems, workers, workload_problems
+
+# What the production profile refuses on Docker beyond the shared server rules, feature by feature.
+PRODUCTION_CHECKS = (resources_production_problems, env_file_production_problems, publish_production_problems)
+
+
+def container_problems(args: HayhooksContainerArgs) -> list[Problem]:
+    """What the config may not combine, then in production the shared server rules and each feature's own."""
+    problems = workload_problems(args)
+    if args.profile is Profile.PRODUCTION:
+        problems += server_problems(args.server)
+        for check in PRODUCTION_CHECKS:
+            problems += check(args)
+    return problems
 
 
 @dataclass(frozen=True)
@@ -69,22 +85,13 @@ class ContainerPlan:
 
     @property
     def workers(self) -> int:
-        """One for I/O-bound pipelines; 2 x CPU limit + 1 for CPU-bound ones (the production guide's rule)."""
-        if self.args.workload_type is WorkloadType.CPU and self.args.resources.cpus is not None:
-            return int(2 * self.args.resources.cpus) + 1
-        return 1
+        """The number of server processes."""
+        return workers(self.args)
 
     @property
     def url(self) -> str | None:
         """Where the server answers on the host, or None when no port is published."""
-        publish = self.args.publish
-        if publish is None:
-            return None
-        address = ipaddress.ip_address(publish.host_ip)
-        if address.is_unspecified:
-            address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
-        host = f"[{address}]" if address.version == 6 else str(address)
-        return f"http://{host}:{publish.host_port}"
+        return published_url(self.args.publish)
 
 
 def plan_container(
@@ -115,26 +122,10 @@ def plan_container(
 
     plain = plain_env(args.server)
     check_secret_names(problems, args.secrets, plain)
-    given = dict(secret_values or {})
-    config_secrets = []
-    for env_name, source in args.secrets.items():
-        if env_name in plain:
-            continue
-        if env_name in given:
-            config_secrets.append(env_name)
-        elif not source.optional:
-            problems.add(
-                f"secrets.{env_name}.fromConfig",
-                f"{missing_secret(env_name, source.from_config)} (or mark the secret `optional: true`)",
-            )
-
-    env_file: dict[str, str] = {}
-    if args.env_file is not None and args.profile is not Profile.PRODUCTION:
-        with problems.collect():
-            env_file = read_env_file(base / args.env_file)
-        for env_name in env_file:
-            if env_name in plain or env_name in args.secrets:
-                problems.add("envFile", f"{env_name} is also set by this config; set each variable once")
+    secret_names, missing = config_secrets(args, plain, secret_values or {})
+    problems.extend(missing)
+    env_file, env_file_problems = env_file_variables(args, base, [*plain, *args.secrets])
+    problems.extend(env_file_problems)
 
     problems.extend(container_problems(args))
     problems.raise_if_any()
@@ -146,7 +137,7 @@ def plan_container(
         pipelines=pipelines,
         pipelines_host_path=str(host_path),
         env=plain,
-        config_secrets=tuple(config_secrets),
+        config_secrets=secret_names,
         labels=recommended_labels(name, image, args.labels),
         # Without an image the recommended labels leave out `app.kubernetes.io/version`.
         stable_labels=recommended_labels(name, None, args.labels),

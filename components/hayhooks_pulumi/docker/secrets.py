@@ -1,12 +1,52 @@
-"""Secret environment entries (`KEY=VALUE`), kept `Output.secret` end to end."""
+"""Secret environment variables from Pulumi config: their model, the values they need, and their `KEY=VALUE`
+entries, kept `Output.secret` end to end."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pulumi
+from pydantic import Field
 
-from .plan import ContainerPlan
+from ..errors import Problem
+from ..model import ConfigModel
+from ..planning import missing_secret
+
+if TYPE_CHECKING:
+    from .args import HayhooksContainerArgs
+    from .plan import ContainerPlan
+
+
+class ConfigSecret(ConfigModel):
+    """A secret environment variable whose value is a Pulumi config secret."""
+
+    from_config: str = Field(min_length=1)
+    """The config key, set with `pulumi config set --secret <key> <value>`; kept secret in state."""
+    optional: bool = False
+    """Leave the variable out when the key is not set (instead of failing)."""
+
+
+def config_secrets(
+    args: HayhooksContainerArgs, plain: Mapping[str, str], given: Mapping[str, object]
+) -> tuple[tuple[str, ...], list[Problem]]:
+    """The names of the secrets that have a value in `given`, and one problem per required one without. A name
+    that is also plain is left to `check_secret_names`, which refuses it."""
+    names: list[str] = []
+    problems = []
+    for env_name, source in args.secrets.items():
+        if env_name in plain:
+            continue
+        if env_name in given:
+            names.append(env_name)
+        elif not source.optional:
+            problems.append(
+                Problem(
+                    f"secrets.{env_name}.fromConfig",
+                    f"{missing_secret(env_name, source.from_config)} (or mark the secret `optional: true`)",
+                )
+            )
+    return tuple(names), problems
 
 
 def _entry(name: str, value: pulumi.Input[str]) -> pulumi.Output[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -11,6 +11,7 @@ import pulumi_random as random
 
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
+from ..outputs import Secret, exports
 from .args import OIDC_CLIENT_SECRET_VALUE, GatewayArgs, HayhooksServiceArgs
 from .claims import claim_shared
 from .configmap import configmap_args
@@ -74,9 +75,9 @@ class HayhooksService(pulumi.ComponentResource):
     """The server's environment as the pods get it, secrets left out."""
     basic_auth_username: pulumi.Output[str | None]
     """The basic-auth user at the edge; unset without basic auth."""
-    basic_auth_password: pulumi.Output[str | None]
+    basic_auth_password: Annotated[pulumi.Output[str | None], Secret]
     """The generated basic-auth password (secret); unset without basic auth."""
-    api_keys: pulumi.Output[dict[str, str] | None]
+    api_keys: Annotated[pulumi.Output[dict[str, str] | None], Secret]
     """The generated API keys by client name (secret); unset without API-key auth."""
 
     def __init__(
@@ -142,19 +143,8 @@ class HayhooksService(pulumi.ComponentResource):
         self.basic_auth_username = pulumi.Output.from_input(username)
         self.basic_auth_password = password
         self.api_keys = api_keys
-        # What a stack exports of this component, by the names it registers them under.
-        self.exports: dict[str, pulumi.Output[Any]] = {
-            "namespace": self.namespace,
-            "serviceName": self.service_name,
-            "internalUrl": self.internal_url,
-            "publicUrl": self.public_url,
-            "image": self.image,
-            "imageDigest": self.image_digest,
-            "env": self.env,
-            "basicAuthUsername": self.basic_auth_username,
-            "basicAuthPassword": self.basic_auth_password,
-            "apiKeys": self.api_keys,
-        }
+        # What a stack exports of this component: the outputs declared above, by the names it registers them under.
+        self.exports = exports(self, HayhooksService)
         self.register_outputs(self.exports)
 
     def _required_crds(self, plan: ServicePlan) -> list[pulumi.Resource]:

@@ -27,8 +27,9 @@ from pathlib import Path
 import pulumi
 from pulumi.provider.experimental.util import camel_case
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
+
+from ..model_walk import ConfigField, config_fields, doc_text, model_tree
+from ..outputs import declared_outputs
 
 SCALARS = (str, int, float, bool)
 # Keys that may also be an Output: an image built or resolved in the same program.
@@ -78,32 +79,13 @@ def inputs_name(component: Component) -> str:
     return f"{component.cls.__name__}Inputs"
 
 
-def _text(doc: str | None) -> str:
-    return " ".join((doc or "").split())
-
-
 def _literal(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _default(info: FieldInfo) -> str | None:
-    """The default as a reader writes it, for plain defaults; None when required or structured."""
-    if info.is_required():
-        return None
-    value = info.default_factory() if info.default_factory is not None else info.default  # type: ignore[call-arg]
-    if value is PydanticUndefined or value is None or isinstance(value, BaseModel):
-        return None
-    if isinstance(value, Enum):
-        value = value.value
-    if isinstance(value, list) and any(isinstance(item, BaseModel) for item in value):
-        return None
-    return json.dumps(value)
-
-
-def description(info: FieldInfo) -> str:
-    text = _text(info.description)
-    default = _default(info)
-    return f"{text} Default: `{default}`." if default is not None else text
+def description(field: ConfigField) -> str:
+    """The field's docstring, with its default when that is a plain value."""
+    return f"{field.doc} Default: `{field.default}`." if field.default is not None else field.doc
 
 
 @dataclass
@@ -120,7 +102,7 @@ class Generator:
             raise BoundaryError(f"two schema types would be named {name!r}: {self.names[name]} and {owner}")
 
     def annotation(self, tp: object, path: str) -> str:
-        """Source text of a boundary type for `tp`."""
+        """Source text of a boundary type for `tp` (a model in it already emitted: `tree` emits them in order)."""
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
             return self.annotation(typing.get_args(tp)[0], path)
@@ -146,35 +128,43 @@ class Generator:
             self.enums[tp] = tp.__name__
             return tp.__name__
         if isinstance(tp, type) and issubclass(tp, BaseModel):
-            return self.model(tp)
+            return self.emitted[tp]
         if tp in SCALARS:
-            return tp.__name__  # type: ignore[union-attr]
+            return tp.__name__
         raise BoundaryError(f"{path}: {tp} has no Pulumi schema type")
 
     def _fields(self, model: type[BaseModel], inputs: frozenset[str]) -> Iterator[str]:
-        for name, info in model.model_fields.items():
-            key = info.alias or name
+        for config_field in config_fields(model):
+            name, key = config_field.name, config_field.key
             schema_key = camel_case(name)
             if schema_key != key:
                 raise BoundaryError(
                     f"{model.__name__}.{name}: the schema would call it {schema_key!r}, the config {key!r}"
                 )
-            text = self.annotation(info.annotation, f"{model.__name__}.{key}")
+            text = self.annotation(config_field.annotation, f"{model.__name__}.{key}")
             if name in inputs:
                 text = f"pulumi.Input[{text}]"
-            if not info.is_required():
+            if not config_field.required:
                 text = f"NotRequired[{text}]"
-            yield f"    {name}: {text}\n    {_literal(description(info))}\n"
+            yield f"    {name}: {text}\n    {_literal(description(config_field))}\n"
 
     def model(self, model: type[BaseModel], name: str | None = None, inputs: frozenset[str] = frozenset()) -> str:
+        """The TypedDict of `model`, once; the models under it must be emitted before it."""
         if model in self.emitted:
             return self.emitted[model]
         name = name or schema_type_name(model)
         self._reserve(name, model)
         self.emitted[model] = name
         body = "".join(self._fields(model, inputs))
-        self.classes.append(f"class {name}(TypedDict):\n    {_literal(_text(model.__doc__))}\n\n{body}")
+        self.classes.append(f"class {name}(TypedDict):\n    {_literal(doc_text(model.__doc__))}\n\n{body}")
         return name
+
+    def tree(self, root: type[BaseModel], name: str, inputs: frozenset[str]) -> str:
+        """The TypedDicts of `root` and of every model under it, each after those it names."""
+        for node in model_tree(root, dependencies_first=True):
+            if node.model is not root:
+                self.model(node.model)
+        return self.model(root, name, inputs)
 
 
 def _output_source(tp: object) -> str:
@@ -191,7 +181,7 @@ def _output_source(tp: object) -> str:
     if tp is type(None):
         return "None"
     if tp in SCALARS:
-        return tp.__name__  # type: ignore[union-attr]
+        return tp.__name__
     raise BoundaryError(f"output type {tp} has no Pulumi schema type")
 
 
@@ -208,24 +198,29 @@ def output_docs(cls: type) -> dict[str, str]:
             and isinstance(following.value, ast.Constant)
             and isinstance(following.value.value, str)
         ):
-            docs[statement.target.id] = _text(following.value.value)
+            docs[statement.target.id] = doc_text(following.value.value)
     return docs
 
 
 def outputs(cls: type) -> dict[str, tuple[str, str]]:
-    """A component's outputs: name -> (annotation source, description)."""
-    hints = inspect.get_annotations(cls, eval_str=True)  # its own, not the SDK base classes'
+    """A component's outputs: attribute -> (annotation source, description)."""
+    declared = declared_outputs(cls)
     docs = output_docs(cls)
-    declared = [name for name in hints if not name.startswith("_")]
-    missing = [name for name in declared if not docs.get(name)]
+    missing = [output.attribute for output in declared if not docs.get(output.attribute)]
     if missing:
         raise BoundaryError(f"{cls.__name__}: document the outputs {missing} (a docstring under each annotation)")
-    return {name: (_output_source(hints[name]), docs[name]) for name in declared}
+    for output in declared:
+        if camel_case(output.attribute) != output.name:
+            raise BoundaryError(
+                f"{cls.__name__}.{output.attribute}: the schema would call it {camel_case(output.attribute)!r}, "
+                f"the stack exports it as {output.name!r}"
+            )
+    return {output.attribute: (_output_source(output.type), docs[output.attribute]) for output in declared}
 
 
 def _component_class(component: Component, generator: Generator) -> str:
     cls = component.cls
-    args = generator.model(component.args, inputs_name(component), INPUT_KEYS)
+    args = generator.tree(component.args, inputs_name(component), INPUT_KEYS)
     lines = [
         f"class {cls.__name__}(_{cls.__name__}):",
         f"    {_literal(inspect.cleandoc(cls.__doc__ or ''))}",

@@ -4,7 +4,7 @@ stack file holds, an image that may be known only at deploy time, secrets from t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 
@@ -12,6 +12,20 @@ from ..errors import ConfigSource, reading
 from ..stack_config import config_secret_values
 
 IMAGE_KEY = "image"
+
+
+class Hosted(Protocol):
+    """The constructor the Python components share, which the plugin runs for another language."""
+
+    def __init__(
+        self,
+        name: str,
+        args: Mapping[str, Any],
+        *,
+        image: pulumi.Input[str] | None = None,
+        secret_values: Mapping[str, pulumi.Input[str]] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
 
 
 def split_image(args: Mapping[str, Any]) -> tuple[dict[str, Any], pulumi.Input[str] | None]:
@@ -25,8 +39,8 @@ def split_image(args: Mapping[str, Any]) -> tuple[dict[str, Any], pulumi.Input[s
 
 
 def host(
-    base: type[pulumi.ComponentResource],
-    instance: pulumi.ComponentResource,
+    base: type[Hosted],
+    instance: Hosted,
     name: str,
     args: Mapping[str, Any],
     opts: pulumi.ResourceOptions | None,
@@ -36,4 +50,4 @@ def host(
     config, image = split_image(args)
     values = config_secret_values(config, pulumi.Config())
     with reading(ConfigSource(secrets_from_config=True)):
-        base.__init__(instance, name, config, image=image, secret_values=values, opts=opts)  # type: ignore[misc]
+        base.__init__(instance, name, config, image=image, secret_values=values, opts=opts)

@@ -7,8 +7,8 @@ differ from its defaults, both so that other languages get what Python callers g
 - args reach the component in their camelCase form, the form the models validate and name in
   their errors (the SDK would rename them to Python attribute names first);
 - a `ConfigError` is reported as invalid input properties, one per problem with its config path,
-  so the caller's engine shows which key is wrong; and secret outputs are marked secret in the
-  schema (the analyzer has no way to say so).
+  so the caller's engine shows which key is wrong; and the outputs a component declares `Secret`
+  are marked secret in the schema (the analyzer has no way to say so).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 import pulumi
-from pulumi.errors import InputPropertiesError
+from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
 from pulumi.provider import main
 from pulumi.provider.experimental.analyzer import ComponentDefinition
 from pulumi.provider.experimental.component import ComponentProvider
@@ -27,15 +27,12 @@ from pulumi.provider.server import ComponentInitError
 
 from .._version import __version__
 from ..errors import ConfigError
+from ..outputs import secret_outputs
 from . import schema_types
+from .codegen import components
 
 PACKAGE = "hayhooks"
 HOSTED: tuple[type[pulumi.ComponentResource], ...] = (schema_types.HayhooksService, schema_types.HayhooksContainer)
-# Outputs that are `Output.secret` (tests/test_schema.py checks each against the components at run time).
-SECRET_OUTPUTS: dict[str, frozenset[str]] = {
-    "HayhooksService": frozenset({"basicAuthPassword", "apiKeys"}),
-    "HayhooksContainer": frozenset(),
-}
 
 
 class HayhooksProvider(ComponentProvider):
@@ -56,14 +53,18 @@ class HayhooksProvider(ComponentProvider):
             return super().construct(name, resource_type, inputs, options)
         except ComponentInitError as error:
             if isinstance(error.inner, ConfigError):
-                problems = [{"property_path": p.path, "reason": p.message} for p in error.inner.problems]
+                problems = [
+                    InputPropertyErrorDetails(property_path=p.path, reason=p.message) for p in error.inner.problems
+                ]
                 raise InputPropertiesError(f"invalid args of {resource_type} {name!r}", problems) from error.inner
             raise
 
 
 def _mark_secrets(schema: dict[str, Any]) -> dict[str, Any]:
+    """The outputs each component declares `Secret`, marked secret (the analyzer reads no such marker)."""
+    secret = {component.cls.__name__: secret_outputs(component.cls) for component in components()}
     for token, resource in schema.get("resources", {}).items():
-        for output in SECRET_OUTPUTS.get(token.rsplit(":", 1)[-1], ()):
+        for output in secret.get(token.rsplit(":", 1)[-1], ()):
             resource["properties"][output]["secret"] = True
     return schema
 

@@ -10,8 +10,10 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 
-from hayhooks_pulumi.docker.args import LogDriver, PublishAuth, WorkloadType
 from hayhooks_pulumi.docker.component import HayhooksContainer as _HayhooksContainer
+from hayhooks_pulumi.docker.logs import LogDriver
+from hayhooks_pulumi.docker.publish import PublishAuth
+from hayhooks_pulumi.docker.workload import WorkloadType
 from hayhooks_pulumi.kubernetes.args import AuthType, CacheMedium, IngressController, Protocol, StoreKind, TaintEffect, TolerationOperator
 from hayhooks_pulumi.kubernetes.component import HayhooksService as _HayhooksService
 from hayhooks_pulumi.plugin.hosting import host

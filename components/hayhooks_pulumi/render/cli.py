@@ -61,7 +61,11 @@ def run_program_recorded(project_dir: Path, stack: str, config_file: Path) -> tu
     pulumi.runtime.set_all_config(stackfile.config, stackfile.secret_keys)
     sys.path.insert(0, str(project_dir))
     os.chdir(project_dir)
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")))
+
+    def program() -> None:
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+
+    _sync_await(run_pulumi_func(program))
     root = pulumi.runtime.settings.get_root_resource()
     outputs = _sync_await(_resolve(getattr(root, "outputs", {})))
     return monitor, outputs

@@ -1,0 +1,114 @@
+"""The config models as documents read them: each model's fields (key, type, description, default) and the
+models nested under a model. The config reference (`reference.py`) and the plugin's schema types
+(`plugin/codegen.py`) both read the models through here, so they cannot disagree about a key, its description,
+its default or which models a config holds."""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+# What a path names under a map of models: each entry's key is the user's own.
+ANY_KEY = ".<NAME>"
+
+
+def doc_text(text: str | None) -> str:
+    """A docstring on one line, as a table cell or a schema description holds it."""
+    return " ".join((text or "").split())
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One key of a config model."""
+
+    name: str
+    """The model's attribute, e.g. `pipelines_path`."""
+    key: str
+    """The key as a stack file spells it, e.g. `pipelinesPath`."""
+    annotation: Any
+    """The field's type, as the model declares it."""
+    doc: str
+    """Its docstring, on one line."""
+    required: bool
+    default: str | None
+    """The default as JSON, as a stack file writes it; None when required, unset (`null`) or a model's (a nested
+    model's own fields give its defaults)."""
+    default_is_model: bool
+    """The default is a model, or a list of them."""
+
+
+def _default(info: FieldInfo) -> tuple[str | None, bool]:
+    if info.is_required():
+        return None, False
+    value = info.default_factory() if info.default_factory is not None else info.default  # type: ignore[call-arg]
+    if value is PydanticUndefined or value is None:
+        return None, False
+    if isinstance(value, BaseModel) or (isinstance(value, list) and any(isinstance(v, BaseModel) for v in value)):
+        return None, True
+    if isinstance(value, Enum):
+        value = value.value
+    return json.dumps(value), False
+
+
+def config_fields(model: type[BaseModel]) -> Iterator[ConfigField]:
+    """The fields of `model`, in declaration order."""
+    for name, info in model.model_fields.items():
+        default, default_is_model = _default(info)
+        yield ConfigField(
+            name=name,
+            key=info.alias or name,
+            annotation=info.annotation,
+            doc=doc_text(info.description),
+            required=info.is_required(),
+            default=default,
+            default_is_model=default_is_model,
+        )
+
+
+def nested_models(annotation: object) -> list[type[BaseModel]]:
+    """Models nested in an annotation (`X | None`, `dict[str, X]`, `list[X]`), in the order they appear."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in typing.get_args(annotation) for model in nested_models(arg)]
+
+
+@dataclass(frozen=True)
+class ModelAt:
+    """A model, where a stack file holds it."""
+
+    model: type[BaseModel]
+    path: str
+    """E.g. `hayhooks:service.ingress`, or `hayhooks:service.secrets.<NAME>` under a map of models."""
+
+
+def model_tree(root: type[BaseModel], path: str = "", *, dependencies_first: bool = False) -> list[ModelAt]:
+    """`root` and every model nested under it, each once (at the first path it is met at), depth first in field
+    order: each model before those under it, or with `dependencies_first` after them."""
+    found: list[ModelAt] = []
+    seen: set[type[BaseModel]] = set()
+
+    def visit(model: type[BaseModel], at: str) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        here = ModelAt(model, at)
+        if not dependencies_first:
+            found.append(here)
+        for field in config_fields(model):
+            # A map's entries are named by the user.
+            suffix = ANY_KEY if typing.get_origin(field.annotation) is dict else ""
+            for sub in nested_models(field.annotation):
+                visit(sub, f"{at}.{field.key}{suffix}")
+        if dependencies_first:
+            found.append(here)
+
+    visit(root, path)
+    return found
