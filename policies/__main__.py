@@ -1,4 +1,4 @@
-"""Entry point of the policy pack; the rules are hayhooks_pulumi.policy.rules, the adapters .pack."""
+"""Entry point of the policy pack; the rules are hayhooks_pulumi.policy.catalog, the adapters .pack."""
 
 from hayhooks_pulumi.policy.pack import serve
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from conftest import REPO
 from hayhooks_pulumi.crds import CRD_DIR
+from hayhooks_pulumi.policy import Rule, resource_violations, stack_violations
 from hayhooks_pulumi.policy.check import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -25,7 +26,7 @@ from hayhooks_pulumi.policy.check import (
     format_report,
     load_resources,
 )
-from hayhooks_pulumi.policy.rules import Rule, hayhooks_subjects, resource_violations, stack_violations
+from hayhooks_pulumi.policy.violations import hayhooks_subjects
 
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 STACKS = sorted(path.name.split(".")[1] for path in REPO.glob("Pulumi.*.yaml"))

@@ -117,7 +117,7 @@ def test_the_public_api_loads_lazily_and_completely() -> None:
 
     assert set(hayhooks_pulumi.__all__) == set(hayhooks_pulumi._EXPORTS) | {"__version__"}
     assert all(getattr(hayhooks_pulumi, name) is not None for name in hayhooks_pulumi.__all__)
-    # A submodule such as the policy rules must not pay for the providers' SDKs.
-    code = "import sys, hayhooks_pulumi.policy.rules; print(sorted(m for m in sys.modules if m.startswith('pulumi_')))"
+    # A subpackage such as the policy rules must not pay for the providers' SDKs.
+    code = "import sys, hayhooks_pulumi.policy; print(sorted(m for m in sys.modules if m.startswith('pulumi_')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -11,18 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hayhooks_pulumi.policy.rules import (
-    DOCKER_RULES,
-    STACK_RULES,
-    WORKLOAD_RULES,
-    EdgeConfig,
-    Resource,
-    Rule,
-    hayhooks_subjects,
-    image_repository,
-    resource_violations,
-    stack_violations,
-)
+from hayhooks_pulumi.policy import EdgeConfig, Resource, Rule, resource_violations, stack_violations
+from hayhooks_pulumi.policy.catalog import DOCKER_RULES, STACK_RULES, WORKLOAD_RULES
+from hayhooks_pulumi.policy.objects import image_repository
+from hayhooks_pulumi.policy.violations import hayhooks_subjects
 
 DIGEST = "sha256:" + "a" * 64
 LABELS = {"app.kubernetes.io/name": "assistant"}

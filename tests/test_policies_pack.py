@@ -12,8 +12,8 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
+from hayhooks_pulumi.policy.catalog import STACK_RULES, WORKLOAD_RULES, Rule
 from hayhooks_pulumi.policy.pack import PACK_NAME, policies
-from hayhooks_pulumi.policy.rules import STACK_RULES, WORKLOAD_RULES, Rule
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import (
     PolicyCustomTimeouts,

@@ -27,17 +27,10 @@ from typing import Any
 
 from ..crds import CRD_DIR
 from ..render.schemas import MissingCheckExtraError, require_check_extra
-from .rules import (
-    RESOURCE_RULES,
-    STACK_RULES,
-    EdgeConfig,
-    Resource,
-    Rule,
-    Violation,
-    hayhooks_subjects,
-    resource_violations,
-    stack_violations,
-)
+from .catalog import CATALOG, Rule
+from .edge import EdgeConfig
+from .objects import Resource
+from .violations import Violation, hayhooks_subjects, resource_violations, stack_violations
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -128,10 +121,12 @@ def load_resources(render_dir: Path) -> list[Resource]:
 def policy_violations(resources: Iterable[Resource], config: PolicyConfig) -> list[Violation]:
     """Every enabled rule over every resource, then the stack rules: what the policy pack reports."""
     resources = list(resources)
-    enabled = [rule for rule in (*RESOURCE_RULES, *STACK_RULES) if config.level(rule) is not Level.DISABLED]
+    # Each rule only runs where the catalog gives it a check: the resource rules on each resource, the edge
+    # rules over the stack.
+    enabled = [rule for rule in CATALOG if config.level(rule) is not Level.DISABLED]
     violations = [v for r in resources for v in resource_violations(r, enabled)]
     edge = EdgeConfig.from_config(config.settings.get(Rule.EDGE_AUTH))
-    return violations + stack_violations(resources, edge, [rule for rule in enabled if rule in STACK_RULES])
+    return violations + stack_violations(resources, edge, enabled)
 
 
 def check_render(render_dir: Path, crd_dir: Path, config: PolicyConfig) -> Report:

@@ -23,16 +23,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .rules import (
-    DESCRIPTIONS,
-    RESOURCE_RULES,
-    STACK_RULES,
-    EdgeConfig,
-    Resource,
-    Rule,
-    resource_violations,
-    stack_violations,
-)
+from .catalog import CATALOG, Rule, RuleSpec, Scope
+from .edge import EdgeConfig
+from .objects import Resource
+from .violations import resource_violations, stack_violations
 
 PACK_NAME = "hayhooks-production-guide"
 DEFAULT_ENFORCEMENT = EnforcementLevel.MANDATORY
@@ -72,22 +66,23 @@ def _stack_validation(rule: Rule) -> Callable[[StackValidationArgs, ReportViolat
     return validate
 
 
-def policies() -> list[Policy]:
-    """One ResourceValidationPolicy per workload rule, one StackValidationPolicy per edge rule."""
-    resource_policies: list[Policy] = [
-        ResourceValidationPolicy(name=rule.value, description=DESCRIPTIONS[rule], validate=_resource_validation(rule))
-        for rule in RESOURCE_RULES
-    ]
-    stack_policies: list[Policy] = [
-        StackValidationPolicy(
-            name=rule.value,
-            description=DESCRIPTIONS[rule],
-            validate=_stack_validation(rule),
-            config_schema=EDGE_AUTH_SCHEMA if rule is Rule.EDGE_AUTH else None,
+def _policy(rule: Rule, spec: RuleSpec) -> Policy:
+    if spec.scope is Scope.RESOURCE:
+        return ResourceValidationPolicy(
+            name=rule.value, description=spec.description, validate=_resource_validation(rule)
         )
-        for rule in STACK_RULES
-    ]
-    return resource_policies + stack_policies
+    return StackValidationPolicy(
+        name=rule.value,
+        description=spec.description,
+        validate=_stack_validation(rule),
+        config_schema=EDGE_AUTH_SCHEMA if rule is Rule.EDGE_AUTH else None,
+    )
+
+
+def policies() -> list[Policy]:
+    """One policy per rule of the catalog, in its order: a ResourceValidationPolicy for each rule checked per
+    resource (the workload rules), a StackValidationPolicy for each rule over the stack (the edge rules)."""
+    return [_policy(rule, spec) for rule, spec in CATALOG.items()]
 
 
 def serve() -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 
 from ..names import env_name
-from .facts import HAYHOOKS_VERSION, HOME_DIR
+from .facts import HAYHOOKS_VERSION, HOME_DIR, LEGACY_LOG_LEVEL
 from .settings_table import (
     APP_SETTINGS,
     OWNED_ENV,
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 # Variables whose presence breaks the server, hides a setting from this model, or that the component sets itself.
 FORBIDDEN_ENV = {
     "WEB_CONCURRENCY": "above 1 it makes `hayhooks run` exit; workers are set by the component",
-    "LOG": "legacy alias of HAYHOOKS_LOG_LEVEL; use server.logLevel",
+    LEGACY_LOG_LEVEL: "legacy alias of HAYHOOKS_LOG_LEVEL; use server.logLevel",
     "HOME": "the component sets it to the server's writable home directory",
 }
 

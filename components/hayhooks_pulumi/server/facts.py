@@ -14,6 +14,9 @@ DEFAULT_PORT = 1416
 MCP_PORT = 1417
 A2A_PORT = 1418
 
+# The server's logger still reads this legacy alias of HAYHOOKS_LOG_LEVEL.
+LEGACY_LOG_LEVEL = "LOG"
+
 # "Any" in the server's CORS lists (Starlette's middleware).
 WILDCARD = "*"
 
