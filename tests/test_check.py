@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
 from hayhooks_pulumi.crds import CRD_DIR
 from hayhooks_pulumi.policy.check import (
     EXIT_FAILED,
@@ -26,6 +25,7 @@ from hayhooks_pulumi.policy.check import (
     load_resources,
 )
 from hayhooks_pulumi.policy.rules import Rule, hayhooks_subjects, resource_violations, stack_violations
+from helpers.paths import REPO
 
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 STACKS = sorted(path.name.split(".")[1] for path in REPO.glob("Pulumi.*.yaml"))

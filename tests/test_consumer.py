@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO
 from hayhooks_pulumi import __version__
 from hayhooks_pulumi.crds import CRD_DIR
 from hayhooks_pulumi.render.schemas import validate_render
+from helpers.paths import REPO
 
 CONSUMER = REPO / "examples" / "consumer"
 BUILD_LEFTOVERS = shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "venv", ".venv", "*.pyc")

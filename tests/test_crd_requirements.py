@@ -6,27 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
 import yaml
-from conftest import REPO
 from hayhooks_pulumi import HayhooksService
 from hayhooks_pulumi.kubernetes.crd_requirements import EXTERNAL_SECRET, REQUIREMENTS
 from hayhooks_pulumi.render import mocks
-from hayhooks_pulumi.render.mocks import RecordingMonitor, RenderMocks
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from hayhooks_pulumi.render.mocks import RecordingMonitor
+from helpers import engine
+from helpers.paths import REPO
 
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 
 
 def run(config: dict[str, Any], preview: bool = False) -> RecordingMonitor:
-    mock = RenderMocks()
-    monitor = RecordingMonitor(mock)
-    pulumi.runtime.set_mocks(mock, project="test", stack="test", preview=preview, monitor=monitor)
     values = {"EXAMPLE_LLM_API_KEY": "v", "gateway.auth.oidc.clientSecret": "v"}
-    _sync_await(run_pulumi_func(lambda: HayhooksService("hh", config, secret_values=values)))
-    return monitor
+    return engine.run(lambda: HayhooksService("hh", config, secret_values=values), preview=preview)
 
 
 def service_config(path: Path) -> dict[str, Any]:

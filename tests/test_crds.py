@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
 from hayhooks_pulumi.crds import CRD_DIR, SOURCE_ANNOTATION, SOURCE_SHA256_ANNOTATION
 from hayhooks_pulumi.crds.generate import generate, lock_entries, main, strip_descriptions
+from helpers.paths import REPO
 
 LOCK = REPO / ".github" / "crds.lock"
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_edges import build, of_kind
-from test_edges_refusals import problem_at
-from test_kubernetes_component import base_args, by_kind, container, env_of, given_name, pod
+from helpers.edges import build
+from helpers.kubernetes import base_args, by_kind, container, env_of, given_name, of_kind, pod, problem_at
 
 VAULT = {
     "provider": "vault",

@@ -6,12 +6,12 @@ import ast
 from decimal import Decimal
 
 import pytest
-from conftest import REPO
 from hayhooks_pulumi import ConfigError
 from hayhooks_pulumi.docker.args import HayhooksContainerArgs, duration_seconds, size_mb
 from hayhooks_pulumi.docker.container import server_command, tmpfs
 from hayhooks_pulumi.docker.healthcheck import health_command, health_script, wait_timeout_seconds
 from hayhooks_pulumi.docker.plan import plan_container
+from helpers.paths import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError

@@ -13,10 +13,22 @@ from typing import Any
 
 import pulumi
 import pytest
-from conftest import REPO, register
 from hayhooks_pulumi import ConfigError, HayhooksContainer, HayhooksContainerArgs
 from hayhooks_pulumi.pipelines import load_pipelines
 from hayhooks_pulumi.stack_config import StackConfig, Target
+from helpers.docker import (
+    CONTAINER,
+    DIGEST,
+    FORCE_NEW,
+    IMAGE,
+    PROVIDER_SIDE,
+    UPDATED_IN_PLACE,
+    build,
+    dev_args,
+    of_type,
+)
+from helpers.engine import register
+from helpers.paths import PIPELINES, REPO
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
 
@@ -33,36 +45,8 @@ def _import_server_settings():
 
 
 SERVER_SETTINGS = _import_server_settings()
-DIGEST = "sha256:" + "cd" * 32
-IMAGE = f"deepset/hayhooks:v2.1.0@{DIGEST}"
-PIPELINES = str(REPO / "pipelines")
-CONTAINER = "docker:index/container:Container"
 NETWORK = "docker:index/network:Network"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
-
-
-def dev_args(**overrides: Any) -> dict[str, Any]:
-    args: dict[str, Any] = {"profile": "development", "image": IMAGE, "pipelinesPath": PIPELINES}
-    args.update(overrides)
-    return args
-
-
-def build(args: Any, name: str = "hh", **kwargs: Any) -> tuple[dict, dict]:
-    """Registrations by name, and the component's resolved outputs."""
-    outputs: dict[str, Any] = {}
-
-    def program() -> None:
-        component = HayhooksContainer(name, args, **kwargs)
-        for key in ("container_name", "network_name", "url", "image_digest", "env"):
-            getattr(component, key).apply(lambda v, k=key: outputs.__setitem__(k, v))
-
-    return register(program), outputs
-
-
-def of_type(registrations: dict, type_token: str) -> Any:
-    matches = [r for r in registrations.values() if r.type == type_token]
-    assert len(matches) == 1, f"expected one {type_token}, got {len(matches)}"
-    return matches[0]
 
 
 def container(registrations: dict) -> dict[str, Any]:
@@ -363,35 +347,6 @@ def test_healthcheck_script_exits_non_zero_when_nothing_answers() -> None:
 # --------------------------------------------------------------------------------------------
 # How a change reaches the running container
 # --------------------------------------------------------------------------------------------
-
-# What pulumi-docker 5.x (kreuzwerker/docker's docker_container) does with a changed input that the component
-# sets on a container: replaces the container (the input is ForceNew), updates it in place
-# (resourceDockerContainerUpdate), or keeps it for itself (read at create, at read or at delete). Anything else
-# never reaches the running container.
-FORCE_NEW = {
-    "name",
-    "image",
-    "command",
-    "envs",
-    "user",
-    "readOnly",
-    "capabilities",
-    "securityOpts",
-    "cpus",
-    "volumes",
-    "ports",
-    "networksAdvanced",
-    "stopSignal",
-    "stopTimeout",
-    "logDriver",
-    "logOpts",
-    "labels",
-    "entrypoints",
-    "networkMode",
-    "uploads",
-}
-UPDATED_IN_PLACE = {"restart", "memory"}
-PROVIDER_SIDE = {"wait", "waitTimeout", "destroyGraceSeconds", "start", "mustRun"}
 
 
 def test_a_change_the_provider_cannot_apply_replaces_the_container_deleting_it_first() -> None:

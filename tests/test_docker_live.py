@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, render
 from hayhooks_pulumi.pipelines import load_pipelines
+from helpers.paths import REPO
+from helpers.render import render
 from live.support import free_port, scratch_dir
 
 pytestmark = pytest.mark.live

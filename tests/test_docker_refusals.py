@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
 from hayhooks_pulumi import ConfigError, HayhooksContainerArgs, ServerSettings
 from hayhooks_pulumi.docker.envfile import parse_env_file
 from hayhooks_pulumi.docker.plan import plan_container
 from hayhooks_pulumi.rules import server_problems
 from hayhooks_pulumi.stack_config import StackConfig, Target
+from helpers.paths import REPO
 
 DIGEST = "sha256:" + "ef" * 32
 IMAGE = f"deepset/hayhooks:v2.1.0@{DIGEST}"

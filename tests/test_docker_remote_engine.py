@@ -14,10 +14,12 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 import pytest
-from conftest import REPO, register, render
 from hayhooks_pulumi import HayhooksContainer
 from hayhooks_pulumi.pipelines import load_pipelines
-from test_docker_component import CONTAINER, FORCE_NEW, PIPELINES, PROVIDER_SIDE, build, dev_args, of_type
+from helpers.docker import CONTAINER, FORCE_NEW, PROVIDER_SIDE, build, dev_args, of_type
+from helpers.engine import register
+from helpers.paths import PIPELINES, REPO
+from helpers.render import render
 
 VOLUME = "docker:index/volume:Volume"
 PIPELINES_DIR = "/opt/hayhooks/pipelines"

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO, render
+from helpers.paths import REPO
+from helpers.render import render
 
 CONTAINER = "docker:index/container:Container"
 NETWORK = "docker:index/network:Network"

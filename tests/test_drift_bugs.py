@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, register
 from hayhooks_pulumi import ConfigError, HayhooksService
 from hayhooks_pulumi.names import absolute_path
+from helpers.engine import register
+from helpers.paths import REPO
 
 IMAGE = "deepset/hayhooks:v2.1.0@sha256:" + "ab" * 32
 

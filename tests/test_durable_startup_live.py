@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 from hayhooks_pulumi.pipelines import durable_problems, load_pipelines
 from hayhooks_pulumi.settings import ServerSettings, server_env
+from helpers.paths import REPO
 from live.support import answers, free_port
 
 pytestmark = pytest.mark.live

@@ -7,53 +7,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
-from conftest import register
 from hayhooks_pulumi import HayhooksService
 from hayhooks_pulumi.auth import sha_hash
 from hayhooks_pulumi.kubernetes.routes import UPLOAD_PATHS
 from hayhooks_pulumi.render.mocks import RecordingMonitor, RenderMocks, random_password
+from helpers.edges import OAUTH2_PROXY, PARENT, build, gateway_args, ingress_args, oidc_args
+from helpers.engine import run
+from helpers.kubernetes import by_kind, env_of, given_name, name_of_kind, of_kind
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
-from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
-from test_kubernetes_component import base_args, by_kind, env_of, given_name, name_of_kind
 
-PARENT = {"name": "eg", "namespace": "envoy-gateway-system", "sectionName": "https"}
 ORIGINS = ["https://app.example.com", "https://admin.example.com"]
-OAUTH2_PROXY = "http://oauth2-proxy.auth.svc.cluster.local/oauth2/auth"
-
-
-OUTPUTS = ("public_url", "basic_auth_username", "basic_auth_password", "api_keys")
-
-
-def build(args: dict[str, Any], **kwargs: Any) -> tuple[dict, dict]:
-    """Registrations by name, and the component's resolved edge outputs (plus the raw secret outputs)."""
-    outputs: dict[str, Any] = {}
-
-    def program() -> None:
-        service = HayhooksService("hh", args, **kwargs)
-        for key in OUTPUTS:
-            getattr(service, key).apply(lambda v, k=key: outputs.__setitem__(k, v))
-        outputs["password_output"] = service.basic_auth_password
-        outputs["api_keys_output"] = service.api_keys
-
-    return register(program), outputs
-
-
-def gateway_args(auth: dict[str, Any], **gateway: Any) -> dict[str, Any]:
-    """base_args() with the Gateway API edge instead of the Ingress."""
-    args = base_args(gateway={"parentRefs": [PARENT], "hostnames": ["hayhooks.example.com"], "auth": auth, **gateway})
-    del args["ingress"]
-    return args
-
-
-def ingress_args(**ingress: Any) -> dict[str, Any]:
-    return base_args(ingress={"host": "hayhooks.example.com", "tlsSecretName": "hayhooks-tls", **ingress})
-
-
-def of_kind(registrations: dict, kind: str) -> list[dict[str, Any]]:
-    return [r.inputs for r in registrations.values() if r.type.endswith(f":{kind}")]
 
 
 def route_paths(route: dict[str, Any]) -> list[str]:
@@ -155,16 +120,6 @@ def test_jwt_checks_issuer_audiences_and_the_remote_key_set() -> None:
         "remoteJWKS": {"uri": jwks},
     }
     assert not of_kind(registrations, "Secret")
-
-
-OIDC = {"issuer": "https://login.example.com/realms/ai", "clientId": "hayhooks"}
-
-
-def oidc_args(client_secret: dict[str, Any], **oidc: Any) -> dict[str, Any]:
-    args = gateway_args({"oidc": {**OIDC, "clientSecret": client_secret, **oidc}})
-    args["secretStore"] = {"name": "vault"}
-    args["secretProviderClass"] = {"provider": "vault", "parameters": {"roleName": "hayhooks"}}
-    return args
 
 
 def test_oidc_policy_and_its_callback_and_logout_routed_to_envoy() -> None:
@@ -421,10 +376,7 @@ class DependencyMonitor(RecordingMonitor):
 
 def dependencies(args: dict[str, Any]) -> tuple[list[str], dict[str, set[str]], dict[str, str]]:
     """Registration order by name, each resource's dependencies (URNs), and each name's URN."""
-    mocks = RenderMocks()
-    monitor = DependencyMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="test", stack="test", preview=False, monitor=monitor)
-    _sync_await(run_pulumi_func(lambda: HayhooksService("hh", args)))
+    monitor = run(lambda: HayhooksService("hh", args), DependencyMonitor)
     order = [r.name for r in monitor.registrations]
     return order, monitor.dependencies, {r.name: r.urn for r in monitor.registrations}
 

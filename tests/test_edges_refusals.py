@@ -5,22 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import register
 from hayhooks_pulumi import HayhooksService
-from test_edges import OAUTH2_PROXY, OIDC, PARENT, gateway_args, ingress_args, oidc_args
-from test_kubernetes_component import by_kind
-from test_kubernetes_refusals import refusal
+from helpers.edges import OAUTH2_PROXY, OIDC, PARENT, gateway_args, ingress_args, oidc_args
+from helpers.engine import register
+from helpers.kubernetes import by_kind, problem_at, refusal
 
 JWT = {"issuer": "https://idp.example.com", "audiences": ["hayhooks"], "jwksUri": "https://idp.example.com/keys"}
-
-
-def problem_at(args: dict[str, Any], path: str, **kwargs: Any) -> str:
-    """The message of the one problem at `path`; nothing registered."""
-    error, registrations = refusal(args, **kwargs)
-    messages = [p.message for p in error.problems if p.path == path]
-    assert messages, [str(p) for p in error.problems]
-    assert registrations == {}, "a refused config must register nothing"
-    return messages[0]
 
 
 def without(mapping: dict[str, Any], key: str) -> dict[str, Any]:

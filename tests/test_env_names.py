@@ -8,10 +8,11 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from conftest import REPO, register
 from hayhooks_pulumi import ConfigError, HayhooksService
 from hayhooks_pulumi.docker.plan import plan_container
 from hayhooks_pulumi.kubernetes.plan import plan_service
+from helpers.engine import register
+from helpers.paths import REPO
 
 IMAGE = "deepset/hayhooks:v2.1.0"
 PIPELINES = str(REPO / "pipelines")

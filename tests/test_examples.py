@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, render
 from hayhooks_pulumi.crds import CRD_DIR
 from hayhooks_pulumi.kubernetes.routes import UPLOAD_PATHS
 from hayhooks_pulumi.render.schemas import crd_schemas, validate_render
+from helpers.paths import REPO
+from helpers.render import render
 
 # The custom resource kinds the Kubernetes builders emit; the examples emit all of them.
 EMITTED = {

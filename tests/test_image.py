@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from conftest import register, render
 from hayhooks_pulumi import HayhooksService
 from hayhooks_pulumi.errors import ConfigError
 from hayhooks_pulumi.image import (
@@ -22,9 +21,11 @@ from hayhooks_pulumi.image import (
 from hayhooks_pulumi.names import labels
 from hayhooks_pulumi.profile import Profile
 from hayhooks_pulumi.render.cli import offline_render
+from helpers.engine import register
+from helpers.kubernetes import base_args
+from helpers.render import render
 from hypothesis import example, given
 from hypothesis import strategies as st
-from test_kubernetes_component import base_args
 
 # A real-looking digest: sha256 of some bytes, 64 lowercase hex digits.
 DIGEST = "sha256:" + hashlib.sha256(b"hayhooks v2.1.0").hexdigest()
@@ -259,19 +260,6 @@ def test_arbitrary_text_is_either_a_reference_or_a_config_error(text: str) -> No
 # --------------------------------------------------------------------------------------------
 # resolve_image: the image may be an Output (built by another resource)
 # --------------------------------------------------------------------------------------------
-
-
-class _Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        return f"{args.name}-id", args.inputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
-        return {}
-
-
-@pytest.fixture
-def mock_engine() -> None:
-    pulumi.runtime.set_mocks(_Mocks(), project="image-test", stack="test", preview=False)
 
 
 @pytest.mark.usefixtures("mock_engine")

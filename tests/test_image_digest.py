@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from conftest import render
 from hayhooks_pulumi.image import digest_of
 from hayhooks_pulumi.render.mocks import repo_digest
-from test_docker_component import build as build_container
-from test_docker_component import dev_args
-from test_kubernetes_component import base_args
-from test_kubernetes_component import build as build_service
+from helpers.docker import build as build_container
+from helpers.docker import dev_args
+from helpers.kubernetes import base_args
+from helpers.kubernetes import build as build_service
+from helpers.render import render
 
 SHA256 = re.compile(r"^sha256:[0-9a-f]{64}\Z")
 DIGEST = "sha256:" + hashlib.sha256(b"an image").hexdigest()

@@ -5,20 +5,28 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import bcrypt
 import pulumi
 import pytest
-from conftest import REPO, register
-from hayhooks_pulumi import ConfigError, HayhooksService
-from hayhooks_pulumi.render.mocks import Registration, random_password
+from hayhooks_pulumi import ConfigError
+from hayhooks_pulumi.render.mocks import random_password
+from helpers.kubernetes import (
+    DIGEST,
+    IMAGE,
+    base_args,
+    build,
+    by_kind,
+    container,
+    env_of,
+    given_name,
+    name_of_kind,
+    pod,
+)
+from helpers.paths import REPO
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 from pulumi.runtime.sync_await import _sync_await
 
-DIGEST = "sha256:" + "ab" * 32
-IMAGE = f"deepset/hayhooks:v2.1.0@{DIGEST}"
-PIPELINES = str(REPO / "pipelines")
 RECOMMENDED = {
     "app.kubernetes.io/name",
     "app.kubernetes.io/instance",
@@ -27,72 +35,6 @@ RECOMMENDED = {
     "app.kubernetes.io/part-of",
     "app.kubernetes.io/managed-by",
 }
-
-
-def base_args(**overrides: Any) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        "profile": "production",
-        "image": IMAGE,
-        "pipelinesPath": PIPELINES,
-        "server": {"cors": {"allowOrigins": ["https://app.example.com"], "allowMethods": ["GET", "POST"]}},
-        "ingress": {"host": "hayhooks.example.com", "tlsSecretName": "hayhooks-tls"},
-    }
-    args.update(overrides)
-    return args
-
-
-def build(args: dict[str, Any], name: str = "hh", **kwargs: Any) -> tuple[dict, dict]:
-    """Registrations by name, and the component's resolved outputs."""
-    outputs: dict[str, Any] = {}
-
-    def program() -> None:
-        service = HayhooksService(name, args, **kwargs)
-        for key in (
-            "namespace",
-            "service_name",
-            "internal_url",
-            "public_url",
-            "image_digest",
-            "image",
-            "env",
-            "basic_auth_username",
-            "basic_auth_password",
-        ):
-            getattr(service, key).apply(lambda v, k=key: outputs.__setitem__(k, v))
-        outputs["password_output"] = service.basic_auth_password
-
-    registrations = register(program)
-    return registrations, outputs
-
-
-def by_kind(registrations: dict, kind: str) -> dict[str, Any]:
-    matches = [r.inputs for r in registrations.values() if r.type.endswith(f":{kind}")]
-    assert len(matches) == 1, f"expected one {kind}, got {len(matches)}"
-    return matches[0]
-
-
-def given_name(registration: Registration) -> str:
-    """An object registered without a name: the name the provider gives it (the render's stand-in), so a
-    replacement is created under a new name before the old object is deleted."""
-    assert "name" not in registration.inputs["metadata"] and registration.auto_name
-    return registration.auto_name
-
-
-def name_of_kind(registrations: dict, kind: str) -> str:
-    [registration] = [r for r in registrations.values() if r.type.endswith(f":{kind}")]
-    return given_name(registration)
-
-
-def pod(registrations: dict) -> dict[str, Any]:
-    return by_kind(registrations, "Deployment")["spec"]["template"]
-
-
-def container(registrations: dict) -> dict[str, Any]:
-    return pod(registrations)["spec"]["containers"][0]
-
-
-def env_of(registrations: dict) -> dict[str, Any]:
-    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container(registrations)["env"]}
 
 
 @pytest.fixture(scope="module")

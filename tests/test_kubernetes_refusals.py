@@ -5,24 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import register
 from hayhooks_pulumi import ConfigError, HayhooksService
-from test_kubernetes_component import base_args
-
-
-def refusal(args: dict[str, Any], **kwargs: Any) -> tuple[ConfigError, dict]:
-    errors: list[ConfigError] = []
-
-    def program() -> None:
-        try:
-            HayhooksService("hh", args, **kwargs)
-        except ConfigError as error:
-            errors.append(error)
-
-    registrations = register(program)
-    assert errors, "the config was accepted"
-    return errors[0], registrations
-
+from helpers.engine import register
+from helpers.kubernetes import base_args, refusal
 
 REMOVE = object()
 

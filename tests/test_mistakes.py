@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO, register, render
 from hayhooks_pulumi import ConfigError, HayhooksContainer, HayhooksService
 from hayhooks_pulumi.kubernetes.plan import plan_service
 from hayhooks_pulumi.stack_config import StackConfig, Target
-from test_kubernetes_component import base_args
+from helpers.engine import register
+from helpers.kubernetes import base_args
+from helpers.paths import REPO
+from helpers.render import render
 
 
 def _prod(tmp_path: Path, change=None) -> Path:

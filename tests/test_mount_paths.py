@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import REPO
 from hayhooks_pulumi import ConfigError
 from hayhooks_pulumi.docker.plan import plan_container
 from hayhooks_pulumi.kubernetes.plan import plan_service
+from helpers.paths import REPO
 
 IMAGE = "deepset/hayhooks:v2.1.0"
 TARGETS = {"kubernetes": plan_service, "docker": plan_container}

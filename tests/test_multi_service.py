@@ -17,9 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-from conftest import REPO, register
 from hayhooks_pulumi import ConfigError, HayhooksService
-from hayhooks_pulumi.render.mocks import RecordingMonitor, Registration, RenderMocks
+from hayhooks_pulumi.render.mocks import Registration
 from hayhooks_pulumi.render.writer import (
     DuplicateObjectError,
     DuplicateUrnError,
@@ -28,9 +27,10 @@ from hayhooks_pulumi.render.writer import (
     resource_records,
     write_render,
 )
+from helpers import engine
+from helpers.engine import register
+from helpers.paths import REPO
 from pulumi.runtime.rpc import unwrap_rpc_secret
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 IMAGE = "deepset/hayhooks:v2.1.0@sha256:" + "ab" * 32
 NAMESPACE = "apps"
@@ -247,11 +247,7 @@ def test_separate_programs_do_not_see_each_others_claims() -> None:
 
 
 def _registrations(program) -> list[Registration]:
-    mocks = RenderMocks()
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="test", stack="test", preview=False, monitor=monitor)
-    _sync_await(run_pulumi_func(program))
-    return monitor.registrations
+    return engine.run(program).registrations
 
 
 def test_a_render_refuses_one_object_registered_twice_instead_of_keeping_one(tmp_path) -> None:

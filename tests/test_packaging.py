@@ -10,8 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-from conftest import REPO
 from hayhooks_pulumi import __version__
+from helpers.paths import REPO
 
 COMPONENTS = REPO / "components"
 PACKAGE = COMPONENTS / "hayhooks_pulumi"

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from hayhooks_pulumi.errors import ConfigError
 from hayhooks_pulumi.pipelines import RESERVED_NAMES, PipelineSet, durable_problems, load_pipelines
+from helpers.paths import REPO
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-REPO = Path(__file__).resolve().parents[1]
 WRAPPER = b"from hayhooks import BasePipelineWrapper\n"
 YAML = b"components: {}\nconnections: []\ninputs: {question: prompt.question}\noutputs: {replies: llm.replies}\n"
 

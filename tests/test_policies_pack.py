@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -14,6 +13,16 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from hayhooks_pulumi.policy.pack import PACK_NAME, policies
 from hayhooks_pulumi.policy.rules import STACK_RULES, WORKLOAD_RULES, Rule
+from helpers.manifests import (
+    NGINX_BASIC,
+    Manifest,
+    ingress,
+    insecure_deployment,
+    resource,
+    secure_deployment,
+    service,
+)
+from helpers.paths import REPO
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import (
     PolicyCustomTimeouts,
@@ -25,17 +34,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
-from test_policies import (
-    NGINX_BASIC,
-    Manifest,
-    ingress,
-    insecure_deployment,
-    resource,
-    secure_deployment,
-    service,
-)
 
-REPO = Path(__file__).resolve().parents[1]
 OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO
 from hayhooks_pulumi.kubernetes.args import HayhooksServiceArgs
 from hayhooks_pulumi.reference import reference, reference_document
+from helpers.paths import REPO
 
 REFERENCE = REPO / "docs" / "reference.md"
 

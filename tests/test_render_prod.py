@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, render
 from hayhooks_pulumi.crds import CRD_DIR
 from hayhooks_pulumi.pipelines import load_pipelines
 from hayhooks_pulumi.render.schemas import validate_render
 from hayhooks_pulumi.render.stackfile import SECRET_STAND_IN
+from helpers.paths import REPO
+from helpers.render import render
 
 
 @pytest.fixture(scope="module")

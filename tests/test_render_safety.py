@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 from hayhooks_pulumi.render.cli import EXIT_CONFIG, RENDER_MARKER
+from helpers.paths import REPO
 
 STACK = "dev"  # the Docker stack: the quickest render
 

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pulumi
-from conftest import REPO, register
 from hayhooks_pulumi import HayhooksService
+from helpers.engine import register
+from helpers.paths import REPO
 
 IMAGE = "deepset/hayhooks:v2.1.0@sha256:" + "ab" * 32
 

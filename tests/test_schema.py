@@ -20,11 +20,12 @@ import grpc
 import pulumi
 import pytest
 import yaml
-from conftest import REPO, register
 from hayhooks_pulumi import ConfigError, HayhooksContainer, HayhooksService
 from hayhooks_pulumi.plugin import codegen
 from hayhooks_pulumi.plugin.provider import SECRET_OUTPUTS, HayhooksProvider, package_schema
 from hayhooks_pulumi.render.mocks import Registration
+from helpers.engine import register
+from helpers.paths import REPO
 from pulumi.errors import InputPropertiesError
 from pulumi.provider.experimental.util import camel_case
 from pulumi.provider.server import ProviderServicer

@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 import loguru
 import pytest
 import yaml
-from conftest import REPO, render
 from hayhooks_pulumi.errors import ConfigError, Problem, from_validation_error
 from hayhooks_pulumi.settings import (
     APP_SETTINGS,
@@ -48,6 +47,8 @@ from hayhooks_pulumi.settings import (
     StartupDeployStrategy,
     server_env,
 )
+from helpers.paths import REPO
+from helpers.render import render
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st

@@ -9,9 +9,10 @@ from pathlib import Path
 import pulumi
 import pytest
 import yaml
-from conftest import REPO, render
 from hayhooks_pulumi.errors import ConfigError
 from hayhooks_pulumi.stack_config import load_stack_config
+from helpers.paths import REPO
+from helpers.render import render
 
 
 def _stack(tmp_path: Path, stack: str, extra: dict) -> Path:

@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import REPO, register
 from hayhooks_pulumi import ConfigError, HayhooksService
 from hayhooks_pulumi.render.mocks import Registration
+from helpers.engine import register
+from helpers.paths import REPO
 
 IMAGE = "deepset/hayhooks:v2.1.0@sha256:" + "ab" * 32
 PARENT = {"name": "eg", "namespace": "envoy-gateway-system", "sectionName": "https"}

@@ -12,8 +12,8 @@ from hayhooks_pulumi.crds import CRD_DIR
 from hayhooks_pulumi.docker.container import tmpfs
 from hayhooks_pulumi.docker.plan import plan_container
 from hayhooks_pulumi.render.schemas import kubernetes_versions, validate_manifest
-from test_kubernetes_component import IMAGE, PIPELINES, base_args, build, by_kind
-from test_kubernetes_refusals import refusal
+from helpers.kubernetes import IMAGE, base_args, build, by_kind, refusal
+from helpers.paths import PIPELINES
 
 
 def valid(registrations: dict, kind: str) -> dict[str, Any]:

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.paths import REPO
 
 from .kubelet import Pod, Render, materialise, run_probe
 
-REPO = Path(__file__).resolve().parents[2]
 # The interpreter running the tests is the repository's venv: the image's venv stands in for it.
 VENV_BIN = Path(sys.executable).parent
 STOP_TIMEOUT = 30.0
