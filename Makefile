@@ -69,7 +69,7 @@ clean:
 	rm -rf build .pytest_cache
 
 # Writes docs/reference.md whole from the models (hayhooks_pulumi.reference.write_reference);
-# tests/test_readme.py fails while the committed file differs.
+# tests/project/test_reference_doc.py fails while the committed file differs.
 reference: setup
 	$(BIN)/python -m hayhooks_pulumi.reference --out docs/reference.md
 

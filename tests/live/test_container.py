@@ -25,7 +25,8 @@ import pytest
 from hayhooks_pulumi.pipelines import load_pipelines
 from helpers.paths import REPO
 from helpers.render import render
-from live.support import free_port, scratch_dir
+
+from .support import free_port, scratch_dir
 
 pytestmark = pytest.mark.live
 

@@ -143,7 +143,7 @@ def test_deploy_gives_dev_its_docker_engine_and_nothing_that_assumes_it_is_local
     dev = deploy["jobs"]["dev"]
 
     # The runner's own engine, or the one DOCKER_HOST names: HayhooksContainer copies the pipelines to an
-    # engine elsewhere, which cannot bind-mount this checkout (tests/test_docker_remote_engine.py).
+    # engine elsewhere, which cannot bind-mount this checkout (tests/unit/docker/test_remote_engine.py).
     assert dev["runs-on"] == "${{ vars.DEV_RUNNER || 'ubuntu-24.04' }}"
     assert dev["env"]["DOCKER_HOST"] == "${{ secrets.DOCKER_HOST }}"
     [pulumi] = uses(dev, "pulumi/actions")

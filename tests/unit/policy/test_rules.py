@@ -1,7 +1,7 @@
 """The policy rules called directly on hand-written manifests and Docker specs, good and bad.
 
 Each rule is shown to fire on its own: a secure workload is clean, and one change to it breaks
-exactly the rules named. The rendered stacks are checked in test_check.py.
+exactly the rules named. The rendered stacks are checked in tests/stacks/test_check.py.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ import pytest
 from hayhooks_pulumi.pipelines import durable_problems, load_pipelines
 from hayhooks_pulumi.settings import ServerSettings, server_env
 from helpers.paths import REPO
-from live.support import answers, free_port
+
+from .support import answers, free_port
 
 pytestmark = pytest.mark.live
 
