@@ -13,11 +13,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import hypothesis  # noqa: F401  imported before the mock engine runs: see below
 import pytest
 from hayhooks_pulumi.render.mocks import RecordingMonitor
 from helpers import engine
-from helpers.render import DOCKER_ENGINE_ENV, Renders
+from helpers.paths import EXAMPLES
+from helpers.render import DOCKER_ENGINE_ENV, Rendered, Renders
 
 # Debian's Python 3.11.2 can fail to compile a module imported late in the session, after the
 # mock engine's threads ran ("AST constructor recursion depth mismatch"); hypothesis' pytest
@@ -44,3 +47,12 @@ def stack_render(tmp_path_factory: pytest.TempPathFactory) -> Renders:
     """`stack_render("prod")`, `stack_render("oidc", EXAMPLES_DIR / "oidc.yaml")`: the render of a repository stack
     (with a stack file of its own), made once per session the first time a test asks for it and shared by all."""
     return Renders(tmp_path_factory.mktemp("renders"))
+
+
+@pytest.fixture(scope="session")
+def example_renders(stack_render: Renders) -> dict[str, Rendered]:
+    """Every example stack (`examples/<name>.yaml`) by name, rendered in parallel the first time a test asks
+    (each render is its own interpreter); the same renders `stack_render(name, path)` returns."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rendered = pool.map(lambda path: stack_render(path.stem, path), EXAMPLES)
+        return {path.stem: render for path, render in zip(EXAMPLES, rendered, strict=True)}

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.paths import REPO
 
 from .kubelet import Pod, Render, materialise, run_probe
 
@@ -177,15 +176,7 @@ def scratch_dir(prefix: str) -> Iterator[Path]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The render and the live server
-
-
-def render_stack(stack: str, out: Path) -> Render:
-    command = [sys.executable, "-m", "hayhooks_pulumi.render", "--stack", stack, "--out", str(out), "--quiet"]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
-    if done.returncode != 0:
-        pytest.fail(f"render of stack {stack} failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
-    return Render.load(out)
+# The live server
 
 
 @dataclass

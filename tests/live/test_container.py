@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from hayhooks_pulumi.pipelines import load_pipelines
 from helpers.paths import REPO
-from helpers.render import render
+from helpers.render import Renders
 
 from .support import free_port, scratch_dir
 
@@ -57,12 +57,12 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+def rendered(stack_render: Renders) -> Rendered:
     """The dev stack rendered as `make render STACK=dev` does; the container's inputs from resources.json."""
     if not (VENV_BIN / "hayhooks").exists():
         pytest.fail(f"hayhooks is not installed next to {sys.executable}: run `make setup`", pytrace=False)
-    out = tmp_path_factory.mktemp("render") / "dev"
-    result = render("dev", out)
+    dev = stack_render("dev")
+    out, result = dev.out, dev.result
     assert result.returncode == 0, result.stderr
     records = {r["type"]: r for r in json.loads((out / "resources.json").read_text())}
     inputs = records[CONTAINER]["inputs"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from helpers.paths import REPO
-from helpers.render import render
+from helpers.render import Renders, render
 
 CONTAINER = "docker:index/container:Container"
 NETWORK = "docker:index/network:Network"
@@ -20,12 +20,11 @@ COMPONENT = "hayhooks:index:HayhooksContainer"
 
 
 @pytest.fixture(scope="module")
-def dev(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("render") / "dev"
-    result = render("dev", out)
-    assert result.returncode == 0, result.stderr
-    assert COMPONENT in result.stdout
-    return out
+def dev(stack_render: Renders) -> Path:
+    rendered = stack_render("dev")
+    assert rendered.result.returncode == 0, rendered.result.stderr
+    assert COMPONENT in rendered.result.stdout
+    return rendered.out
 
 
 def records(out: Path) -> dict[str, dict[str, Any]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,8 @@ import yaml
 from hayhooks_pulumi.crds import CRD_DIR
 from hayhooks_pulumi.kubernetes.routes import UPLOAD_PATHS
 from hayhooks_pulumi.render.schemas import crd_schemas, validate_render
-from helpers.paths import REPO
-from helpers.render import render
+from helpers.paths import EXAMPLES, REPO
+from helpers.render import Rendered, render
 
 # The custom resource kinds the Kubernetes builders emit; the examples emit all of them.
 EMITTED = {
@@ -25,7 +24,6 @@ EMITTED = {
     ("traefik.io/v1alpha1", "Middleware"),
     ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"),
 }
-EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 REQUIRED = {"gateway-envoy-apikey", "gateway-envoy-oidc", "traefik-forward-auth", "nginx-oauth2-proxy", "csi-secrets"}
 # The kinds each example exists to show (besides the objects every service has).
 SHOWS = {
@@ -47,18 +45,11 @@ def test_the_required_examples_exist_and_each_is_checked_here() -> None:
 
 
 @pytest.fixture(scope="module")
-def renders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each example rendered once, in parallel (each render is its own interpreter)."""
-    root = tmp_path_factory.mktemp("examples")
-
-    def one(path: Path) -> tuple[str, Path]:
-        out = root / path.stem
-        result = render(path.stem, out, path)
-        assert result.returncode == 0, f"{path.name}: {result.stderr}"
-        return path.stem, out
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return dict(pool.map(one, EXAMPLES))
+def renders(example_renders: dict[str, Rendered]) -> dict[str, Path]:
+    """Each example's render folder (the session's renders)."""
+    for name, rendered in example_renders.items():
+        assert rendered.result.returncode == 0, f"{name}: {rendered.result.stderr}"
+    return {name: rendered.out for name, rendered in example_renders.items()}
 
 
 def manifests(out: Path) -> dict[str, dict]:

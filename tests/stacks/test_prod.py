@@ -13,16 +13,15 @@ from hayhooks_pulumi.pipelines import load_pipelines
 from hayhooks_pulumi.render.schemas import validate_render
 from hayhooks_pulumi.render.stackfile import SECRET_STAND_IN
 from helpers.paths import REPO
-from helpers.render import render
+from helpers.render import Renders, render
 
 
 @pytest.fixture(scope="module")
-def prod(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("render") / "prod"
-    result = render("prod", out)
-    assert result.returncode == 0, result.stderr
-    assert "hayhooks:index:HayhooksService" in result.stdout
-    return out
+def prod(stack_render: Renders) -> Path:
+    rendered = stack_render("prod")
+    assert rendered.result.returncode == 0, rendered.result.stderr
+    assert "hayhooks:index:HayhooksService" in rendered.result.stdout
+    return rendered.out
 
 
 def manifests(out: Path) -> dict[str, dict]:

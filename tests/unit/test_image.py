@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from pathlib import Path
 
 import pulumi
 import pytest
@@ -23,7 +22,7 @@ from hayhooks_pulumi.profile import Profile
 from hayhooks_pulumi.render.cli import offline_render
 from helpers.engine import register
 from helpers.kubernetes import base_args
-from helpers.render import render
+from helpers.render import Renders
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -377,8 +376,8 @@ def test_the_render_flag_is_set_only_while_the_program_runs(monkeypatch: pytest.
     assert os.environ[RENDER_OFFLINE_ENV] == "0"
 
 
-def test_the_prod_render_warns_on_stderr_and_succeeds(tmp_path: Path) -> None:
-    result = render("prod", tmp_path / "prod")
+def test_the_prod_render_warns_on_stderr_and_succeeds(stack_render: Renders) -> None:
+    result = stack_render("prod").result
     assert result.returncode == 0, result.stderr
     assert "warning: image: placeholder digest: replace before pulumi up" in result.stderr
     assert "docker buildx imagetools inspect deepset/hayhooks:v2.1.0" in result.stderr

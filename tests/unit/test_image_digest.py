@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from pathlib import Path
 
 import pulumi
 import pytest
@@ -16,7 +15,7 @@ from helpers.docker import build as build_container
 from helpers.docker import dev_args
 from helpers.kubernetes import base_args
 from helpers.kubernetes import build as build_service
-from helpers.render import render
+from helpers.render import Renders
 
 SHA256 = re.compile(r"^sha256:[0-9a-f]{64}\Z")
 DIGEST = "sha256:" + hashlib.sha256(b"an image").hexdigest()
@@ -67,8 +66,8 @@ def test_the_render_stand_in_is_a_repo_digest() -> None:
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_both_stacks_render_the_same_format(stack: str, tmp_path: Path) -> None:
-    result = render(stack, tmp_path / stack)
-    assert result.returncode == 0, result.stderr
-    outputs = json.loads((tmp_path / stack / "outputs.json").read_text())
+def test_both_stacks_render_the_same_format(stack: str, stack_render: Renders) -> None:
+    rendered = stack_render(stack)
+    assert rendered.result.returncode == 0, rendered.result.stderr
+    outputs = json.loads((rendered.out / "outputs.json").read_text())
     assert SHA256.match(outputs["imageDigest"]), outputs["imageDigest"]

@@ -13,9 +13,7 @@ from hayhooks_pulumi.kubernetes.crd_requirements import EXTERNAL_SECRET, REQUIRE
 from hayhooks_pulumi.render import mocks
 from hayhooks_pulumi.render.mocks import RecordingMonitor
 from helpers import engine
-from helpers.paths import REPO
-
-EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
+from helpers.paths import EXAMPLES, REPO
 
 
 def run(config: dict[str, Any], preview: bool = False) -> RecordingMonitor:
