@@ -10,20 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 from hayhooks_pulumi.crds import CRD_DIR
+from hayhooks_pulumi.kubernetes.crd_requirements import REQUIREMENTS
 from hayhooks_pulumi.kubernetes.routes import UPLOAD_PATHS
 from hayhooks_pulumi.render.schemas import crd_schemas, validate_render
 from helpers.paths import EXAMPLES, REPO
 from helpers.render import Rendered, render
 
-# The custom resource kinds the Kubernetes builders emit; the examples emit all of them.
-EMITTED = {
-    ("external-secrets.io/v1", "ExternalSecret"),
-    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
-    ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
-    ("gateway.envoyproxy.io/v1alpha1", "SecurityPolicy"),
-    ("traefik.io/v1alpha1", "Middleware"),
-    ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"),
-}
+# The custom resource kinds the Kubernetes builders emit (each needs its CRD); the examples emit all of them.
+EMITTED = {(requirement.api_version, requirement.kind) for requirement in REQUIREMENTS}
 REQUIRED = {"gateway-envoy-apikey", "gateway-envoy-oidc", "traefik-forward-auth", "nginx-oauth2-proxy", "csi-secrets"}
 # The kinds each example exists to show (besides the objects every service has).
 SHOWS = {
