@@ -5,6 +5,10 @@ file, pipelines and __main__.py) rendered by the package's own CLI in a fresh in
 `make render` does, so the figures include start-up and imports. Each size runs `--repeat` times;
 the fastest run counts (the others measure the machine's noise, not the code).
 
+`--check` also fails (exit 1) when a service costs more the more services there are: the speed
+assertion the tests do not make (a wall clock is no test), measured against a floor taken in the
+same run, so a slow machine moves the floor and not the verdict. `make bench` runs with it.
+
 `--profile N` instead renders N services in this process under cProfile and prints where the
 time goes.
 """
@@ -25,6 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SIZES = (1, 10, 50)
+# `--check`: each later step (seconds per extra service between two sizes) may cost at most GROWTH times
+# the first step, the floor, plus NOISE seconds; work that grows with the square of the services fails.
+GROWTH = 2.0
+NOISE = 0.02
 STACK = "bench"
 IMAGE = "deepset/hayhooks:v2.1.0@sha256:" + "ab" * 32
 PIPELINE = """\
@@ -120,6 +128,26 @@ def marginal(runs: list[Run]) -> tuple[float, float]:
     return (last.seconds - first.seconds) / extra, (last.peak_mib - first.peak_mib) / extra
 
 
+def steps(runs: list[Run]) -> list[tuple[Run, Run, float]]:
+    """Each pair of successive sizes and the seconds per extra service between them."""
+    return [
+        (before, after, (after.seconds - before.seconds) / (after.services - before.services))
+        for before, after in itertools.pairwise(runs)
+    ]
+
+
+def superlinear(runs: list[Run]) -> list[str]:
+    """The steps that cost more per service than the first one allows (see GROWTH); empty when linear."""
+    (_, _, floor), *later = steps(runs)
+    limit = GROWTH * max(floor, 0.0) + NOISE
+    return [
+        f"{before.services} -> {after.services} services: {step * 1000:.0f} ms/service, more than {GROWTH:g} x "
+        f"{floor * 1000:.0f} ms (the {runs[0].services} -> {runs[1].services} step) + {NOISE * 1000:.0f} ms"
+        for before, after, step in later
+        if step > limit
+    ]
+
+
 def report(runs: list[Run]) -> str:
     lines = [f"{'services':>8} {'resources':>9} {'wall s':>8} {'peak MiB':>9} {'s/service':>10}"]
     for run in runs:
@@ -129,8 +157,7 @@ def report(runs: list[Run]) -> str:
         )
     per_second, per_mib = marginal(runs)
     lines.append(f"marginal cost per extra service: {per_second * 1000:.0f} ms, {per_mib:.2f} MiB")
-    for before, after in itertools.pairwise(runs):
-        step = (after.seconds - before.seconds) / (after.services - before.services)
+    for before, after, step in steps(runs):
         lines.append(f"  {before.services:>3} -> {after.services:<3} services: {step * 1000:.0f} ms/service")
     return "\n".join(lines)
 
@@ -154,13 +181,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=textwrap.dedent(__doc__ or ""))
     parser.add_argument("--sizes", type=lambda s: tuple(int(x) for x in s.split(",")), default=SIZES)
     parser.add_argument("--repeat", type=int, default=3, help="renders per size; the fastest counts")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the cost per service grows with the size")
     parser.add_argument("--profile", type=int, metavar="N", help="profile N services in-process instead")
     parser.add_argument("--top", type=int, default=40, help="functions the profile lists")
     args = parser.parse_args(argv)
     if args.profile:
         profile(args.profile, args.top)
         return 0
-    print(report(measure(args.sizes, args.repeat)))
+    if args.check and len(args.sizes) < 3:
+        parser.error("--check compares later steps with the first: give at least three sizes")
+    runs = measure(args.sizes, args.repeat)
+    print(report(runs))
+    if args.check:
+        growing = superlinear(runs)
+        for line in growing:
+            print(f"check failed: {line}")
+        if growing:
+            return 1
+        print(f"check passed: no step costs more than {GROWTH:g} x the first per service")
     return 0
 
 

@@ -1,46 +1,58 @@
-"""Shared test helpers: the repository's paths, the offline render, the SDK mock engine."""
+"""Fixtures every test may use. Where things live (tests/README.md has the longer map):
+
+- `unit/`      one module of the package at a time, laid out like `components/hayhooks_pulumi/`
+               (`unit/kubernetes/`, `unit/docker/`, `unit/policy/`, `unit/server/`, `unit/render/`, `unit/plugin/`,
+               `unit/crds/`; a module at the top of `unit/` tests a top-level module or a rule both targets share).
+- `stacks/`    the repository's stacks and examples, rendered and checked as `make render` / `make check` do.
+- `project/`   the repository as a project: docs, CI workflows, packaging, the consumer example, `make bench`.
+- `live/`      (marker `live`) the real Hayhooks server and nginx on loopback, driven by the renders.
+- `e2e/`       a real kube-apiserver and the Pulumi engine (`make toolchain`); run on their own.
+- `helpers/`   what several test modules share (paths, the mock engine, renders, args builders); test modules
+               import from `helpers`, never from each other or from this file.
+"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Callable
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 
 import hypothesis  # noqa: F401  imported before the mock engine runs: see below
-import pulumi
 import pytest
-from hayhooks_pulumi.render.mocks import RecordingMonitor, Registration, RenderMocks
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from hayhooks_pulumi.render.mocks import RecordingMonitor
+from helpers import engine
+from helpers.paths import EXAMPLES
+from helpers.render import DOCKER_ENGINE_ENV, Rendered, Renders
 
 # Debian's Python 3.11.2 can fail to compile a module imported late in the session, after the
 # mock engine's threads ran ("AST constructor recursion depth mismatch"); hypothesis' pytest
 # plugin imports it at the end otherwise.
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
 def _default_docker_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test (and the renders it starts) sees pulumi-docker's default engine, the local socket, unless it
     names another: a developer's DOCKER_HOST or DOCKER_CONTEXT would change what HayhooksContainer registers."""
-    monkeypatch.delenv("DOCKER_HOST", raising=False)
-    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    for name in DOCKER_ENGINE_ENV:
+        monkeypatch.delenv(name, raising=False)
 
 
-def render(stack: str, out: Path, config: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the README's render the way `make render` does, in a fresh interpreter."""
-    command = [sys.executable, "-m", "hayhooks_pulumi.render", "--stack", stack, "--out", str(out)]
-    if config is not None:
-        command += ["--config", str(config)]
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+@pytest.fixture
+def mock_engine() -> RecordingMonitor:
+    """The SDK mock engine set for this test, for `@pulumi.runtime.test` programs; its monitor records.
+    (A program given as a function runs under `helpers.engine.run` / `register`, which set the same engine.)"""
+    return engine.install()
 
 
-def register(program: Callable[[], object], project: str = "test", stack: str = "test") -> dict[str, Registration]:
-    """Run `program` under the SDK mock engine; what each resource received, by resource name."""
-    mocks = RenderMocks()
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
-    _sync_await(run_pulumi_func(program))
-    return {r.name: r for r in monitor.registrations}
+@pytest.fixture(scope="session")
+def stack_render(tmp_path_factory: pytest.TempPathFactory) -> Renders:
+    """`stack_render("prod")`, `stack_render("oidc", EXAMPLES_DIR / "oidc.yaml")`: the render of a repository stack
+    (with a stack file of its own), made once per session the first time a test asks for it and shared by all."""
+    return Renders(tmp_path_factory.mktemp("renders"))
+
+
+@pytest.fixture(scope="session")
+def example_renders(stack_render: Renders) -> dict[str, Rendered]:
+    """Every example stack (`examples/<name>.yaml`) by name, rendered in parallel the first time a test asks
+    (each render is its own interpreter); the same renders `stack_render(name, path)` returns."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rendered = pool.map(lambda path: stack_render(path.stem, path), EXAMPLES)
+        return {path.stem: render for path, render in zip(EXAMPLES, rendered, strict=True)}

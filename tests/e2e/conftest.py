@@ -18,29 +18,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "e2e"))
 
-from cluster import Cluster, ClusterError, toolchain_dir  # noqa: E402
+from cluster import Cluster, ClusterError  # noqa: E402
+
+from .support import describe_toolchain  # noqa: E402
 
 EXISTING = "HAYHOOKS_E2E_KUBECONFIG"
 # The namespaces the stacks, examples and tests create and delete.
 E2E_NAMESPACES = ("hayhooks", "assistants", "gateways", "envoy-gateway-system")
-
-
-def toolchain_manifest() -> dict[str, tuple[str, str, str]]:
-    """What e2e/toolchain.sh recorded per piece: (status, version, detail)."""
-    path = toolchain_dir() / "manifest.tsv"
-    if not path.is_file():
-        return {}
-    rows = (line.split("\t") for line in path.read_text().splitlines() if line.strip())
-    return {row[0]: (row[1], row[2], row[3]) for row in rows}
-
-
-def describe_toolchain() -> str:
-    rows = toolchain_manifest()
-    if not rows:
-        return f"no toolchain at {toolchain_dir()}: run `make toolchain`"
-    return "; ".join(
-        f"{name} {version if status != 'refused' else 'REFUSED'}" for name, (status, version, _) in rows.items()
-    )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -1,5 +1,6 @@
-"""What the end-to-end tests share: renders of the repository's stacks and examples, and reading
-them back as the objects an API server receives."""
+"""What the end-to-end tests share: renders of a project (the repository's stacks and examples come from
+the session's `stack_render`), reading them back as the objects an API server receives, and what
+`make toolchain` built."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from cluster import toolchain_dir  # e2e/, which tests/e2e/conftest.py puts on sys.path
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
@@ -65,3 +67,21 @@ def api_resource(body: dict[str, Any]) -> str:
     group_version = body["apiVersion"]
     group, _, version = group_version.rpartition("/")
     return f"{body['kind']}.{version}.{group}" if group else body["kind"]
+
+
+def toolchain_manifest() -> dict[str, tuple[str, str, str]]:
+    """What e2e/toolchain.sh recorded per piece: (status, version, detail)."""
+    path = toolchain_dir() / "manifest.tsv"
+    if not path.is_file():
+        return {}
+    rows = (line.split("\t") for line in path.read_text().splitlines() if line.strip())
+    return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+
+def describe_toolchain() -> str:
+    rows = toolchain_manifest()
+    if not rows:
+        return f"no toolchain at {toolchain_dir()}: run `make toolchain`"
+    return "; ".join(
+        f"{name} {version if status != 'refused' else 'REFUSED'}" for name, (status, version, _) in rows.items()
+    )

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import yaml
 from cluster import Cluster
+from helpers.render import Rendered, Renders
 
 from .support import CONSUMER, EXAMPLES, REPO, Render, api_resource, ref, render
 
@@ -38,11 +39,18 @@ STACKS = ["prod", *[path.stem for path in EXAMPLES], "consumer"]
 
 
 @pytest.fixture(scope="session")
-def renders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Render]:
-    root = tmp_path_factory.mktemp("e2e-renders")
-    out = {"prod": render("prod", root / "prod")}
-    out |= {path.stem: render(path.stem, root / path.stem, config=path) for path in EXAMPLES}
-    out["consumer"] = render("prod", root / "consumer", project=CONSUMER)
+def renders(
+    tmp_path_factory: pytest.TempPathFactory, stack_render: Renders, example_renders: dict[str, Rendered]
+) -> dict[str, Render]:
+    """prod's and the examples' renders, the session's that the other suites read too; the consumer's own."""
+
+    def shared(name: str, rendered: Rendered) -> Render:
+        assert rendered.result.returncode == 0, f"render of {name} failed:\n{rendered.result.stderr}"
+        return Render(name, rendered.out)
+
+    out = {"prod": shared("prod", stack_render("prod"))}
+    out |= {name: shared(name, rendered) for name, rendered in example_renders.items()}
+    out["consumer"] = render("prod", tmp_path_factory.mktemp("e2e-renders") / "consumer", project=CONSUMER)
     return out
 
 

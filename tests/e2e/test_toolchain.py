@@ -10,8 +10,7 @@ import subprocess
 import pytest
 from cluster import toolchain_dir
 
-from .conftest import toolchain_manifest
-from .support import REPO
+from .support import REPO, toolchain_manifest
 
 PIECES = {
     "pulumi",

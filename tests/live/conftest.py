@@ -8,18 +8,24 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers.paths import REPO
+from helpers.render import Renders
 
 from .kubelet import Render
-from .support import REPO, VENV_BIN, LiveServer, pod_server, render_stack
+from .support import VENV_BIN, LiveServer, pod_server
 
 STACK = "prod"
 TIMINGS = pytest.StashKey[list[str]]()
 
 
 @pytest.fixture(scope="session")
-def prod_render(tmp_path_factory: pytest.TempPathFactory) -> Render:
-    """The prod stack rendered once, the way `make render STACK=prod` does."""
-    return render_stack(STACK, tmp_path_factory.mktemp("render") / STACK)
+def prod_render(stack_render: Renders) -> Render:
+    """The prod stack rendered the way `make render STACK=prod` does (the session's render, shared)."""
+    rendered = stack_render(STACK)
+    if rendered.result.returncode != 0:
+        failure = f"{rendered.result.stdout}\n{rendered.result.stderr}"
+        pytest.fail(f"render of stack {STACK} failed:\n{failure}", pytrace=False)
+    return Render.load(rendered.out)
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,6 @@ import pytest
 
 from .kubelet import Pod, Render, materialise, run_probe
 
-REPO = Path(__file__).resolve().parents[2]
 # The interpreter running the tests is the repository's venv: the image's venv stands in for it.
 VENV_BIN = Path(sys.executable).parent
 STOP_TIMEOUT = 30.0
@@ -177,15 +176,7 @@ def scratch_dir(prefix: str) -> Iterator[Path]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The render and the live server
-
-
-def render_stack(stack: str, out: Path) -> Render:
-    command = [sys.executable, "-m", "hayhooks_pulumi.render", "--stack", stack, "--out", str(out), "--quiet"]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
-    if done.returncode != 0:
-        pytest.fail(f"render of stack {stack} failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
-    return Render.load(out)
+# The live server
 
 
 @dataclass

@@ -30,12 +30,12 @@ from hayhooks_pulumi.kubernetes.ingress import auth_secret_args
 from hayhooks_pulumi.kubernetes.plan import plan_service
 from hayhooks_pulumi.kubernetes.routes import DOCS_PATHS, UPLOAD_PATHS
 from hayhooks_pulumi.render.cli import offline_render
+from helpers.paths import REPO
 from pulumi.runtime.sync_await import _sync_await
 
 from .ingress_nginx import annotations, auth_secret_ref, nginx_conf
 from .kubelet import EmulationError, Pod, Render
 from .support import (
-    REPO,
     LiveServer,
     Process,
     Response,

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from hayhooks_pulumi.kubernetes.deployment import readiness_script
 from hayhooks_pulumi.pipelines import load_pipelines
+from helpers.paths import REPO
 
 from .kubelet import (
     MASTER_SERVICE_ENV,
@@ -27,7 +28,7 @@ from .kubelet import (
     service_link_env,
     tree_is_read_only,
 )
-from .support import REPO, VENV_BIN, free_port, scratch_dir, start_process, startup_budget, stop_process
+from .support import VENV_BIN, free_port, scratch_dir, start_process, startup_budget, stop_process
 
 pytestmark = pytest.mark.live
 

@@ -1,0 +1,1 @@
+"""The repository as a project: the config reference, CI workflows, packaging, the consumer example, `make bench`."""

@@ -1,0 +1,1 @@
+"""The packaged CRD schemas and their generator (hayhooks_pulumi.crds)."""

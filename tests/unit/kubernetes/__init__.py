@@ -1,0 +1,1 @@
+"""HayhooksService and the Kubernetes builders (hayhooks_pulumi.kubernetes), under the SDK mock engine."""

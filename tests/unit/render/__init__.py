@@ -1,0 +1,1 @@
+"""The render CLI (hayhooks_pulumi.render): what it may replace and write."""

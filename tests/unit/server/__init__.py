@@ -1,0 +1,1 @@
+"""The server settings and the env they write, against Hayhooks' own parser (hayhooks_pulumi.settings)."""
