@@ -19,9 +19,9 @@ from hayhooks_pulumi.image import (
     parse_image,
     resolve_image,
 )
-from hayhooks_pulumi.names import labels
 from hayhooks_pulumi.profile import Profile
 from hayhooks_pulumi.render.cli import offline_render
+from hayhooks_pulumi.types import labels
 from hypothesis import example, given
 from hypothesis import strategies as st
 from test_kubernetes_component import base_args

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 
 from .model import ConfigModel
-from .names import HTTP_TOKEN, absolute_path, env_name
+from .types import HTTP_TOKEN, absolute_path, env_name
 
 DEFAULT_PORT = 1416
 MCP_PORT = 1417

@@ -11,10 +11,10 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from ..model import ConfigModel
-from ..names import Labels
 from ..profile import Profile
 from ..scratch import ScratchArgs
 from ..settings import SecretEnvName, ServerSettings
+from ..types import Labels
 
 MIN_UID = 10000
 # Docker's own minimum for `--memory`.

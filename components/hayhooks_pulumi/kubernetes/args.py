@@ -3,22 +3,44 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from ..model import ConfigModel, OneOfModel
-from ..names import HTTP_TOKEN, LABEL_VALUE, QUALIFIED_NAME, SUBDOMAIN, DnsLabel, Labels, absolute_path, dns_label
 from ..profile import Profile
 from ..quantity import parse_quantity
 from ..scratch import ScratchArgs, Size
 from ..settings import SecretEnvName, ServerSettings, UserEnvName
+from ..types import (
+    Annotations,
+    DnsLabel,
+    FileName,
+    GoDuration,
+    HeaderName,
+    HeaderNames,
+    HttpsUrl,
+    Labels,
+    Network,
+    Networks,
+    ObjectName,
+    ProxyUrl,
+    QualifiedName,
+    WildcardHostName,
+    WildcardHostNames,
+    absolute,
+    dns_label,
+    is_label_value,
+    is_subdomain,
+    network,
+    networks,
+    sorted_keys,
+    strictly_inside,
+    unique,
+    unique_items,
+)
 
-_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+\Z")
-# `\Z`, not `$`: `$` also matches before a trailing newline.
-_HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+\Z")
 # What the default egress `except` leaves out of the internet, by IP version: private, link-local and unique-local
 # networks. 169.254.0.0/16 stays in: it holds the cloud metadata endpoint (169.254.169.254, instance credentials);
 # a link-local DNS cache (NodeLocal DNSCache, 169.254.20.10) is let through by `networkPolicy.dns.cidrs` instead.
@@ -28,12 +50,6 @@ PRIVATE_RANGES = {
 }
 # The internet by IP version, before those exceptions: the default egress, and a public host's derived rule.
 PUBLIC_NETWORKS = ("0.0.0.0/0", "::/0")
-# A file name the CSI driver writes into its mount (no directories, no dot-entries).
-_FILE_NAME = re.compile(r"^[A-Za-z0-9_][-._A-Za-z0-9]*\Z")
-# A URL the proxy reads from an annotation: no quotes, spaces, semicolons or braces, which could end
-# the value inside the controller's generated config (the ingress-nginx auth-url injection, CVE-2025-24514).
-# `$` stays allowed for ingress-nginx's documented variables, e.g. `rd=$scheme://$host$escaped_request_uri`.
-_PROXY_URL = re.compile(r"^https?://[A-Za-z0-9$._~%&=?/:+,@!*()\[\]-]+\Z")
 
 
 class NamespaceArgs(ConfigModel):
@@ -83,7 +99,7 @@ class ResourcesArgs(ConfigModel):
     @field_validator("memory_limit", "cpu_limit")
     @classmethod
     def _limit_covers_request(cls, value: str | None, info: ValidationInfo) -> str | None:
-        request = info.data.get(info.field_name.replace("limit", "request"))
+        request = info.data.get(str(info.field_name).replace("limit", "request"))
         if value is not None and request is not None and parse_quantity(value) < parse_quantity(request):
             raise ValueError(f"limit {value} is below the request {request}")
         return value
@@ -132,18 +148,11 @@ class SecretStoreArgs(ConfigModel):
     """Name of the (Cluster)SecretStore."""
     kind: StoreKind = StoreKind.CLUSTER_SECRET_STORE
     """`ClusterSecretStore` or `SecretStore` (the latter in the service's namespace)."""
-    refresh_interval: str = "1h"
+    refresh_interval: GoDuration = "1h"
     """How often the operator re-reads the store (a Go duration, e.g. `1h`, `15m`)."""
     ready_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
     """Seconds `pulumi up` waits for the operator to sync each ExternalSecret (its `Ready` condition) before it
     fails, instead of going on to pods that cannot find their Secret."""
-
-    @field_validator("refresh_interval")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        if not _DURATION.match(value):
-            raise ValueError(f"{value!r} is not a duration: write e.g. 1h, 15m or 30s")
-        return value
 
 
 class FromStore(ConfigModel):
@@ -169,20 +178,11 @@ class FromSecret(ConfigModel):
 class FromCsi(ConfigModel):
     """A file the Secrets Store CSI driver mounts from `secretProviderClass`."""
 
-    object_name: str
+    object_name: FileName
     """The object's file name as the provider writes it (its `objectName`, or `objectAlias` where set)."""
     sync: bool = True
     """Sync the object into a Secret, so the variable holds its value (the driver creates that Secret while a pod
     mounts the volume); `false`: the variable holds the file's path and the value exists only in the mounted file."""
-
-    @field_validator("object_name")
-    @classmethod
-    def _file_name(cls, value: str) -> str:
-        if len(value) > 253 or not _FILE_NAME.match(value):
-            raise ValueError(
-                f"{value!r} is not a file name: letters, digits, '-', '_' and '.', not starting with '.' or '-'"
-            )
-        return value
 
 
 # The key of `secret_values` that holds the value of a `fromConfig` OIDC client secret (env secrets use their name).
@@ -206,30 +206,15 @@ class SecretProviderClassArgs(ConfigModel):
     """A Secrets Store CSI driver SecretProviderClass, mounted read-only into every pod; `fromCsi` secrets name
     its objects."""
 
-    provider: str
+    provider: DnsLabel
     """The CSI provider installed beside the driver, e.g. `vault`, `azure`, `aws`, `gcp`."""
-    parameters: dict[str, str] = Field(default_factory=dict)
+    parameters: Annotated[dict[str, str], AfterValidator(sorted_keys)] = Field(default_factory=dict)
     """The provider's parameters, verbatim (e.g. for `vault`: `vaultAddress`, `roleName`, `objects`)."""
-    mount_path: str = "/mnt/secrets-store"
+    mount_path: Annotated[str, absolute("/mnt/secrets-store")] = "/mnt/secrets-store"
     """Absolute path the objects are mounted at, read-only."""
     node_publish_secret_name: DnsLabel | None = None
     """A Secret with the credentials the provider uses to read the store, where it needs one (e.g. Azure without
     workload identity); unset: the provider authenticates as the pod's service account."""
-
-    @field_validator("provider")
-    @classmethod
-    def _provider(cls, value: str) -> str:
-        return dns_label(value)
-
-    @field_validator("parameters")
-    @classmethod
-    def _sorted(cls, value: dict[str, str]) -> dict[str, str]:
-        return dict(sorted(value.items()))
-
-    @field_validator("mount_path")
-    @classmethod
-    def _absolute(cls, path: str) -> str:
-        return absolute_path(path, "/mnt/secrets-store")
 
 
 class IngressController(StrEnum):
@@ -248,34 +233,6 @@ class AuthType(StrEnum):
     """An existing authentication service (e.g. oauth2-proxy) the controller asks before each request."""
     NONE = "none"
     """No authentication at the edge. Refused in production."""
-
-
-def _header_names(values: list[str]) -> list[str]:
-    for value in values:
-        if not HTTP_TOKEN.match(value):
-            raise ValueError(f"{value!r} is not an HTTP header name")
-    if len({v.lower() for v in values}) != len(values):
-        raise ValueError("lists a header twice (header names are case-insensitive)")
-    return values
-
-
-def _https_url(value: str) -> str:
-    if not re.match(r"^https://[^\s/?#]+[^\s]*\Z", value):
-        raise ValueError(f"{value!r} is not an https:// URL")
-    return value
-
-
-def _proxy_url(value: str) -> str:
-    if not _PROXY_URL.match(value):
-        raise ValueError(
-            f"{value!r} is not an http(s) URL the controller can take safely: no spaces, quotes, ';', '{{', '}}' or '#'"
-        )
-    return value
-
-
-HeaderNames = Annotated[list[str], AfterValidator(_header_names)]
-HttpsUrl = Annotated[str, AfterValidator(_https_url)]
-ProxyUrl = Annotated[str, AfterValidator(_proxy_url)]
 
 
 class BasicAuthUser(ConfigModel):
@@ -311,7 +268,7 @@ class ExternalAuthArgs(ConfigModel):
 class IngressArgs(ConfigModel):
     """A networking.k8s.io/v1 Ingress routing only what clients need."""
 
-    host: str
+    host: WildcardHostName
     """Public host name, e.g. `hayhooks.example.com`."""
     controller: IngressController = IngressController.NGINX
     """`nginx` (ingress-nginx annotations) or `traefik` (a Traefik Middleware)."""
@@ -344,13 +301,6 @@ class IngressArgs(ConfigModel):
     ingress-nginx `auth-*` and `satisfy` annotation and Traefik's `router.middlewares` (authentication is
     `auth`'s)."""
 
-    @field_validator("host")
-    @classmethod
-    def _host(cls, value: str) -> str:
-        if not _HOSTNAME.match(value):
-            raise ValueError(f"{value!r} is not a host name (lowercase, dotted, e.g. hayhooks.example.com)")
-        return value
-
     @field_validator("annotations")
     @classmethod
     def _no_snippets(cls, value: dict[str, str]) -> dict[str, str]:
@@ -372,18 +322,7 @@ class IngressArgs(ConfigModel):
 def _client_ids(values: list[str]) -> list[str]:
     for value in values:
         dns_label(value)
-    if len(set(values)) != len(values):
-        raise ValueError("lists a client twice")
-    return values
-
-
-def _hostnames(values: list[str]) -> list[str]:
-    for value in values:
-        if not _HOSTNAME.match(value) or len(value) > 253:
-            raise ValueError(f"{value!r} is not a host name (lowercase, dotted, e.g. hayhooks.example.com)")
-    if len(set(values)) != len(values):
-        raise ValueError("lists a host name twice")
-    return values
+    return unique(values, "a client")
 
 
 class ParentRefArgs(ConfigModel):
@@ -401,7 +340,7 @@ class ParentRefArgs(ConfigModel):
     @field_validator("name", "section_name")
     @classmethod
     def _subdomain(cls, value: str | None) -> str | None:
-        if value is not None and (len(value) > 253 or not SUBDOMAIN.match(value)):
+        if value is not None and not is_subdomain(value):
             raise ValueError(f"{value!r} is not a valid name (lowercase letters, digits, '-' and '.')")
         return value
 
@@ -412,19 +351,12 @@ class ApiKeyAuthArgs(ConfigModel):
 
     clients: Annotated[list[str], AfterValidator(_client_ids), Field(min_length=1)]
     """Client names, one key each (DNS labels), e.g. `frontend`, `batch-jobs`."""
-    header: str = "x-api-key"
+    header: HeaderName = "x-api-key"
     """The request header that carries the key."""
     key_length: Annotated[int, Field(ge=32, le=128)] = 48
     """Characters per generated key (letters and digits)."""
-    forward_client_id_header: str | None = None
+    forward_client_id_header: HeaderName | None = None
     """A header Envoy sets to the matched client's name for the server, e.g. `x-client-id`; unset: none."""
-
-    @field_validator("header", "forward_client_id_header")
-    @classmethod
-    def _header(cls, value: str | None) -> str | None:
-        if value is not None:
-            _header_names([value])
-        return value
 
 
 class JwtArgs(ConfigModel):
@@ -481,7 +413,7 @@ class GatewayArgs(ConfigModel):
 
     parent_refs: Annotated[list[ParentRefArgs], Field(min_length=1)]
     """The Gateway listeners to attach to."""
-    hostnames: Annotated[list[str], AfterValidator(_hostnames)] = Field(default_factory=list, max_length=16)
+    hostnames: WildcardHostNames = Field(default_factory=list, max_length=16)
     """Host names the route answers, e.g. `hayhooks.example.com`; empty: the listener's."""
     auth: GatewayAuthArgs
     """Client authentication (exactly one method)."""
@@ -513,31 +445,10 @@ class Protocol(StrEnum):
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
-def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    """A CIDR as the API server parses it: the prefix length written out, no host bits set."""
-    try:
-        if "/" not in value:
-            raise ValueError
-        return ipaddress.ip_network(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a network: write e.g. 10.0.0.0/8, 169.254.20.10/32 or ::/0") from None
-
-
-def _networks(values: list[str]) -> list[str]:
-    for value in values:
-        _network(value)
-    if len(set(values)) != len(values):
-        raise ValueError("lists a network twice")
-    return values
-
-
-Networks = Annotated[list[str], AfterValidator(_networks)]
-
-
 class EgressRule(ConfigModel):
     """Where the pods may connect to (besides DNS): a network (`cidr`), or the pods of a namespace (`namespace`)."""
 
-    cidr: str = PUBLIC_NETWORKS[0]
+    cidr: Network = PUBLIC_NETWORKS[0]
     """Destination network (IPv4 or IPv6); not with `namespace`."""
     except_: list[str] | None = Field(default=None, alias="except", validate_default=True)
     """Networks excluded from `cidr`, each inside it; unset: the private, link-local and unique-local ones inside
@@ -554,26 +465,19 @@ class EgressRule(ConfigModel):
     protocol: Protocol = Protocol.TCP
     """Protocol of `ports` (`TCP`, `UDP` or `SCTP`); one rule per protocol."""
 
-    @field_validator("cidr")
-    @classmethod
-    def _cidr(cls, value: str) -> str:
-        _network(value)
-        return value
-
     @field_validator("except_")
     @classmethod
     def _except(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
         cidr = info.data.get("cidr")
         if cidr is None:
             return value  # the cidr's own error is reported
-        network = _network(cidr)
+        outer = network(cidr)
         if value is None:
-            ranges = (ipaddress.ip_network(r) for r in PRIVATE_RANGES[network.version])
-            return [str(r) for r in ranges if r != network and r.subnet_of(network)]
-        for item in _networks(value):
-            excluded = _network(item)
+            ranges = (ipaddress.ip_network(r) for r in PRIVATE_RANGES[outer.version])
+            return [str(r) for r in ranges if strictly_inside(r, outer)]
+        for item in networks(value):
             # The API server requires each `except` to be a strict subset of `cidr`.
-            if excluded.version != network.version or excluded == network or not excluded.subnet_of(network):
+            if not strictly_inside(network(item), outer):
                 raise ValueError(f"{item!r} is not a network strictly inside cidr {cidr}")
         return value
 
@@ -602,9 +506,7 @@ class NamespacePods(ConfigModel):
 
 
 def _unique_peers(values: list[NamespacePods]) -> list[NamespacePods]:
-    if len({(value.namespace, tuple(value.pod_labels.items())) for value in values}) != len(values):
-        raise ValueError("lists the same pods twice")
-    return values
+    return unique(values, "the same pods", key=lambda value: (value.namespace, tuple(value.pod_labels.items())))
 
 
 class PortSpec(ConfigModel):
@@ -704,35 +606,6 @@ class DisruptionBudgetArgs(ConfigModel):
     """Pods a voluntary disruption may take at once (at least 1, so node drains can proceed)."""
 
 
-# The API server's limit on all annotations of an object together.
-ANNOTATIONS_BUDGET = 256 * 1024
-
-
-def _subdomain(value: str) -> str:
-    if len(value) > 253 or not SUBDOMAIN.match(value):
-        raise ValueError(f"{value!r} is not a Kubernetes object name: lowercase letters, digits, '-' and '.'")
-    return value
-
-
-def _qualified_name(value: str) -> str:
-    prefix, _, name = value.rpartition("/")
-    if len(name) > 63 or len(prefix) > 253 or not QUALIFIED_NAME.match(value):
-        raise ValueError(f"{value!r} is not a valid key: [prefix/]name, e.g. example.com/team")
-    return value
-
-
-def _annotations(value: dict[str, str]) -> dict[str, str]:
-    for key in value:
-        _qualified_name(key)
-    if sum(len(k) + len(v) for k, v in value.items()) > ANNOTATIONS_BUDGET:
-        raise ValueError(f"annotations exceed the API server's {ANNOTATIONS_BUDGET} bytes")
-    return dict(sorted(value.items()))
-
-
-ObjectName = Annotated[str, AfterValidator(_subdomain)]
-Annotations = Annotated[dict[str, str], AfterValidator(_annotations)]
-
-
 class TolerationOperator(StrEnum):
     """How a toleration matches a taint's value."""
 
@@ -751,7 +624,7 @@ class TaintEffect(StrEnum):
 class TolerationArgs(ConfigModel):
     """A taint the pods tolerate, e.g. `{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}`."""
 
-    key: str | None = None
+    key: QualifiedName | None = None
     """The taint's key; unset: every taint (with `operator: Exists`)."""
     operator: TolerationOperator = TolerationOperator.EQUAL
     """`Equal` (the taint's value is `value`) or `Exists` (any value)."""
@@ -762,11 +635,6 @@ class TolerationArgs(ConfigModel):
     toleration_seconds: Annotated[int, Field(ge=0)] | None = None
     """With `effect: NoExecute`: seconds a pod stays on a node after the taint appears; unset: for ever."""
 
-    @field_validator("key")
-    @classmethod
-    def _key(cls, value: str | None) -> str | None:
-        return None if value is None else _qualified_name(value)
-
     @model_validator(mode="after")
     def _consistent(self) -> TolerationArgs:
         # The API server's own rules (ValidateTolerations), so a bad toleration fails here, not at apply.
@@ -774,7 +642,7 @@ class TolerationArgs(ConfigModel):
             raise ValueError("without key, operator must be Exists (it then tolerates every taint)")
         if self.operator is TolerationOperator.EXISTS and self.value is not None:
             raise ValueError("value must be unset with operator Exists")
-        if self.value is not None and (len(self.value) > 63 or not LABEL_VALUE.match(self.value)):
+        if self.value is not None and not is_label_value(self.value):
             raise ValueError(f"{self.value!r} is not a valid taint value (at most 63 letters, digits, '-', '_', '.')")
         if self.toleration_seconds is not None and self.effect is not TaintEffect.NO_EXECUTE:
             raise ValueError("tolerationSeconds needs effect NoExecute")
@@ -790,17 +658,10 @@ class PodArgs(ConfigModel):
     """Node labels the pods require, e.g. `{kubernetes.io/arch: amd64}`."""
     tolerations: list[TolerationArgs] = Field(default_factory=list)
     """Taints the pods tolerate, e.g. of dedicated or GPU nodes."""
-    image_pull_secrets: list[ObjectName] = Field(default_factory=list)
+    image_pull_secrets: Annotated[list[ObjectName], unique_items("a Secret")] = Field(default_factory=list)
     """Secrets (type `kubernetes.io/dockerconfigjson`, in the namespace) to pull a private image with."""
     priority_class_name: ObjectName | None = None
     """A PriorityClass for the pods; unset: the cluster's default."""
-
-    @field_validator("image_pull_secrets")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("lists a Secret twice")
-        return value
 
 
 class CacheMedium(StrEnum):
@@ -816,26 +677,14 @@ class CacheArgs(ConfigModel):
     """A writable emptyDir for downloaded models and other caches (e.g. Hugging Face's), per pod: kept across
     container restarts, emptied when the pod goes."""
 
-    mount_path: str = "/var/cache/hayhooks"
+    mount_path: Annotated[str, absolute("/var/cache/hayhooks")] = "/var/cache/hayhooks"
     """Absolute path the cache is mounted at."""
     size: Size = "10Gi"
     """Size limit (a quantity, e.g. `10Gi`); a pod that writes more is evicted."""
     medium: CacheMedium = CacheMedium.DISK
     """`disk` or `memory`."""
-    env: list[UserEnvName] = Field(default_factory=lambda: ["HF_HOME"])
+    env: Annotated[list[UserEnvName], unique_items("a variable")] = Field(default_factory=lambda: ["HF_HOME"])
     """Environment variables set to `mountPath`, e.g. `HF_HOME`, `SENTENCE_TRANSFORMERS_HOME`."""
-
-    @field_validator("mount_path")
-    @classmethod
-    def _absolute(cls, path: str) -> str:
-        return absolute_path(path, "/var/cache/hayhooks")
-
-    @field_validator("env")
-    @classmethod
-    def _env(cls, names: list[str]) -> list[str]:
-        if len(set(names)) != len(names):
-            raise ValueError("lists a variable twice")
-        return names
 
     @property
     def variables(self) -> dict[str, str]:
@@ -922,4 +771,4 @@ class HayhooksServiceArgs(ConfigModel):
     @field_validator("secrets")
     @classmethod
     def _secret_names(cls, value: dict[str, SecretSource]) -> dict[str, SecretSource]:
-        return dict(sorted(value.items()))
+        return sorted_keys(value)
