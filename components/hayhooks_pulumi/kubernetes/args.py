@@ -40,6 +40,7 @@ from ..types import (
     unique,
     unique_items,
 )
+from .namespace.models import NamespaceArgs
 
 # What the default egress `except` leaves out of the internet, by IP version: private, link-local and unique-local
 # networks. 169.254.0.0/16 stays in: it holds the cloud metadata endpoint (169.254.169.254, instance credentials);
@@ -50,31 +51,6 @@ PRIVATE_RANGES = {
 }
 # The internet by IP version, before those exceptions: the default egress, and a public host's derived rule.
 PUBLIC_NETWORKS = ("0.0.0.0/0", "::/0")
-
-
-class NamespaceArgs(ConfigModel):
-    """Where the service lives."""
-
-    name: DnsLabel = "hayhooks"
-    """Namespace name."""
-    create: bool = True
-    """Create the namespace (labelled for Pod Security `restricted`), or use an existing one."""
-    adopt: bool = False
-    """With `create`: the namespace may exist already (made by a platform team, holding the `fromSecret`,
-    image pull or CSI node-publish Secrets the pods need before the first deploy). Its labels are applied with
-    server-side apply instead of a create that fails on an existing namespace, and when it leaves the program
-    only those labels are removed, never the namespace."""
-    retain: bool | None = None
-    """Keep a created namespace, and everything in it, when it leaves the program (`create` switched to false,
-    the component removed, `pulumi destroy`): Pulumi forgets it instead of deleting it. Default: true in
-    production, false in development."""
-
-    @field_validator("adopt")
-    @classmethod
-    def _adopt_needs_create(cls, value: bool, info: ValidationInfo) -> bool:
-        if value and info.data.get("create") is False:
-            raise ValueError("set only with create: true (an existing namespace is used as it is with create: false)")
-        return value
 
 
 class ResourcesArgs(ConfigModel):

@@ -28,7 +28,7 @@ from .ingress import (
     uses_cors_middleware,
     uses_middleware,
 )
-from .namespace import namespace_args, namespace_patch_args, retains_namespace
+from .namespace.namespace import namespace_args, namespace_patch_args, retains_namespace
 from .network_policy import network_policy_args
 from .plan import ServicePlan, plan_service
 from .reference_grant import POLICY_GRANT, reference_grants
