@@ -13,10 +13,8 @@ from ..errors import component_problems
 from ..image import digest_of, resolve_image
 from .args import OIDC_CLIENT_SECRET_VALUE, GatewayArgs, HayhooksServiceArgs
 from .claims import claim_shared
-from .configmap import configmap_args
 from .crd_requirements import CrdRequirement, required_crds
 from .csi import secret_provider_class, uses_csi
-from .deployment import deployment_args, ignored_changes
 from .gateway import gateway_public_url, http_route
 from .ingress import (
     auth_secret_args,
@@ -32,7 +30,6 @@ from .namespace.namespace import namespace_args, namespace_patch_args, retains_n
 from .network_policy import network_policy_args
 from .plan import ServicePlan, plan_service
 from .reference_grant import POLICY_GRANT, reference_grants
-from .scaling import autoscaler_args, disruption_budget_args
 from .secrets import config_secret_args, external_secret, has_config_secrets, has_store_secrets
 from .security_policy import (
     api_keys_secret_args,
@@ -43,9 +40,12 @@ from .security_policy import (
     security_policy,
     uses_policy,
 )
-from .service import service_args
-from .service_account import service_account_args
 from .waits import external_secret_timeouts, gateway_timeouts, rollout_timeouts
+from .workload.configmap import configmap_args
+from .workload.deployment import deployment_args, ignored_changes
+from .workload.scaling import autoscaler_args, disruption_budget_args
+from .workload.service import service_args
+from .workload.service_account import service_account_args
 
 TYPE_TOKEN = "hayhooks:index:HayhooksService"
 KIND = TYPE_TOKEN.rsplit(":", 1)[-1]

@@ -7,9 +7,10 @@ from typing import Any
 from .args import GatewayArgs
 from .cors_filter import cors_filter
 from .metadata import object_meta
-from .plan import SERVICE_PORT, ServicePlan
+from .plan import ServicePlan
 from .routes import MAX_RULE_MATCHES, gateway_extra_paths, routed_paths
 from .waits import ROUTE_ACCEPTED, WAIT_FOR
+from .workload.service import SERVICE_PORT
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 HTTP_ROUTE_API = f"{GATEWAY_API_GROUP}/v1"

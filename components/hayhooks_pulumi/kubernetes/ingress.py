@@ -18,8 +18,9 @@ from .ingress_annotations import (
     traefik_middlewares,
 )
 from .metadata import object_meta
-from .plan import PORT_NAME, ServicePlan
+from .plan import ServicePlan
 from .routes import routed_paths
+from .workload.service import PORT_NAME
 
 TRAEFIK_API = "traefik.io/v1alpha1"
 # The key each controller reads the htpasswd from.

@@ -32,23 +32,20 @@ from ..scratch import size_bytes
 from .args import (
     OIDC_CLIENT_SECRET_VALUE,
     AuthType,
-    CacheMedium,
     EgressRule,
     GatewayArgs,
     HayhooksServiceArgs,
     IngressArgs,
     SecretSource,
 )
-from .configmap_keys import key_collisions
 from .cors_filter import cors_problems, ingress_cors_problems
 from .egress import settings_egress
 from .ingress_annotations import annotation_problems, authenticates
 from .routes import MAX_ROUTE_MATCHES, UPLOAD_PATHS, client_paths, gateway_extra_paths, oidc_redirect_url
 from .rules import service_problems
+from .workload.configmap_keys import key_collisions
+from .workload.models import CacheMedium
 
-CONTAINER_NAME = "hayhooks"
-PORT_NAME = "http"
-SERVICE_PORT = 80
 CONFIGMAP_BUDGET = 1_000_000  # bytes of the 1 MiB object limit left for file contents
 OIDC_SECRET_KEY = "client-secret"  # the key Envoy Gateway reads an OIDC client secret from
 

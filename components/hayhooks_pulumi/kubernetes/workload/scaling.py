@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pulumi_kubernetes as k8s
 
-from .metadata import object_meta, selector
-from .plan import ServicePlan
+from ..metadata import object_meta, selector
+from ..plan import ServicePlan
 
 
 def disruption_budget_args(plan: ServicePlan) -> k8s.policy.v1.PodDisruptionBudgetInitArgs:

@@ -7,15 +7,17 @@ import math
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..planning import SHUTDOWN_MARGIN
-from ..server import STATUS_PATH, run_command, status_url
-from .args import CacheMedium
+from ...planning import HOME_DIR, SHUTDOWN_MARGIN, TMP_DIR
+from ...server import STATUS_PATH, run_command, status_url
+from ..csi import csi_mount, csi_volume, uses_csi
+from ..metadata import object_meta, selector
+from ..plan import ServicePlan
+from ..secrets import secret_env
 from .configmap import configmap_items
-from .csi import csi_mount, csi_volume, uses_csi
-from .metadata import object_meta, selector
-from .plan import CONTAINER_NAME, HOME_DIR, PORT_NAME, TMP_DIR, ServicePlan
-from .secrets import secret_env
+from .models import CacheMedium
+from .service import PORT_NAME
 
+CONTAINER_NAME = "hayhooks"
 STARTUP_PERIOD = 5
 # Seconds the exec readiness probe waits for /status; the probe allows 2 more for the interpreter.
 READINESS_REQUEST_TIMEOUT = 3
