@@ -14,7 +14,6 @@ from ..image import digest_of, resolve_image
 from .args import OIDC_CLIENT_SECRET_VALUE, GatewayArgs, HayhooksServiceArgs
 from .claims import claim_shared
 from .crd_requirements import CrdRequirement, required_crds
-from .csi import secret_provider_class, uses_csi
 from .gateway import gateway_public_url, http_route
 from .ingress import (
     auth_secret_args,
@@ -30,7 +29,9 @@ from .namespace.namespace import namespace_args, namespace_patch_args, retains_n
 from .network_policy import network_policy_args
 from .plan import ServicePlan, plan_service
 from .reference_grant import POLICY_GRANT, reference_grants
-from .secrets import config_secret_args, external_secret, has_config_secrets, has_store_secrets
+from .secrets.csi import secret_provider_class, uses_csi
+from .secrets.external import external_secret, has_store_secrets
+from .secrets.opaque import config_secret_args, has_config_secrets
 from .security_policy import (
     api_keys_secret_args,
     basic_auth_secret_args,

@@ -36,13 +36,13 @@ from .args import (
     GatewayArgs,
     HayhooksServiceArgs,
     IngressArgs,
-    SecretSource,
 )
 from .cors_filter import cors_problems, ingress_cors_problems
 from .egress import settings_egress
 from .ingress_annotations import annotation_problems, authenticates
 from .routes import MAX_ROUTE_MATCHES, UPLOAD_PATHS, client_paths, gateway_extra_paths, oidc_redirect_url
 from .rules import service_problems
+from .secrets.models import SecretSource
 from .workload.configmap_keys import key_collisions
 from .workload.models import CacheMedium
 

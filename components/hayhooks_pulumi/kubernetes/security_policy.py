@@ -15,7 +15,8 @@ from .gateway import GATEWAY_API_GROUP, cross_namespace, gateway_spec, route_nam
 from .metadata import object_meta
 from .plan import OIDC_SECRET_KEY, ServicePlan
 from .routes import oidc_redirect_url
-from .secrets import external_secret_for, opaque_secret_args
+from .secrets.external import external_secret_for
+from .secrets.opaque import opaque_secret_args
 
 ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io"
 SECURITY_POLICY_API = f"{ENVOY_GATEWAY_GROUP}/v1alpha1"

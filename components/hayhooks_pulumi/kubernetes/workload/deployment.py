@@ -9,10 +9,10 @@ import pulumi_kubernetes as k8s
 
 from ...planning import HOME_DIR, SHUTDOWN_MARGIN, TMP_DIR
 from ...server import STATUS_PATH, run_command, status_url
-from ..csi import csi_mount, csi_volume, uses_csi
 from ..metadata import object_meta, selector
 from ..plan import ServicePlan
-from ..secrets import secret_env
+from ..secrets.csi import csi_mount, csi_volume, uses_csi
+from ..secrets.env import secret_env
 from .configmap import configmap_items
 from .models import CacheMedium
 from .service import PORT_NAME

@@ -6,9 +6,9 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 
-from .args import FromCsi
-from .metadata import object_meta
-from .plan import OIDC_SECRET_KEY, ServicePlan
+from ..metadata import object_meta
+from ..plan import OIDC_SECRET_KEY, ServicePlan
+from .models import FromCsi
 
 SECRET_PROVIDER_CLASS_API = "secrets-store.csi.x-k8s.io/v1"
 CSI_DRIVER = "secrets-store.csi.k8s.io"
