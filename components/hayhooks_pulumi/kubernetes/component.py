@@ -26,7 +26,7 @@ from .ingress import (
     uses_middleware,
 )
 from .namespace.namespace import namespace_args, namespace_patch_args, retains_namespace
-from .network_policy import network_policy_args
+from .network.network_policy import network_policy_args
 from .plan import ServicePlan, plan_service
 from .reference_grant import POLICY_GRANT, reference_grants
 from .secrets.csi import secret_provider_class, uses_csi

@@ -32,14 +32,14 @@ from ..scratch import size_bytes
 from .args import (
     OIDC_CLIENT_SECRET_VALUE,
     AuthType,
-    EgressRule,
     GatewayArgs,
     HayhooksServiceArgs,
     IngressArgs,
 )
 from .cors_filter import cors_problems, ingress_cors_problems
-from .egress import settings_egress
 from .ingress_annotations import annotation_problems, authenticates
+from .network.egress import settings_egress
+from .network.models import EgressRule
 from .routes import MAX_ROUTE_MATCHES, UPLOAD_PATHS, client_paths, gateway_extra_paths, oidc_redirect_url
 from .rules import service_problems
 from .secrets.models import SecretSource

@@ -13,9 +13,10 @@ import ipaddress
 
 from pydantic import ValidationError
 
-from ..errors import Problem
-from ..settings import REDIS_URL_SECRET, DurableStore, redis_address
-from .args import PUBLIC_NETWORKS, EgressRule, HayhooksServiceArgs
+from ...errors import Problem
+from ...settings import REDIS_URL_SECRET, DurableStore, redis_address
+from ..args import HayhooksServiceArgs
+from .models import PUBLIC_NETWORKS, EgressRule
 
 _SERVICE_SUFFIXES = (["svc"], ["svc", "cluster", "local"])
 _HOW_TO_SAY = (
