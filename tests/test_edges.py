@@ -12,7 +12,7 @@ import pytest
 from conftest import register
 from hayhooks_pulumi import HayhooksService
 from hayhooks_pulumi.auth import sha_hash
-from hayhooks_pulumi.kubernetes.routes import UPLOAD_PATHS
+from hayhooks_pulumi.kubernetes.edge.routes import UPLOAD_PATHS
 from hayhooks_pulumi.render.mocks import RecordingMonitor, RenderMocks, random_password
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 from pulumi.runtime.stack import run_pulumi_func

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import REPO, render
 from hayhooks_pulumi.crds import CRD_DIR
-from hayhooks_pulumi.kubernetes.routes import UPLOAD_PATHS
+from hayhooks_pulumi.kubernetes.edge.routes import UPLOAD_PATHS
 from hayhooks_pulumi.render.schemas import crd_schemas, validate_render
 
 # The custom resource kinds the Kubernetes builders emit; the examples emit all of them.

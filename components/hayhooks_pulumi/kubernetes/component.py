@@ -11,28 +11,14 @@ import pulumi_random as random
 
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
-from .args import OIDC_CLIENT_SECRET_VALUE, GatewayArgs, HayhooksServiceArgs
+from .args import HayhooksServiceArgs
 from .claims import claim_shared
 from .crd_requirements import CrdRequirement, required_crds
-from .gateway import gateway_public_url, http_route
-from .ingress import (
-    auth_secret_args,
-    ingress_args,
-    public_url,
-    traefik_cors_middleware,
-    traefik_middleware,
-    uses_basic_auth,
-    uses_cors_middleware,
-    uses_middleware,
-)
-from .namespace.namespace import namespace_args, namespace_patch_args, retains_namespace
-from .network.network_policy import network_policy_args
-from .plan import ServicePlan, plan_service
-from .reference_grant import POLICY_GRANT, reference_grants
-from .secrets.csi import secret_provider_class, uses_csi
-from .secrets.external import external_secret, has_store_secrets
-from .secrets.opaque import config_secret_args, has_config_secrets
-from .security_policy import (
+from .edge.gateway.models import GatewayArgs
+from .edge.gateway.oidc import OIDC_CLIENT_SECRET_VALUE
+from .edge.gateway.reference_grants import POLICY_GRANT, reference_grants
+from .edge.gateway.route import gateway_public_url, http_route
+from .edge.gateway.security_policy import (
     api_keys_secret_args,
     basic_auth_secret_args,
     oidc_client_secret_args,
@@ -41,6 +27,19 @@ from .security_policy import (
     security_policy,
     uses_policy,
 )
+from .edge.ingress.ingress import auth_secret_args, ingress_args, public_url, uses_basic_auth
+from .edge.ingress.middlewares import (
+    traefik_cors_middleware,
+    traefik_middleware,
+    uses_cors_middleware,
+    uses_middleware,
+)
+from .namespace.namespace import namespace_args, namespace_patch_args, retains_namespace
+from .network.network_policy import network_policy_args
+from .plan import ServicePlan, plan_service
+from .secrets.csi import secret_provider_class, uses_csi
+from .secrets.external import external_secret, has_store_secrets
+from .secrets.opaque import config_secret_args, has_config_secrets
 from .waits import external_secret_timeouts, gateway_timeouts, rollout_timeouts
 from .workload.configmap import configmap_args
 from .workload.deployment import deployment_args, ignored_changes

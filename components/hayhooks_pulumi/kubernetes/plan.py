@@ -29,25 +29,22 @@ from ..planning import (
 from ..profile import Profile
 from ..quantity import parse_quantity
 from ..scratch import size_bytes
-from .args import (
-    OIDC_CLIENT_SECRET_VALUE,
-    AuthType,
-    GatewayArgs,
-    HayhooksServiceArgs,
-    IngressArgs,
-)
-from .cors_filter import cors_problems, ingress_cors_problems
-from .ingress_annotations import annotation_problems, authenticates
+from .args import HayhooksServiceArgs
+from .edge.gateway.cors import cors_problems
+from .edge.gateway.models import GatewayArgs
+from .edge.gateway.oidc import OIDC_CLIENT_SECRET_VALUE, OIDC_SECRET_KEY, gateway_extra_paths, oidc_redirect_url
+from .edge.ingress.annotations import annotation_problems, authenticates
+from .edge.ingress.cors import ingress_cors_problems
+from .edge.ingress.models import AuthType, IngressArgs
+from .edge.routes import MAX_ROUTE_MATCHES, UPLOAD_PATHS, client_paths
 from .network.egress import settings_egress
 from .network.models import EgressRule
-from .routes import MAX_ROUTE_MATCHES, UPLOAD_PATHS, client_paths, gateway_extra_paths, oidc_redirect_url
 from .rules import service_problems
 from .secrets.models import SecretSource
 from .workload.configmap_keys import key_collisions
 from .workload.models import CacheMedium
 
 CONFIGMAP_BUDGET = 1_000_000  # bytes of the 1 MiB object limit left for file contents
-OIDC_SECRET_KEY = "client-secret"  # the key Envoy Gateway reads an OIDC client secret from
 
 
 @dataclass(frozen=True)

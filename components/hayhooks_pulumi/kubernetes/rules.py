@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from ..errors import Problem
 from ..rules import server_problems
-from .args import AuthType, GatewayArgs, HayhooksServiceArgs
-from .ingress_annotations import NGINX_PREFIX, TRAEFIK_MIDDLEWARES, owned_annotations
+from .args import HayhooksServiceArgs
+from .edge.gateway.models import GatewayArgs
+from .edge.ingress.annotations import owned_annotations
+from .edge.ingress.controllers import NGINX_PREFIX, TRAEFIK_MIDDLEWARES
+from .edge.ingress.models import AuthType
 
 __all__ = ["server_problems", "service_problems"]
 

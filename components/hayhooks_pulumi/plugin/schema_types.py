@@ -12,8 +12,9 @@ import pulumi
 
 from hayhooks_pulumi.docker.args import LogDriver, PublishAuth, WorkloadType
 from hayhooks_pulumi.docker.component import HayhooksContainer as _HayhooksContainer
-from hayhooks_pulumi.kubernetes.args import AuthType, IngressController
 from hayhooks_pulumi.kubernetes.component import HayhooksService as _HayhooksService
+from hayhooks_pulumi.kubernetes.edge.ingress.controllers import IngressController
+from hayhooks_pulumi.kubernetes.edge.ingress.models import AuthType
 from hayhooks_pulumi.kubernetes.network.models import Protocol
 from hayhooks_pulumi.kubernetes.secrets.models import StoreKind
 from hayhooks_pulumi.kubernetes.workload.models import CacheMedium, TaintEffect, TolerationOperator

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ..kubernetes.ingress_annotations import NGINX_PREFIX, TRAEFIK_MIDDLEWARES
-from ..kubernetes.routes import UPLOAD_PATHS
+from ..kubernetes.edge.ingress.controllers import NGINX_PREFIX, TRAEFIK_MIDDLEWARES
+from ..kubernetes.edge.routes import UPLOAD_PATHS
 from ..server import STATUS_PATH
 from ..settings import WILDCARD, matches_any_origin
 

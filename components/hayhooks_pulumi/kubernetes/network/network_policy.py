@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import pulumi_kubernetes as k8s
 
-from ..args import IngressController
+from ..edge.ingress.controllers import IngressController
 from ..metadata import object_meta, selector
 from ..plan import ServicePlan
 from .models import EgressRule

@@ -6,8 +6,9 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 
+from ..edge.gateway.oidc import OIDC_SECRET_KEY
 from ..metadata import object_meta
-from ..plan import OIDC_SECRET_KEY, ServicePlan
+from ..plan import ServicePlan
 from .models import FromCsi
 
 SECRET_PROVIDER_CLASS_API = "secrets-store.csi.x-k8s.io/v1"

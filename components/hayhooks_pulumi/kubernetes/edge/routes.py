@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
-from ..server import STATUS_PATH
-from .args import GatewayArgs
+from ...server import STATUS_PATH
 
 if TYPE_CHECKING:  # the plan imports this module to check the routes it will build
-    from .plan import ServicePlan
+    from ..plan import ServicePlan
 
 # Never routed: /deploy_files, /deploy-yaml, /undeploy/* run arbitrary code; /traces, /files, /draw
 # are local tooling. Everything below is what API clients use.
@@ -24,8 +22,6 @@ CLIENT_PATHS = (
 )
 DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
 UPLOAD_PATHS = ("/deploy_files", "/deploy-yaml", "/undeploy")
-# Envoy Gateway's own default callback path; the OIDC filter answers it, Hayhooks never sees it.
-OIDC_CALLBACK_PATH = "/oauth2/callback"
 # Gateway API limits: 64 matches per rule, 128 per route.
 MAX_RULE_MATCHES = 64
 MAX_ROUTE_MATCHES = 128
@@ -47,24 +43,3 @@ def routed_paths(plan: ServicePlan) -> list[str]:
     edge = plan.edge
     assert edge is not None
     return client_paths(plan.pipelines.names, expose_status=edge.expose_status, expose_docs=edge.expose_docs)
-
-
-def oidc_redirect_url(gateway: GatewayArgs) -> str | None:
-    """The OIDC callback URL: the configured one, else the first concrete host name's default callback."""
-    oidc = gateway.auth.oidc
-    if oidc is None:
-        return None
-    if oidc.redirect_url is not None:
-        return oidc.redirect_url
-    host = next((h for h in gateway.hostnames if not h.startswith("*")), None)
-    return f"https://{host}{OIDC_CALLBACK_PATH}" if host else None
-
-
-def gateway_extra_paths(gateway: GatewayArgs) -> list[str]:
-    """Paths the gateway answers itself but must route to reach its filters: OIDC's callback and logout."""
-    oidc = gateway.auth.oidc
-    if oidc is None:
-        return []
-    redirect = oidc_redirect_url(gateway)
-    paths = [urlsplit(redirect).path or "/"] if redirect else []
-    return [*paths, oidc.logout_path]

@@ -9,14 +9,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..auth import htpasswd_line, sha_hash
-from .args import GatewayAuthArgs
-from .gateway import GATEWAY_API_GROUP, cross_namespace, gateway_spec, route_name
-from .metadata import object_meta
-from .plan import OIDC_SECRET_KEY, ServicePlan
-from .routes import oidc_redirect_url
-from .secrets.external import external_secret_for
-from .secrets.opaque import opaque_secret_args
+from ....auth import htpasswd_line, sha_hash
+from ...metadata import object_meta
+from ...plan import ServicePlan
+from ...secrets.external import external_secret_for
+from ...secrets.opaque import opaque_secret_args
+from .models import GatewayAuthArgs
+from .oidc import OIDC_SECRET_KEY, oidc_redirect_url
+from .route import GATEWAY_API_GROUP, cross_namespace, gateway_spec, route_name
 
 ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io"
 SECURITY_POLICY_API = f"{ENVOY_GATEWAY_GROUP}/v1alpha1"

@@ -11,16 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import Problem
-from .args import AuthType, HayhooksServiceArgs, IngressArgs, IngressController
-from .cors_filter import NGINX_PREFIX, ingress_mirrors_cors, nginx_cors_annotations
-from .waits import ingress_wait_annotations
+from ....errors import Problem
+from ...args import HayhooksServiceArgs
+from ...waits import ingress_wait_annotations
+from .controllers import NGINX_PREFIX, TRAEFIK_MIDDLEWARES, TRAEFIK_TLS, IngressController
+from .cors import ingress_mirrors_cors, nginx_cors_annotations
+from .models import AuthType, IngressArgs
 
-__all__ = ["NGINX_PREFIX", "TRAEFIK_MIDDLEWARES", "annotation_problems", "component_annotations", "owned_annotations"]
-
-TRAEFIK_ROUTER = "traefik.ingress.kubernetes.io/router"
-TRAEFIK_MIDDLEWARES = f"{TRAEFIK_ROUTER}.middlewares"
-TRAEFIK_TLS = f"{TRAEFIK_ROUTER}.tls"
 AUTH_SECRET_ANNOTATION = f"{NGINX_PREFIX}/auth-secret"
 # Name suffixes of the objects the annotations point at (the service's name, a dash, the suffix).
 AUTH_MIDDLEWARE = "auth"
@@ -42,7 +39,7 @@ def authenticates(ingress: IngressArgs) -> bool:
 
 
 def mirrors_cors(args: HayhooksServiceArgs) -> bool:
-    """The Ingress answers CORS itself (see `cors_filter.ingress_mirrors_cors`)."""
+    """The Ingress answers CORS itself (see `cors.ingress_mirrors_cors`)."""
     return args.ingress is not None and ingress_mirrors_cors(args.server.cors, authenticates(args.ingress))
 
 
