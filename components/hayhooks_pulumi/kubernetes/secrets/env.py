@@ -15,6 +15,7 @@ def secret_env(plan: ServicePlan, config_secret: pulumi.Input[str] | None) -> li
     """One `secretKeyRef` per secret variable (the values never enter the pod spec), or for a CSI object
     that is not synced, its file's path. `config_secret`: the name the `fromConfig` values' Secret got."""
     env = []
+    name: pulumi.Input[str]
     for env_name, source in plan.args.secrets.items():
         if source.from_csi is not None and not source.from_csi.sync:
             env.append(k8s.core.v1.EnvVarArgs(name=env_name, value=csi_file_path(plan, source.from_csi)))

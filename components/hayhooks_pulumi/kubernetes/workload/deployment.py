@@ -179,7 +179,7 @@ def cache_volume(plan: ServicePlan) -> k8s.core.v1.VolumeArgs:
     )
 
 
-def volumes(plan: ServicePlan, configmap_name: str) -> list[k8s.core.v1.VolumeArgs]:
+def volumes(plan: ServicePlan, configmap_name: pulumi.Input[str]) -> list[k8s.core.v1.VolumeArgs]:
     scratch = plan.args.scratch
     return [
         k8s.core.v1.VolumeArgs(

@@ -55,6 +55,16 @@ def _secret_ref(plan: ServicePlan, name: pulumi.Input[str]) -> dict[str, Any]:
 
 def _method(plan: ServicePlan, secret: pulumi.Input[str] | None) -> dict[str, Any]:
     auth = auth_spec(plan)
+    if auth.jwt is not None:
+        provider: dict[str, Any] = {
+            "name": plan.name,
+            "issuer": auth.jwt.issuer,
+            "remoteJWKS": {"uri": auth.jwt.jwks_uri},
+        }
+        if auth.jwt.audiences:
+            provider["audiences"] = list(auth.jwt.audiences)
+        return {"jwt": {"providers": [provider]}}
+    assert secret is not None, "API keys, basic auth and OIDC read a Secret: the one `policy_secret` names"
     if auth.api_key is not None:
         api_key: dict[str, Any] = {
             "credentialRefs": [_secret_ref(plan, secret)],
@@ -67,17 +77,8 @@ def _method(plan: ServicePlan, secret: pulumi.Input[str] | None) -> dict[str, An
         return {"apiKeyAuth": api_key}
     if auth.basic is not None:
         return {"basicAuth": {"users": _secret_ref(plan, secret)}}
-    if auth.jwt is not None:
-        provider: dict[str, Any] = {
-            "name": plan.name,
-            "issuer": auth.jwt.issuer,
-            "remoteJWKS": {"uri": auth.jwt.jwks_uri},
-        }
-        if auth.jwt.audiences:
-            provider["audiences"] = list(auth.jwt.audiences)
-        return {"jwt": {"providers": [provider]}}
     oidc = auth.oidc
-    assert oidc is not None and secret is not None
+    assert oidc is not None
     spec: dict[str, Any] = {
         "provider": {"issuer": oidc.issuer},
         "clientID": oidc.client_id,
