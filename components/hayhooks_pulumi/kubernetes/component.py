@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -36,6 +36,7 @@ from .edge.ingress.middlewares import (
     uses_cors_middleware,
     uses_middleware,
 )
+from .edge.models import BasicAuthUser
 from .namespace.namespace import namespace_args, namespace_patch_args, retains_namespace
 from .network.network_policy import network_policy_args
 from .plan import ServicePlan, plan_service
@@ -208,15 +209,39 @@ class HayhooksService(pulumi.ComponentResource):
             config_secret = secret.metadata.name
         return created, config_secret
 
-    def _password(self, plan: ServicePlan, length: int) -> random.RandomPassword:
-        """The basic-auth password; one resource name for every edge, so switching edges keeps it."""
-        return random.RandomPassword(
-            f"{plan.name}-basic-auth-password", length=length, special=False, opts=pulumi.ResourceOptions(parent=self)
+    def _basic_auth(
+        self,
+        plan: ServicePlan,
+        user: BasicAuthUser,
+        htpasswd: Callable[[random.RandomPassword], k8s.core.v1.SecretInitArgs],
+        opts: pulumi.ResourceOptions,
+    ) -> EdgeCredentials:
+        """Basic auth at either edge: a generated password, and the Secret `htpasswd` makes of it for the edge.
+        One resource name for each at every edge, so switching edges keeps the password."""
+        generated = random.RandomPassword(
+            f"{plan.name}-basic-auth-password",
+            length=user.password_length,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        written = k8s.core.v1.Secret(f"{plan.name}-basic-auth", htpasswd(generated), opts=_secret(opts))
+        return EdgeCredentials(
+            username=user.username,
+            password=pulumi.Output.secret(generated.result),
+            secret_name=written.metadata.name,
+            reads=(written,),
         )
 
     def _ingress(self, plan: ServicePlan, opts: pulumi.ResourceOptions) -> EdgeCredentials:
         """The htpasswd Secret (basic auth), Traefik's Middlewares, then the Ingress, which depends on all of them."""
-        credentials = self._htpasswd(plan, opts) if uses_basic_auth(plan) else EdgeCredentials()
+        ingress = plan.args.ingress
+        assert ingress is not None
+        credentials = EdgeCredentials()
+        if uses_basic_auth(plan):
+            # From the password's bcrypt hash, which pulumi-random keeps stable across runs.
+            credentials = self._basic_auth(
+                plan, ingress.basic_auth, lambda generated: auth_secret_args(plan, generated.bcrypt_hash), opts
+            )
         edge = list(credentials.reads)
         if uses_middleware(plan):
             edge.append(
@@ -238,21 +263,6 @@ class HayhooksService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=edge)),
         )
         return credentials
-
-    def _htpasswd(self, plan: ServicePlan, opts: pulumi.ResourceOptions) -> EdgeCredentials:
-        """Basic auth at the Ingress: the generated password, and the htpasswd Secret of its bcrypt hash."""
-        ingress = plan.args.ingress
-        assert ingress is not None
-        generated = self._password(plan, ingress.basic_auth.password_length)
-        htpasswd = k8s.core.v1.Secret(
-            f"{plan.name}-basic-auth", auth_secret_args(plan, generated.bcrypt_hash), opts=_secret(opts)
-        )
-        return EdgeCredentials(
-            username=ingress.basic_auth.username,
-            password=pulumi.Output.secret(generated.result),
-            secret_name=htpasswd.metadata.name,
-            reads=(htpasswd,),
-        )
 
     def _gateway(
         self, plan: ServicePlan, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions
@@ -320,15 +330,9 @@ class HayhooksService(pulumi.ComponentResource):
                 reads=(written,),
             )
         if auth.basic is not None:
-            generated = self._password(plan, auth.basic.password_length)
-            written = k8s.core.v1.Secret(
-                f"{plan.name}-basic-auth", basic_auth_secret_args(plan, generated.result), opts=_secret(opts)
-            )
-            return EdgeCredentials(
-                username=auth.basic.username,
-                password=pulumi.Output.secret(generated.result),
-                secret_name=written.metadata.name,
-                reads=(written,),
+            # Envoy reads `{SHA}` hashes only, so this htpasswd is made from the password itself.
+            return self._basic_auth(
+                plan, auth.basic, lambda generated: basic_auth_secret_args(plan, generated.result), opts
             )
         source = auth.oidc.client_secret if auth.oidc is not None else None
         if source is not None and source.from_config is not None:

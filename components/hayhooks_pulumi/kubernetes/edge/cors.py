@@ -1,5 +1,5 @@
-"""CORS at the edge, mirroring the server's CORS settings (the gateway's in `gateway.cors`, the Ingress's in
-`ingress.cors`), and the origins every edge's CORS takes.
+"""CORS at the edge, mirroring the server's CORS settings: the origins either edge's CORS takes. What each edge
+writes, and what else it cannot mirror, is its own (`edge.gateway.cors`, `edge.ingress.cors`).
 
 An edge that authenticates must answer browsers' preflight requests itself, before authentication: a preflight
 carries no credentials, so behind the authentication it gets 401 and the browser blocks the real request.

@@ -9,6 +9,7 @@ from ....errors import Problem
 from ....settings import WILDCARD, CorsSettings
 from ..cors import origin_problems
 
+# The HTTPRoute CRD's CORS methods (gateway.networking.k8s.io/v1, standard channel).
 METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", WILDCARD}
 
 

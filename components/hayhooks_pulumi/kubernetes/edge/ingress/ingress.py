@@ -31,7 +31,7 @@ def uses_basic_auth(plan: ServicePlan) -> bool:
 def auth_secret_args(plan: ServicePlan, bcrypt_hash: pulumi.Input[str]) -> k8s.core.v1.SecretInitArgs:
     """The htpasswd Secret, built from the generated password's bcrypt hash (stable across runs); auto-named,
     so a new password is a new Secret that the Ingress names before the old one goes (see
-    `secrets.opaque_secret_args`)."""
+    `secrets.opaque.opaque_secret_args`)."""
     ingress = ingress_spec(plan)
     username = ingress.basic_auth.username
     content = pulumi.Output.from_input(bcrypt_hash).apply(lambda h: htpasswd_line(username, h))
