@@ -10,10 +10,10 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, Problem, config_source, format_path, located_problems
 from .image import ImageRef, parse_image
-from .names import dns_label
 from .pipelines import PipelineSet, durable_problems, load_pipelines
 from .profile import Profile
 from .server.facts import HOME_DIR, IMAGE_DIRS, TMP_DIR
+from .types import dns_label
 
 APP_NAME = "hayhooks"
 # Addresses that mean "every interface" inside a container: the only ones a Service, a probe or a

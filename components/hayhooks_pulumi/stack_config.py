@@ -12,7 +12,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from .errors import ConfigError, ConfigSource, Problem, reading
-from .kubernetes.args import OIDC_CLIENT_SECRET_VALUE
+from .kubernetes.edge.gateway.oidc import OIDC_CLIENT_SECRET_VALUE
 
 # The keys of the project's namespace a stack reads, besides those its `fromConfig` sources name.
 STACK_KEYS = ("target", "service")

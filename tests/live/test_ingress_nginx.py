@@ -26,10 +26,10 @@ from typing import Any
 import bcrypt
 import pytest
 from hayhooks_pulumi.auth import htpasswd_line
-from hayhooks_pulumi.kubernetes.ingress import auth_secret_args
+from hayhooks_pulumi.kubernetes.edge.ingress.ingress import auth_secret_args
 from hayhooks_pulumi.kubernetes.plan import plan_service
-from hayhooks_pulumi.kubernetes.routes import DOCS_PATHS, UPLOAD_PATHS
 from hayhooks_pulumi.render.cli import offline_render
+from hayhooks_pulumi.server.facts import DOCS_PATHS, UPLOAD_PATHS
 from helpers.paths import REPO
 from pulumi.runtime.sync_await import _sync_await
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hayhooks_pulumi.kubernetes.deployment import readiness_script
+from hayhooks_pulumi.kubernetes.workload.deployment import readiness_script
 from hayhooks_pulumi.pipelines import load_pipelines
 from helpers.paths import REPO
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from hayhooks_pulumi.crds import CRD_DIR
 from hayhooks_pulumi.kubernetes.crd_requirements import REQUIREMENTS
-from hayhooks_pulumi.kubernetes.routes import UPLOAD_PATHS
 from hayhooks_pulumi.render.schemas import crd_schemas, validate_render
+from hayhooks_pulumi.server.facts import UPLOAD_PATHS
 from helpers.paths import EXAMPLES, REPO
 from helpers.render import Rendered, render
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from hayhooks_pulumi import ConfigError, HayhooksService
-from hayhooks_pulumi.names import absolute_path
+from hayhooks_pulumi.types import absolute_path
 from helpers.engine import register
 from helpers.paths import REPO
 
@@ -53,6 +53,12 @@ def test_colliding_configmap_keys_are_refused_before_anything_registers(tmp_path
 def test_a_trailing_newline_is_not_a_host_name_or_a_duration(key: str, value: dict[str, Any]) -> None:
     message, registered = refusal(config(**{key: value}))
     assert key in message and registered == []
+
+
+def test_an_ingress_host_follows_the_gateway_hostname_rule_of_253_characters() -> None:
+    host = ("a" * 60 + ".") * 4 + "example.com"  # 255 characters: the API server would refuse it at apply
+    message, registered = refusal(config(ingress={"host": host, "tlsSecretName": "tls"}))
+    assert "ingress.host" in message and "is not a host name" in message and registered == []
 
 
 @pytest.mark.parametrize("path", ["/opt/../tmp", "/opt/./x", "/opt//x", "opt/x", "/", "//"])

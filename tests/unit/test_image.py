@@ -17,9 +17,9 @@ from hayhooks_pulumi.image import (
     parse_image,
     resolve_image,
 )
-from hayhooks_pulumi.names import labels
 from hayhooks_pulumi.profile import Profile
 from hayhooks_pulumi.render.cli import offline_render
+from hayhooks_pulumi.types import labels
 from helpers.engine import register
 from helpers.kubernetes import base_args
 from helpers.render import Renders

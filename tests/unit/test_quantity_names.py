@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hayhooks_pulumi.names import DnsLabel, Labels, dns_label, env_name, labels
 from hayhooks_pulumi.quantity import parse_quantity
 from hayhooks_pulumi.server.env import UserEnvName
+from hayhooks_pulumi.types import DnsLabel, Labels, dns_label, env_name, labels
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError

@@ -8,11 +8,11 @@ import re
 from pydantic import Field, field_validator
 
 from ..model import ConfigModel
-from ..names import Labels
 from ..profile import Profile
 from ..scratch import ScratchArgs
 from ..server.env import SecretEnvName
 from ..server.models import ServerSettings
+from ..types import Labels
 from .healthcheck import HealthcheckArgs
 from .logs import LogOptionsArgs
 from .publish import PublishArgs

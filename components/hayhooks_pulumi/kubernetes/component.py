@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 import pulumi
@@ -12,30 +13,15 @@ import pulumi_random as random
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
 from ..outputs import Secret, exports
-from .args import OIDC_CLIENT_SECRET_VALUE, GatewayArgs, HayhooksServiceArgs
+from .args import HayhooksServiceArgs
 from .claims import claim_shared
-from .configmap import configmap_args
 from .crd_requirements import CrdRequirement, required_crds
-from .csi import secret_provider_class, uses_csi
-from .deployment import deployment_args, ignored_changes
-from .gateway import gateway_public_url, http_route
-from .ingress import (
-    auth_secret_args,
-    ingress_args,
-    public_url,
-    traefik_cors_middleware,
-    traefik_middleware,
-    uses_basic_auth,
-    uses_cors_middleware,
-    uses_middleware,
-)
-from .namespace import namespace_args, namespace_patch_args, retains_namespace
-from .network_policy import network_policy_args
-from .plan import ServicePlan, plan_service
-from .reference_grant import POLICY_GRANT, reference_grants
-from .scaling import autoscaler_args, disruption_budget_args
-from .secrets import config_secret_args, external_secret, has_config_secrets, has_store_secrets
-from .security_policy import (
+from .edge.credentials import EdgeCredentials
+from .edge.gateway.models import GatewayArgs
+from .edge.gateway.oidc import OIDC_CLIENT_SECRET_VALUE
+from .edge.gateway.reference_grants import POLICY_GRANT, reference_grants
+from .edge.gateway.route import gateway_public_url, http_route
+from .edge.gateway.security_policy import (
     api_keys_secret_args,
     basic_auth_secret_args,
     oidc_client_secret_args,
@@ -44,9 +30,26 @@ from .security_policy import (
     security_policy,
     uses_policy,
 )
-from .service import service_args
-from .service_account import service_account_args
+from .edge.ingress.ingress import auth_secret_args, ingress_args, public_url, uses_basic_auth
+from .edge.ingress.middlewares import (
+    traefik_cors_middleware,
+    traefik_middleware,
+    uses_cors_middleware,
+    uses_middleware,
+)
+from .edge.models import BasicAuthUser
+from .namespace.namespace import namespace_args, namespace_patch_args, retains_namespace
+from .network.network_policy import network_policy_args
+from .plan import ServicePlan, plan_service
+from .secrets.csi import secret_provider_class, uses_csi
+from .secrets.external import external_secret, has_store_secrets
+from .secrets.opaque import config_secret_args, has_config_secrets
 from .waits import external_secret_timeouts, gateway_timeouts, rollout_timeouts
+from .workload.configmap import configmap_args
+from .workload.deployment import deployment_args, ignored_changes
+from .workload.scaling import autoscaler_args, disruption_budget_args
+from .workload.service import service_args
+from .workload.service_account import service_account_args
 
 TYPE_TOKEN = "hayhooks:index:HayhooksService"
 KIND = TYPE_TOKEN.rsplit(":", 1)[-1]
@@ -129,9 +132,9 @@ class HayhooksService(pulumi.ComponentResource):
                 f"{name}-autoscaler", autoscaler_args(plan, deployment.metadata.name), opts=scoped
             )
         if plan.args.ingress is not None:
-            username, password, api_keys = *self._ingress(plan, scoped), pulumi.Output.secret(None)
+            credentials = self._ingress(plan, scoped)
         else:
-            username, password, api_keys = self._gateway(plan, secret_values or {}, scoped)
+            credentials = self._gateway(plan, secret_values or {}, scoped)
 
         self.namespace = pulumi.Output.from_input(plan.namespace)
         self.service_name = pulumi.Output.from_input(plan.service_name)
@@ -140,9 +143,9 @@ class HayhooksService(pulumi.ComponentResource):
         self.image = image_ref
         self.image_digest = image_ref.apply(digest_of)
         self.env = pulumi.Output.from_input(dict(plan.env))
-        self.basic_auth_username = pulumi.Output.from_input(username)
-        self.basic_auth_password = password
-        self.api_keys = api_keys
+        self.basic_auth_username = pulumi.Output.from_input(credentials.username)
+        self.basic_auth_password = credentials.password
+        self.api_keys = credentials.api_keys
         # What a stack exports of this component: the outputs declared above, by the names it registers them under.
         self.exports = exports(self, HayhooksService)
         self.register_outputs(self.exports)
@@ -158,7 +161,7 @@ class HayhooksService(pulumi.ComponentResource):
             )
             if pulumi.runtime.is_dry_run():
                 pulumi.log.info(requirement.needs, resource=crd)
-            crd.spec.apply(lambda spec, r=requirement: _require_served(r, spec))
+            crd.spec.apply(functools.partial(_require_served, requirement))
             reads.append(crd)
         return reads
 
@@ -196,34 +199,46 @@ class HayhooksService(pulumi.ComponentResource):
             config_secret = secret.metadata.name
         return created, config_secret
 
-    def _password(self, plan: ServicePlan, length: int) -> random.RandomPassword:
-        """The basic-auth password; one resource name for every edge, so switching edges keeps it."""
-        return random.RandomPassword(
-            f"{plan.name}-basic-auth-password", length=length, special=False, opts=pulumi.ResourceOptions(parent=self)
+    def _basic_auth(
+        self,
+        plan: ServicePlan,
+        user: BasicAuthUser,
+        htpasswd: Callable[[random.RandomPassword], k8s.core.v1.SecretInitArgs],
+        opts: pulumi.ResourceOptions,
+    ) -> EdgeCredentials:
+        """Basic auth at either edge: a generated password, and the Secret `htpasswd` makes of it for the edge.
+        One resource name for each at every edge, so switching edges keeps the password."""
+        generated = random.RandomPassword(
+            f"{plan.name}-basic-auth-password",
+            length=user.password_length,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        written = k8s.core.v1.Secret(f"{plan.name}-basic-auth", htpasswd(generated), opts=_secret(opts))
+        return EdgeCredentials(
+            username=user.username,
+            password=pulumi.Output.secret(generated.result),
+            secret_name=written.metadata.name,
+            reads=(written,),
         )
 
-    def _ingress(self, plan: ServicePlan, opts: pulumi.ResourceOptions) -> tuple[str | None, pulumi.Output[str | None]]:
+    def _ingress(self, plan: ServicePlan, opts: pulumi.ResourceOptions) -> EdgeCredentials:
+        """The htpasswd Secret (basic auth), Traefik's Middlewares, then the Ingress, which depends on all of them."""
         ingress = plan.args.ingress
         assert ingress is not None
-        edge: list[pulumi.Resource] = []
-        username: str | None = None
-        password: pulumi.Output[str | None] = pulumi.Output.secret(None)
-        auth_secret: pulumi.Output[str] | None = None
+        credentials = EdgeCredentials()
         if uses_basic_auth(plan):
-            generated = self._password(plan, ingress.basic_auth.password_length)
-            htpasswd = k8s.core.v1.Secret(
-                f"{plan.name}-basic-auth", auth_secret_args(plan, generated.bcrypt_hash), opts=_secret(opts)
+            # From the password's bcrypt hash, which pulumi-random keeps stable across runs.
+            credentials = self._basic_auth(
+                plan, ingress.basic_auth, lambda generated: auth_secret_args(plan, generated.bcrypt_hash), opts
             )
-            edge.append(htpasswd)
-            auth_secret = htpasswd.metadata.name
-            username = ingress.basic_auth.username
-            password = pulumi.Output.secret(generated.result)
+        edge = list(credentials.reads)
         if uses_middleware(plan):
             edge.append(
                 k8s.apiextensions.CustomResource(
                     f"{plan.name}-auth-middleware",
-                    **traefik_middleware(plan, auth_secret),
-                    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(edge))),
+                    **traefik_middleware(plan, credentials.secret_name),
+                    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(credentials.reads))),
                 )
             )
         if uses_cors_middleware(plan):
@@ -234,28 +249,22 @@ class HayhooksService(pulumi.ComponentResource):
             )
         k8s.networking.v1.Ingress(
             f"{plan.name}-ingress",
-            ingress_args(plan, auth_secret),
+            ingress_args(plan, credentials.secret_name),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=edge)),
         )
-        return username, password
+        return credentials
 
     def _gateway(
         self, plan: ServicePlan, values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions
-    ) -> tuple[str | None, pulumi.Output[str | None], pulumi.Output[dict[str, str] | None]]:
+    ) -> EdgeCredentials:
         """ReferenceGrants, the Secrets the SecurityPolicy reads, the policy, then the HTTPRoute; nothing without a
         gateway. The route depends on the policy, so it never serves unauthenticated: not before the policy
         exists, not when the policy fails to create, and on destroy it goes first; `pulumi up` then waits for the
         Gateway to accept the route (see `waits`). The policy names the route by its name, known in advance."""
-        username: str | None = None
-        password: pulumi.Output[str | None] = pulumi.Output.secret(None)
-        api_keys: pulumi.Output[dict[str, str] | None] = pulumi.Output.secret(None)
         gateway = plan.args.gateway
         if gateway is None:
-            return username, password, api_keys
-        reads: list[pulumi.Resource] = []
-        created: pulumi.Output[str] | None = None
-        if uses_policy(plan):
-            reads, created, username, password, api_keys = self._policy_secrets(plan, gateway, values, opts)
+            return EdgeCredentials()
+        credentials = self._policy_credentials(plan, gateway, values, opts) if uses_policy(plan) else EdgeCredentials()
         follows_secret = pulumi.ResourceOptions(replace_on_changes=["spec"])
         grants: list[pulumi.Resource] = [
             k8s.apiextensions.CustomResource(
@@ -263,14 +272,16 @@ class HayhooksService(pulumi.ComponentResource):
                 **grant,
                 opts=pulumi.ResourceOptions.merge(opts, follows_secret) if suffix == POLICY_GRANT else opts,
             )
-            for suffix, grant in reference_grants(plan, created).items()
+            for suffix, grant in reference_grants(plan, credentials.secret_name).items()
         ]
         route_needs = list(grants)
         if uses_policy(plan):
             policy = k8s.apiextensions.CustomResource(
                 f"{plan.name}-security-policy",
-                **security_policy(plan, policy_secret(plan, created)),
-                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[*reads, *grants])),
+                **security_policy(plan, policy_secret(plan, credentials.secret_name)),
+                opts=pulumi.ResourceOptions.merge(
+                    opts, pulumi.ResourceOptions(depends_on=[*credentials.reads, *grants])
+                ),
             )
             route_needs.append(policy)
         k8s.apiextensions.CustomResource(
@@ -280,29 +291,18 @@ class HayhooksService(pulumi.ComponentResource):
                 opts, pulumi.ResourceOptions(depends_on=route_needs, custom_timeouts=gateway_timeouts(plan))
             ),
         )
-        return username, password, api_keys
+        return credentials
 
-    def _policy_secrets(
+    def _policy_credentials(
         self,
         plan: ServicePlan,
         gateway: GatewayArgs,
         values: Mapping[str, pulumi.Input[str]],
         opts: pulumi.ResourceOptions,
-    ) -> tuple[
-        list[pulumi.Resource],
-        pulumi.Output[str] | None,
-        str | None,
-        pulumi.Output[str | None],
-        pulumi.Output[dict[str, str] | None],
-    ]:
-        """What the SecurityPolicy reads; the name the Secret the component writes for it got (none when the
-        store writes it, or for JWT); the basic-auth user and password, or the API keys."""
-        username: str | None = None
-        password: pulumi.Output[str | None] = pulumi.Output.secret(None)
-        api_keys: pulumi.Output[dict[str, str] | None] = pulumi.Output.secret(None)
+    ) -> EdgeCredentials:
+        """What the SecurityPolicy reads: the Secret the component writes for it (none when the store writes it,
+        or for JWT), with the basic-auth user and password or the API keys it holds."""
         auth = gateway.auth
-        written: k8s.core.v1.Secret | None = None
-        reads: list[pulumi.Resource] = []
         if auth.api_key is not None:
             keys = {
                 client: random.RandomPassword(
@@ -314,30 +314,29 @@ class HayhooksService(pulumi.ComponentResource):
                 for client in auth.api_key.clients
             }
             written = k8s.core.v1.Secret(f"{plan.name}-api-keys", api_keys_secret_args(plan, keys), opts=_secret(opts))
-            api_keys = pulumi.Output.secret(pulumi.Output.all(**keys))
-        elif auth.basic is not None:
-            generated = self._password(plan, auth.basic.password_length)
-            written = k8s.core.v1.Secret(
-                f"{plan.name}-basic-auth", basic_auth_secret_args(plan, generated.result), opts=_secret(opts)
+            return EdgeCredentials(
+                api_keys=pulumi.Output.secret(pulumi.Output.all(**keys)),
+                secret_name=written.metadata.name,
+                reads=(written,),
             )
-            username = auth.basic.username
-            password = pulumi.Output.secret(generated.result)
-        elif auth.oidc is not None:
-            source = auth.oidc.client_secret
-            if source.from_config is not None:
-                value = values[OIDC_CLIENT_SECRET_VALUE]
-                written = k8s.core.v1.Secret(
-                    f"{plan.name}-oidc-client", oidc_client_secret_args(plan, value), opts=_secret(opts)
-                )
-            elif source.from_store is not None:
-                reads.append(
-                    k8s.apiextensions.CustomResource(
-                        f"{plan.name}-oidc-client", **oidc_external_secret(plan), opts=_synced(plan, opts)
-                    )
-                )
-        if written is None:
-            return reads, None, username, password, api_keys
-        return [*reads, written], written.metadata.name, username, password, api_keys
+        if auth.basic is not None:
+            # Envoy reads `{SHA}` hashes only, so this htpasswd is made from the password itself.
+            return self._basic_auth(
+                plan, auth.basic, lambda generated: basic_auth_secret_args(plan, generated.result), opts
+            )
+        source = auth.oidc.client_secret if auth.oidc is not None else None
+        if source is not None and source.from_config is not None:
+            value = values[OIDC_CLIENT_SECRET_VALUE]
+            written = k8s.core.v1.Secret(
+                f"{plan.name}-oidc-client", oidc_client_secret_args(plan, value), opts=_secret(opts)
+            )
+            return EdgeCredentials(secret_name=written.metadata.name, reads=(written,))
+        if source is not None and source.from_store is not None:
+            synced = k8s.apiextensions.CustomResource(
+                f"{plan.name}-oidc-client", **oidc_external_secret(plan), opts=_synced(plan, opts)
+            )
+            return EdgeCredentials(reads=(synced,))
+        return EdgeCredentials()
 
 
 def _require_served(requirement: CrdRequirement, spec: Any) -> None:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .args import IngressController
-from .csi import SECRET_PROVIDER_CLASS_API, uses_csi
-from .gateway import HTTP_ROUTE_API, cross_namespace
-from .ingress import TRAEFIK_API, uses_cors_middleware, uses_middleware
+from .edge.gateway.reference_grants import REFERENCE_GRANT_API
+from .edge.gateway.route import HTTP_ROUTE_API, cross_namespace
+from .edge.gateway.security_policy import SECURITY_POLICY_API, uses_policy
+from .edge.ingress.controllers import IngressController
+from .edge.ingress.middlewares import TRAEFIK_API, uses_cors_middleware, uses_middleware
 from .plan import ServicePlan
-from .reference_grant import REFERENCE_GRANT_API
-from .secrets import EXTERNAL_SECRETS_API, has_store_secrets
-from .security_policy import SECURITY_POLICY_API, uses_policy
+from .secrets.csi import SECRET_PROVIDER_CLASS_API, uses_csi
+from .secrets.external import EXTERNAL_SECRETS_API, has_store_secrets
 
 
 @dataclass(frozen=True)

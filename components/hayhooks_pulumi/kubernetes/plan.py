@@ -1,10 +1,12 @@
-"""The facts every builder shares, computed once from validated args: names, labels, env, ports."""
+"""The plan of a service: every check that plain values allow, run before anything registers, and then the facts
+every builder shares, computed once from the validated args (names, labels, env, egress)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..errors import Problem
 from ..image import ImageRef
 from ..pipelines import PipelineSet
 from ..planning import (
@@ -15,40 +17,46 @@ from ..planning import (
     check_name,
     check_pipelines,
     check_pipelines_dir,
-    check_secret_names,
-    missing_secret,
-    overlaps,
     recommended_labels,
     validate_args,
     without_profile_rules,
 )
 from ..profile import Profile
-from ..quantity import parse_quantity
-from ..scratch import size_bytes
+from ..server.checks import server_problems
 from ..server.env import plain_env
-from ..server.facts import HOME_DIR, IMAGE_DIRS, TMP_DIR
-from .args import (
-    OIDC_CLIENT_SECRET_VALUE,
-    AuthType,
-    CacheMedium,
-    EgressRule,
-    GatewayArgs,
-    HayhooksServiceArgs,
-    IngressArgs,
-    SecretSource,
-)
-from .configmap_keys import key_collisions
-from .cors_filter import cors_problems, ingress_cors_problems
-from .egress import settings_egress
-from .ingress_annotations import annotation_problems, authenticates
-from .routes import MAX_ROUTE_MATCHES, UPLOAD_PATHS, client_paths, gateway_extra_paths, oidc_redirect_url
-from .rules import service_problems
+from ..server.models import ServerSettings
+from .args import HayhooksServiceArgs
+from .edge.gateway import checks as gateway
+from .edge.gateway.models import GatewayArgs
+from .edge.ingress import checks as ingress
+from .edge.ingress.models import IngressArgs
+from .network.egress import settings_egress
+from .network.models import EgressRule
+from .proposal import Check, Proposal
+from .secrets import checks as secrets
+from .workload import checks as workload
 
-CONTAINER_NAME = "hayhooks"
-PORT_NAME = "http"
-SERVICE_PORT = 80
-CONFIGMAP_BUDGET = 1_000_000  # bytes of the 1 MiB object limit left for file contents
-OIDC_SECRET_KEY = "client-secret"  # the key Envoy Gateway reads an OIDC client secret from
+
+def _server_problems(proposal: Proposal) -> list[Problem]:
+    return server_problems(proposal.args.server)
+
+
+# Every profile's checks, feature by feature, in the order their problems are reported.
+CHECKS: tuple[Check, ...] = (
+    workload.pipeline_problems,
+    secrets.secret_problems,
+    ingress.ingress_problems,
+    gateway.gateway_problems,
+    secrets.mount_problems,
+    workload.cache_problems,
+)
+# What the production profile refuses besides, each with the config key to change.
+PRODUCTION_CHECKS: tuple[Check, ...] = (
+    _server_problems,
+    workload.production_problems,
+    ingress.production_problems,
+    gateway.production_problems,
+)
 
 
 @dataclass(frozen=True)
@@ -130,48 +138,18 @@ def plan_service(
     pipelines = check_pipelines(problems, args.pipelines_path, durable=args.server.durable_mode)
     check_bind_address(problems, args.server.host, "the Service and the probes", "the NetworkPolicy")
     check_pipelines_dir(problems, args.server.pipelines_dir)
-    if pipelines is not None:
-        for key, paths in key_collisions(pipelines.files).items():
-            problems.add(
-                "pipelinesPath",
-                f"{' and '.join(paths)} would both be the ConfigMap key {key!r} ('/' becomes '--'): rename one",
-            )
-    if pipelines is not None and pipelines.size > CONFIGMAP_BUDGET:
-        problems.add(
-            "pipelinesPath",
-            f"{args.pipelines_path} holds {pipelines.size} bytes, more than a ConfigMap carries "
-            f"({CONFIGMAP_BUDGET} of its 1 MiB limit); bake large pipelines into the image instead",
-        )
-    if pipelines is not None:
-        for index, required in enumerate(args.required_pipelines):
-            if required not in pipelines.names:
-                problems.add(
-                    f"requiredPipelines[{index}]",
-                    f"{required!r} is not in {args.pipelines_path} (found: {', '.join(pipelines.names)})",
-                )
-    given = dict(secret_values or {})
-    check_secret_names(problems, args.secrets, plain_env(args.server))
-    for env_name, source in args.secrets.items():
-        _check_source(problems, args, source, f"secrets.{env_name}", env_name, env_name in given)
-    if args.ingress is not None and args.ingress.auth is AuthType.EXTERNAL and args.ingress.external_auth is None:
-        problems.add("ingress.externalAuth", "required with auth: external (at least its address)")
-    if args.ingress is not None:
-        problems.extend(annotation_problems(args))
-    if args.gateway is not None:
-        _check_gateway(problems, args, args.gateway, pipelines, OIDC_CLIENT_SECRET_VALUE in given)
-    if args.secret_provider_class is not None:
-        _check_mount_path(problems, args)
-    if args.cache is not None:
-        _check_cache(problems, args)
+    proposal = Proposal(args, pipelines, frozenset(secret_values or {}))
+    for check in CHECKS:
+        problems.extend(check(proposal))
+    # The egress the settings need: its rules join the plan, its problems the others.
     derived_egress, egress_problems = settings_egress(args)
     problems.extend(egress_problems)
     if args.profile is Profile.PRODUCTION:
-        problems.extend(service_problems(args))
-    if args.ingress is not None:
-        # One reason per key: where production refuses a CORS setting, the Ingress's need to mirror it can wait.
-        reported = {problem.path for problem in problems.items}
-        mirror = ingress_cors_problems(args.server.cors, args.ingress.controller, authenticates(args.ingress))
-        problems.extend([problem for problem in mirror if problem.path not in reported])
+        for check in PRODUCTION_CHECKS:
+            problems.extend(check(proposal))
+    # One reason per key: where production refuses a CORS setting, the Ingress's need to mirror it can wait.
+    reported = {problem.path for problem in problems.items}
+    problems.extend([problem for problem in ingress.cors_problems(proposal) if problem.path not in reported])
     problems.raise_if_any()
     assert pipelines is not None
     env = plain_env(_effective_server(args), args.cache.variables if args.cache is not None else None)
@@ -187,97 +165,7 @@ def plan_service(
     )
 
 
-def _check_source(
-    problems: Problems, args: HayhooksServiceArgs, source: SecretSource, path: str, value_key: str, given: bool
-) -> None:
-    """What one secret source needs besides itself: its value (`secret_values[value_key]`), its store, its CSI
-    class."""
-    if source.from_config is not None and not given:
-        problems.add(f"{path}.fromConfig", missing_secret(value_key, source.from_config))
-    if source.from_store is not None and args.secret_store is None:
-        problems.add("secretStore", f"required by {path}.fromStore: name the (Cluster)SecretStore to read from")
-    if source.from_csi is not None and args.secret_provider_class is None:
-        problems.add(
-            "secretProviderClass",
-            f"required by {path}.fromCsi: name the CSI provider (and its parameters) that mounts the object",
-        )
-
-
-def _check_gateway(
-    problems: Problems, args: HayhooksServiceArgs, gateway: GatewayArgs, pipelines: PipelineSet | None, given: bool
-) -> None:
-    oidc = gateway.auth.oidc
-    if oidc is not None:
-        path = "gateway.auth.oidc"
-        source = oidc.client_secret
-        _check_source(problems, args, source, f"{path}.clientSecret", OIDC_CLIENT_SECRET_VALUE, given)
-        if source.from_secret is not None and source.from_secret.key != OIDC_SECRET_KEY:
-            problems.add(
-                f"{path}.clientSecret.fromSecret.key",
-                f"must be {OIDC_SECRET_KEY!r}: Envoy Gateway reads the client secret from that key only",
-            )
-        if source.from_csi is not None and not source.from_csi.sync:
-            problems.add(
-                f"{path}.clientSecret.fromCsi.sync",
-                "must be true: Envoy Gateway reads the client secret from a Secret, not from a pod's files",
-            )
-        if oidc_redirect_url(gateway) is None:
-            problems.add(
-                f"{path}.redirectUrl",
-                "required when gateway.hostnames names no concrete host: the callback URL registered at the provider",
-            )
-    if pipelines is not None:
-        served = client_paths(pipelines.names, expose_status=gateway.expose_status, expose_docs=gateway.expose_docs)
-        for extra in gateway_extra_paths(gateway):
-            if extra in served or extra.startswith(UPLOAD_PATHS):
-                problems.add(
-                    "gateway.auth.oidc",
-                    f"{extra} is a path of the server; choose another redirectUrl path or logoutPath for OIDC",
-                )
-        total = len(served) + len(gateway_extra_paths(gateway))
-        if total > MAX_ROUTE_MATCHES:
-            problems.add(
-                "pipelinesPath",
-                f"{total} paths to route, more than an HTTPRoute holds ({MAX_ROUTE_MATCHES}); split the pipelines "
-                "over several services",
-            )
-    if gateway.cors:
-        problems.extend(cors_problems(args.server.cors))
-
-
-def _check_mount_path(problems: Problems, args: HayhooksServiceArgs) -> None:
-    """The CSI mount must not hide, or be hidden by, another mount of the container."""
-    assert args.secret_provider_class is not None
-    mount = args.secret_provider_class.mount_path
-    for other in (args.server.pipelines_dir, TMP_DIR, HOME_DIR):
-        if overlaps(mount, other):
-            problems.add("secretProviderClass.mountPath", f"{mount} overlaps the container's mount at {other}")
-
-
-def _check_cache(problems: Problems, args: HayhooksServiceArgs) -> None:
-    """The cache mount hides nothing and is hidden by nothing; its variables are set nowhere else; in memory it
-    fits the memory limit it counts against."""
-    cache = args.cache
-    assert cache is not None
-    others = [args.server.pipelines_dir, TMP_DIR, HOME_DIR, *IMAGE_DIRS]
-    if args.secret_provider_class is not None:
-        others.append(args.secret_provider_class.mount_path)
-    for other in others:
-        if overlaps(cache.mount_path, other):
-            problems.add("cache.mountPath", f"{cache.mount_path} overlaps the container's mount or directory {other}")
-    taken = {**plain_env(args.server), **dict.fromkeys(args.secrets, "secret")}
-    for index, name in enumerate(cache.env):
-        if name in taken:
-            problems.add(f"cache.env[{index}]", f"{name} is already set (server.extraEnv or secrets); set it once")
-    limit = args.resources.memory_limit
-    if cache.medium is CacheMedium.MEMORY and limit is not None and size_bytes(cache.size) > parse_quantity(limit):
-        problems.add(
-            "cache.size",
-            f"{cache.size} in memory is more than resources.memoryLimit ({limit}), which it counts against",
-        )
-
-
-def _effective_server(args: HayhooksServiceArgs):
+def _effective_server(args: HayhooksServiceArgs) -> ServerSettings:
     """Behind an edge that alone can reach the pods, trust its forwarded headers."""
     server = args.server
     edge = args.ingress or args.gateway

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
-from .args import IngressArgs
+from .edge.ingress.models import IngressArgs
 
 if TYPE_CHECKING:
     from .plan import ServicePlan

@@ -14,8 +14,12 @@ from hayhooks_pulumi.docker.component import HayhooksContainer as _HayhooksConta
 from hayhooks_pulumi.docker.logs import LogDriver
 from hayhooks_pulumi.docker.publish import PublishAuth
 from hayhooks_pulumi.docker.workload import WorkloadType
-from hayhooks_pulumi.kubernetes.args import AuthType, CacheMedium, IngressController, Protocol, StoreKind, TaintEffect, TolerationOperator
 from hayhooks_pulumi.kubernetes.component import HayhooksService as _HayhooksService
+from hayhooks_pulumi.kubernetes.edge.ingress.controllers import IngressController
+from hayhooks_pulumi.kubernetes.edge.ingress.models import AuthType
+from hayhooks_pulumi.kubernetes.network.models import Protocol
+from hayhooks_pulumi.kubernetes.secrets.models import StoreKind
+from hayhooks_pulumi.kubernetes.workload.models import CacheMedium, TaintEffect, TolerationOperator
 from hayhooks_pulumi.plugin.hosting import host
 from hayhooks_pulumi.profile import Profile
 from hayhooks_pulumi.server.models import DeployConcurrency, DurableStore, LogFormat, LogLevel, StartupDeployStrategy

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..kubernetes.ingress_annotations import NGINX_PREFIX, TRAEFIK_MIDDLEWARES
+from ..kubernetes.edge.ingress.controllers import NGINX_PREFIX, TRAEFIK_MIDDLEWARES
 from .edge import (
     TRAEFIK_GROUPS,
     Stack,

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from ..model import ConfigModel
-from ..names import HTTP_TOKEN
+from ..types import HTTP_TOKEN
 from .facts import WILDCARD
 
 _STRANGER_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "null")

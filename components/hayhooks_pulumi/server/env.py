@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
-from ..names import env_name
+from ..types import env_name
 from .facts import HAYHOOKS_VERSION, HOME_DIR, LEGACY_LOG_LEVEL
 from .settings_table import (
     APP_SETTINGS,

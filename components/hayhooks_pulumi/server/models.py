@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AfterValidator, Field, field_validator
 
 from ..model import ConfigModel
-from ..names import absolute_path
+from ..types import absolute_path
 from .cors import CorsSettings
 from .env import AdvancedValue, UserEnvName, check_advanced
 from .facts import DEFAULT_PORT, WILDCARD

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from hayhooks_pulumi import HayhooksService
 from hayhooks_pulumi.auth import sha_hash
-from hayhooks_pulumi.kubernetes.routes import UPLOAD_PATHS
 from hayhooks_pulumi.render.mocks import RecordingMonitor, RenderMocks, random_password
+from hayhooks_pulumi.server.facts import UPLOAD_PATHS
 from helpers.edges import OAUTH2_PROXY, PARENT, build, gateway_args, ingress_args, oidc_args
 from helpers.engine import run
 from helpers.kubernetes import by_kind, env_of, given_name, name_of_kind, of_kind

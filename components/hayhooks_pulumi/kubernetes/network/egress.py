@@ -13,10 +13,11 @@ import ipaddress
 
 from pydantic import ValidationError
 
-from ..errors import Problem
-from ..server.models import DurableStore, redis_address
-from ..server.settings_table import env_of
-from .args import PUBLIC_NETWORKS, EgressRule, HayhooksServiceArgs
+from ...errors import Problem
+from ...server.models import DurableStore, redis_address
+from ...server.settings_table import env_of
+from ..args import HayhooksServiceArgs
+from .models import PUBLIC_NETWORKS, EgressRule
 
 _SERVICE_SUFFIXES = (["svc"], ["svc", "cluster", "local"])
 _HOW_TO_SAY = (

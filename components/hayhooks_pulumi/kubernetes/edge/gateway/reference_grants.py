@@ -6,9 +6,9 @@ from typing import Any
 
 import pulumi
 
-from .gateway import GATEWAY_API_GROUP, cross_namespace
-from .metadata import object_meta
-from .plan import ServicePlan
+from ...metadata import object_meta
+from ...plan import ServicePlan
+from .route import GATEWAY_API_GROUP, cross_namespace
 from .security_policy import ENVOY_GATEWAY_GROUP, policy_secret, uses_policy
 
 # v1beta1: the storage version, served by every Gateway API release that has ReferenceGrant (v1 only from 1.5).

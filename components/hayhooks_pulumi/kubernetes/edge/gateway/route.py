@@ -1,15 +1,17 @@
-"""The Gateway API edge: an HTTPRoute on an existing Gateway, routing exactly the Ingress's paths."""
+"""The Gateway API edge's HTTPRoute on an existing Gateway, routing exactly the Ingress's paths."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .args import GatewayArgs
-from .cors_filter import cors_filter
-from .metadata import object_meta
-from .plan import SERVICE_PORT, ServicePlan
-from .routes import MAX_RULE_MATCHES, gateway_extra_paths, routed_paths
-from .waits import ROUTE_ACCEPTED, WAIT_FOR
+from ...metadata import object_meta
+from ...plan import ServicePlan
+from ...waits import ROUTE_ACCEPTED, WAIT_FOR
+from ...workload.service import SERVICE_PORT
+from ..routes import MAX_RULE_MATCHES, routed_paths
+from .cors import cors_filter
+from .models import GatewayArgs
+from .oidc import gateway_extra_paths
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 HTTP_ROUTE_API = f"{GATEWAY_API_GROUP}/v1"

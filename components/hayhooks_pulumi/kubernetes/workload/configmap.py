@@ -7,9 +7,9 @@ import base64
 
 import pulumi_kubernetes as k8s
 
+from ..metadata import object_meta
+from ..plan import ServicePlan
 from .configmap_keys import configmap_key
-from .metadata import object_meta
-from .plan import ServicePlan
 
 
 def pipeline_keys(plan: ServicePlan) -> dict[str, str]:

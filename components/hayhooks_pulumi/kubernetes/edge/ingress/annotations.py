@@ -1,9 +1,9 @@
-"""The annotations the component puts on its Ingress, from the args alone, and the user annotations it refuses.
+"""The annotations the component puts on its Ingress, from the args alone, each with the option that sets it.
 
 A user annotation with a key the component sets would replace the component's value (the Ingress gets one value
-per key), e.g. an empty `auth-type` or another middleware list switches authentication off; so it is refused in
-every profile, naming the option that sets it. Production also refuses the annotations that weaken the edge's
-authentication without replacing one of the component's (`kubernetes.rules`).
+per key), e.g. an empty `auth-type` or another middleware list switches authentication off; so `checks` refuses it
+in every profile, naming that option. Production also refuses the annotations that weaken the edge's
+authentication without replacing one of the component's.
 """
 
 from __future__ import annotations
@@ -11,16 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import Problem
-from .args import AuthType, HayhooksServiceArgs, IngressArgs, IngressController
-from .cors_filter import NGINX_PREFIX, ingress_mirrors_cors, nginx_cors_annotations
-from .waits import ingress_wait_annotations
+from ...args import HayhooksServiceArgs
+from ...waits import ingress_wait_annotations
+from .controllers import NGINX_PREFIX, TRAEFIK_MIDDLEWARES, TRAEFIK_TLS, IngressController
+from .cors import ingress_mirrors_cors, nginx_cors_annotations
+from .models import AuthType, IngressArgs
 
-__all__ = ["NGINX_PREFIX", "TRAEFIK_MIDDLEWARES", "annotation_problems", "component_annotations", "owned_annotations"]
-
-TRAEFIK_ROUTER = "traefik.ingress.kubernetes.io/router"
-TRAEFIK_MIDDLEWARES = f"{TRAEFIK_ROUTER}.middlewares"
-TRAEFIK_TLS = f"{TRAEFIK_ROUTER}.tls"
 AUTH_SECRET_ANNOTATION = f"{NGINX_PREFIX}/auth-secret"
 # Name suffixes of the objects the annotations point at (the service's name, a dash, the suffix).
 AUTH_MIDDLEWARE = "auth"
@@ -42,7 +38,7 @@ def authenticates(ingress: IngressArgs) -> bool:
 
 
 def mirrors_cors(args: HayhooksServiceArgs) -> bool:
-    """The Ingress answers CORS itself (see `cors_filter.ingress_mirrors_cors`)."""
+    """The Ingress answers CORS itself (see `cors.ingress_mirrors_cors`)."""
     return args.ingress is not None and ingress_mirrors_cors(args.server.cors, authenticates(args.ingress))
 
 
@@ -118,22 +114,3 @@ def owned_annotations(args: HayhooksServiceArgs) -> dict[str, Owned]:
     if ingress is None or (ingress.auth is AuthType.EXTERNAL and ingress.external_auth is None):
         return {}  # no Ingress, or an incomplete one the plan refuses on its own
     return component_annotations(args, "", _suffix)
-
-
-def annotation_problems(args: HayhooksServiceArgs) -> list[Problem]:
-    """User annotations with a key the component sets, which would replace the component's value (every profile)."""
-    ingress = args.ingress
-    if ingress is None:
-        return []
-    owned = owned_annotations(args)
-    return [_owned_problem(key, owned[key]) for key in ingress.annotations if key in owned]
-
-
-def _owned_problem(key: str, owned: Owned) -> Problem:
-    if owned.option is None:
-        return Problem(f"ingress.annotations.{key}", f"the component sets this annotation: {owned.why}")
-    return Problem(
-        f"ingress.annotations.{key}",
-        f"the component sets this annotation from {owned.option}: change that instead (an annotation here would "
-        "replace the component's value)",
-    )

@@ -9,13 +9,14 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..auth import htpasswd_line, sha_hash
-from .args import GatewayAuthArgs
-from .gateway import GATEWAY_API_GROUP, cross_namespace, gateway_spec, route_name
-from .metadata import object_meta
-from .plan import OIDC_SECRET_KEY, ServicePlan
-from .routes import oidc_redirect_url
-from .secrets import external_secret_for, opaque_secret_args
+from ....auth import htpasswd_line, sha_hash
+from ...metadata import object_meta
+from ...plan import ServicePlan
+from ...secrets.external import external_secret_for
+from ...secrets.opaque import opaque_secret_args
+from .models import GatewayAuthArgs
+from .oidc import OIDC_SECRET_KEY, oidc_redirect_url
+from .route import GATEWAY_API_GROUP, cross_namespace, gateway_spec, route_name
 
 ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io"
 SECURITY_POLICY_API = f"{ENVOY_GATEWAY_GROUP}/v1alpha1"
@@ -54,6 +55,16 @@ def _secret_ref(plan: ServicePlan, name: pulumi.Input[str]) -> dict[str, Any]:
 
 def _method(plan: ServicePlan, secret: pulumi.Input[str] | None) -> dict[str, Any]:
     auth = auth_spec(plan)
+    if auth.jwt is not None:
+        provider: dict[str, Any] = {
+            "name": plan.name,
+            "issuer": auth.jwt.issuer,
+            "remoteJWKS": {"uri": auth.jwt.jwks_uri},
+        }
+        if auth.jwt.audiences:
+            provider["audiences"] = list(auth.jwt.audiences)
+        return {"jwt": {"providers": [provider]}}
+    assert secret is not None, "API keys, basic auth and OIDC read a Secret: the one `policy_secret` names"
     if auth.api_key is not None:
         api_key: dict[str, Any] = {
             "credentialRefs": [_secret_ref(plan, secret)],
@@ -66,17 +77,8 @@ def _method(plan: ServicePlan, secret: pulumi.Input[str] | None) -> dict[str, An
         return {"apiKeyAuth": api_key}
     if auth.basic is not None:
         return {"basicAuth": {"users": _secret_ref(plan, secret)}}
-    if auth.jwt is not None:
-        provider: dict[str, Any] = {
-            "name": plan.name,
-            "issuer": auth.jwt.issuer,
-            "remoteJWKS": {"uri": auth.jwt.jwks_uri},
-        }
-        if auth.jwt.audiences:
-            provider["audiences"] = list(auth.jwt.audiences)
-        return {"jwt": {"providers": [provider]}}
     oidc = auth.oidc
-    assert oidc is not None and secret is not None
+    assert oidc is not None
     spec: dict[str, Any] = {
         "provider": {"issuer": oidc.issuer},
         "clientID": oidc.client_id,

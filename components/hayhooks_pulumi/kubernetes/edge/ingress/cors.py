@@ -1,96 +1,20 @@
-"""CORS at the edge, mirroring the server's CORS settings: the Gateway API's standard CORS filter, ingress-nginx's
-CORS annotations, a Traefik headers Middleware; and, for each, what it cannot mirror.
-
-An edge that authenticates must answer browsers' preflight requests itself, before authentication: a preflight
-carries no credentials, so behind the authentication it gets 401 and the browser blocks the real request.
-"""
+"""CORS at the Ingress: ingress-nginx's CORS annotations or a Traefik headers Middleware mirroring `server.cors`,
+and what each cannot mirror."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from ..errors import Problem
-from ..server.cors import CorsSettings
-from ..server.facts import WILDCARD
-from .args import IngressController
+from ....errors import Problem
+from ....server.cors import CorsSettings
+from ....server.facts import WILDCARD
+from ..cors import origin_problems
+from .controllers import CONTROLLER_NAMES, NGINX_PREFIX, IngressController
 
-# The HTTPRoute CRD's patterns and enum (gateway.networking.k8s.io/v1, standard channel).
-_ORIGIN = re.compile(r"^(\*|https?://((\*\.)?([a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+|\*)(:[0-9]{1,5})?)\Z")
-METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", WILDCARD}
 # ingress-nginx's check of the header lists (internal/ingress/annotations/cors): a header outside it makes the
 # controller drop the whole list for its own default.
 _NGINX_HEADER = re.compile(r"^[A-Za-z0-9_-]+\Z")
-NGINX_PREFIX = "nginx.ingress.kubernetes.io"
-# What each ingress controller is called in messages.
-_CONTROLLER_NAMES = {IngressController.NGINX: "ingress-nginx", IngressController.TRAEFIK: "Traefik"}
-
-
-def _origin_problems(cors: CorsSettings, prefix: str, edge: str) -> list[Problem]:
-    """Origins that are not host names (an IP literal in brackets), which the Gateway API and ingress-nginx refuse."""
-    return [
-        Problem(
-            f"{prefix}.allowOrigins[{index}]",
-            f"{origin!r} cannot be mirrored by {edge} takes host names only (no IP literal in brackets)",
-        )
-        for index, origin in enumerate(cors.allow_origins)
-        if not _ORIGIN.match(origin)
-    ]
-
-
-def cors_problems(cors: CorsSettings, prefix: str = "server.cors") -> list[Problem]:
-    """Why `gateway.cors` cannot mirror these settings exactly, each naming the server key to change."""
-    problems = []
-    if cors.allow_origin_regex is not None:
-        problems.append(
-            Problem(
-                f"{prefix}.allowOriginRegex",
-                "the Gateway API CORS filter has no origin regex: list the origins in allowOrigins, or leave "
-                "gateway.cors off (the server then answers CORS itself)",
-            )
-        )
-    if not cors.allow_origins and cors.allow_origin_regex is None:
-        problems.append(
-            Problem(
-                f"{prefix}.allowOrigins",
-                "empty, so gateway.cors has nothing to mirror: list the origins or leave gateway.cors off",
-            )
-        )
-    problems += _origin_problems(cors, prefix, "gateway.cors: the Gateway API CORS filter")
-    for key, values in (
-        ("allowOrigins", cors.allow_origins),
-        ("allowMethods", cors.allow_methods),
-        ("allowHeaders", cors.allow_headers),
-    ):
-        if WILDCARD in values and len(values) > 1:
-            problems.append(
-                Problem(f"{prefix}.{key}", "'*' with other entries cannot be mirrored by gateway.cors: use '*' alone")
-            )
-    for index, method in enumerate(cors.allow_methods):
-        if method not in METHODS:
-            problems.append(Problem(f"{prefix}.allowMethods[{index}]", f"{method} is not a Gateway API CORS method"))
-    if cors.max_age < 1:
-        problems.append(
-            Problem(
-                f"{prefix}.maxAge",
-                "0 cannot be mirrored by gateway.cors: the Gateway API CORS filter caches preflights at least 1 second",
-            )
-        )
-    return problems
-
-
-def cors_filter(cors: CorsSettings) -> dict[str, Any]:
-    """An HTTPRoute `CORS` filter with the server's settings (checked by `cors_problems` first)."""
-    spec: dict[str, Any] = {"allowOrigins": list(cors.allow_origins), "allowMethods": list(cors.allow_methods)}
-    if cors.allow_headers:
-        spec["allowHeaders"] = list(cors.allow_headers)
-    if cors.expose_headers:
-        spec["exposeHeaders"] = list(cors.expose_headers)
-    if cors.allow_credentials:
-        # Older CRDs accept only `true` here, so false is left out (the same meaning).
-        spec["allowCredentials"] = True
-    spec["maxAge"] = cors.max_age
-    return {"type": "CORS", "cors": spec}
 
 
 def ingress_mirrors_cors(cors: CorsSettings, authenticates: bool) -> bool:
@@ -106,7 +30,7 @@ def ingress_cors_problems(
     server key to change."""
     if not ingress_mirrors_cors(cors, authenticates):
         return []
-    edge = _CONTROLLER_NAMES[controller]
+    edge = CONTROLLER_NAMES[controller]
     problems = []
     if cors.allow_origin_regex is not None:
         problems.append(
@@ -123,7 +47,7 @@ def ingress_cors_problems(
             Problem(f"{prefix}.allowMethods", f"empty cannot be mirrored by {edge}: list the methods, e.g. GET, POST")
         )
     if controller is IngressController.NGINX:
-        problems += _origin_problems(cors, prefix, "the Ingress: ingress-nginx")
+        problems += origin_problems(cors, prefix, "the Ingress: ingress-nginx")
         for key, values in (("allowMethods", cors.allow_methods), ("allowHeaders", cors.allow_headers)):
             if (not values and key == "allowHeaders") or WILDCARD in values:
                 what = "'*'" if values else "empty"

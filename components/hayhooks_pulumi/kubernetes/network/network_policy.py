@@ -7,9 +7,10 @@ from enum import StrEnum
 
 import pulumi_kubernetes as k8s
 
-from .args import EgressRule, IngressController
-from .metadata import object_meta, selector
-from .plan import ServicePlan
+from ..edge.ingress.controllers import IngressController
+from ..metadata import object_meta, selector
+from ..plan import ServicePlan
+from .models import EgressRule
 
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 NAME_LABEL = "app.kubernetes.io/name"

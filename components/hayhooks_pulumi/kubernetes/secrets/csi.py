@@ -6,9 +6,10 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 
-from .args import FromCsi
-from .metadata import object_meta
-from .plan import OIDC_SECRET_KEY, ServicePlan
+from ..edge.gateway.oidc import OIDC_SECRET_KEY
+from ..metadata import object_meta
+from ..plan import ServicePlan
+from .models import FromCsi
 
 SECRET_PROVIDER_CLASS_API = "secrets-store.csi.x-k8s.io/v1"
 CSI_DRIVER = "secrets-store.csi.k8s.io"

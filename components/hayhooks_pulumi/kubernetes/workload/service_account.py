@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pulumi_kubernetes as k8s
 
-from .metadata import object_meta
-from .plan import ServicePlan
+from ..metadata import object_meta
+from ..plan import ServicePlan
 
 
 def service_account_args(plan: ServicePlan) -> k8s.core.v1.ServiceAccountInitArgs:

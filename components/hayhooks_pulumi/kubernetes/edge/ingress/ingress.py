@@ -1,27 +1,20 @@
-"""The public edge: an Ingress that routes only what clients need, behind authentication."""
+"""The Ingress edge: an Ingress that routes only what clients need, behind authentication, and its htpasswd
+Secret."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..auth import htpasswd_line
-from .args import AuthType, IngressArgs, IngressController
-from .cors_filter import traefik_cors_headers
-from .ingress_annotations import (
-    AUTH_MIDDLEWARE,
-    AUTH_SECRET_ANNOTATION,
-    CORS_MIDDLEWARE,
-    component_annotations,
-    traefik_middlewares,
-)
-from .metadata import object_meta
-from .plan import PORT_NAME, ServicePlan
-from .routes import routed_paths
+from ....auth import htpasswd_line
+from ...metadata import object_meta
+from ...plan import ServicePlan
+from ...workload.service import PORT_NAME
+from ..routes import routed_paths
+from .annotations import AUTH_SECRET_ANNOTATION, component_annotations
+from .controllers import IngressController
+from .models import AuthType, IngressArgs
 
-TRAEFIK_API = "traefik.io/v1alpha1"
 # The key each controller reads the htpasswd from.
 HTPASSWD_KEY = {IngressController.NGINX: "auth", IngressController.TRAEFIK: "users"}
 
@@ -31,32 +24,14 @@ def ingress_spec(plan: ServicePlan) -> IngressArgs:
     return plan.args.ingress
 
 
-def middleware_name(plan: ServicePlan) -> str:
-    return plan.child(AUTH_MIDDLEWARE)
-
-
-def cors_middleware_name(plan: ServicePlan) -> str:
-    return plan.child(CORS_MIDDLEWARE)
-
-
 def uses_basic_auth(plan: ServicePlan) -> bool:
     return plan.args.ingress is not None and plan.args.ingress.auth is AuthType.BASIC
-
-
-def uses_middleware(plan: ServicePlan) -> bool:
-    """Traefik authenticates through a Middleware (basicAuth or forwardAuth)."""
-    return AUTH_MIDDLEWARE in traefik_middlewares(plan.args)
-
-
-def uses_cors_middleware(plan: ServicePlan) -> bool:
-    """Traefik answers CORS in a headers Middleware before the authentication."""
-    return CORS_MIDDLEWARE in traefik_middlewares(plan.args)
 
 
 def auth_secret_args(plan: ServicePlan, bcrypt_hash: pulumi.Input[str]) -> k8s.core.v1.SecretInitArgs:
     """The htpasswd Secret, built from the generated password's bcrypt hash (stable across runs); auto-named,
     so a new password is a new Secret that the Ingress names before the old one goes (see
-    `secrets.opaque_secret_args`)."""
+    `secrets.opaque.opaque_secret_args`)."""
     ingress = ingress_spec(plan)
     username = ingress.basic_auth.username
     content = pulumi.Output.from_input(bcrypt_hash).apply(lambda h: htpasswd_line(username, h))
@@ -67,40 +42,7 @@ def auth_secret_args(plan: ServicePlan, bcrypt_hash: pulumi.Input[str]) -> k8s.c
     )
 
 
-def traefik_middleware(plan: ServicePlan, auth_secret: pulumi.Input[str] | None) -> dict[str, Any]:
-    """Keyword arguments of a Traefik Middleware CustomResource: basicAuth (reading `auth_secret`, the name the
-    htpasswd Secret got) or forwardAuth."""
-    ingress = ingress_spec(plan)
-    if ingress.auth is AuthType.EXTERNAL:
-        external = ingress.external_auth
-        assert external is not None
-        forward: dict[str, Any] = {"address": external.address}
-        if external.response_headers:
-            forward["authResponseHeaders"] = list(external.response_headers)
-        if external.signin_url is not None:
-            forward["authSigninURL"] = external.signin_url
-        spec: dict[str, Any] = {"forwardAuth": forward}
-    else:
-        spec = {
-            "basicAuth": {
-                "secret": auth_secret,
-                "realm": ingress.basic_auth.realm,
-                "removeHeader": True,
-            }
-        }
-    return _middleware(plan, middleware_name(plan), spec)
-
-
-def traefik_cors_middleware(plan: ServicePlan) -> dict[str, Any]:
-    """Keyword arguments of the Traefik headers Middleware that answers CORS, mirroring `server.cors`."""
-    return _middleware(plan, cors_middleware_name(plan), traefik_cors_headers(plan.args.server.cors))
-
-
-def _middleware(plan: ServicePlan, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"api_version": TRAEFIK_API, "kind": "Middleware", "metadata": object_meta(plan, name), "spec": spec}
-
-
-def annotations(plan: ServicePlan, auth_secret: pulumi.Input[str] | None) -> dict[str, pulumi.Input[str]]:
+def ingress_annotations(plan: ServicePlan, auth_secret: pulumi.Input[str] | None) -> dict[str, pulumi.Input[str]]:
     """The component's annotations and the user's (which the plan refuses where they share a key); ingress-nginx's
     `auth-secret` names the htpasswd Secret by the name it got."""
     owned: dict[str, pulumi.Input[str]] = {
@@ -121,7 +63,7 @@ def ingress_args(plan: ServicePlan, auth_secret: pulumi.Input[str] | None = None
         )
     )
     return k8s.networking.v1.IngressInitArgs(
-        metadata=object_meta(plan, plan.name, annotations(plan, auth_secret)),
+        metadata=object_meta(plan, plan.name, ingress_annotations(plan, auth_secret)),
         spec=k8s.networking.v1.IngressSpecArgs(
             ingress_class_name=ingress.class_name or ingress.controller.value,
             tls=[k8s.networking.v1.IngressTLSArgs(hosts=[ingress.host], secret_name=ingress.tls_secret_name)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pulumi_kubernetes as k8s
 
-from ..profile import Profile
-from .plan import ServicePlan
+from ...profile import Profile
+from ..plan import ServicePlan
 
 POD_SECURITY_LABELS = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")} | {
     f"pod-security.kubernetes.io/{mode}-version": "latest" for mode in ("enforce", "audit", "warn")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pulumi_kubernetes as k8s
 
-from .metadata import object_meta
-from .plan import PORT_NAME, SERVICE_PORT, ServicePlan
+from ..metadata import object_meta
+from ..plan import ServicePlan
+
+# The Service's port, and the name of the container's port it targets (probes and edges name it too).
+SERVICE_PORT = 80
+PORT_NAME = "http"
 
 
 def service_args(plan: ServicePlan) -> k8s.core.v1.ServiceInitArgs:

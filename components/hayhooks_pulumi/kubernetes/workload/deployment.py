@@ -7,15 +7,17 @@ import math
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..planning import SHUTDOWN_MARGIN
-from ..server.facts import STATUS_PATH, run_command, status_url
-from .args import CacheMedium
+from ...planning import SHUTDOWN_MARGIN
+from ...server.facts import HOME_DIR, STATUS_PATH, TMP_DIR, run_command, status_url
+from ..metadata import object_meta, selector
+from ..plan import ServicePlan
+from ..secrets.csi import csi_mount, csi_volume, uses_csi
+from ..secrets.env import secret_env
 from .configmap import configmap_items
-from .csi import csi_mount, csi_volume, uses_csi
-from .metadata import object_meta, selector
-from .plan import CONTAINER_NAME, HOME_DIR, PORT_NAME, TMP_DIR, ServicePlan
-from .secrets import secret_env
+from .models import CacheMedium
+from .service import PORT_NAME
 
+CONTAINER_NAME = "hayhooks"
 STARTUP_PERIOD = 5
 # Seconds the exec readiness probe waits for /status; the probe allows 2 more for the interpreter.
 READINESS_REQUEST_TIMEOUT = 3
@@ -177,7 +179,7 @@ def cache_volume(plan: ServicePlan) -> k8s.core.v1.VolumeArgs:
     )
 
 
-def volumes(plan: ServicePlan, configmap_name: str) -> list[k8s.core.v1.VolumeArgs]:
+def volumes(plan: ServicePlan, configmap_name: pulumi.Input[str]) -> list[k8s.core.v1.VolumeArgs]:
     scratch = plan.args.scratch
     return [
         k8s.core.v1.VolumeArgs(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pulumi
 import pulumi_kubernetes as k8s
 
-from .metadata import object_meta, selector
-from .plan import ServicePlan
+from ..metadata import object_meta, selector
+from ..plan import ServicePlan
 
 
 def disruption_budget_args(plan: ServicePlan) -> k8s.policy.v1.PodDisruptionBudgetInitArgs:
@@ -19,7 +20,9 @@ def disruption_budget_args(plan: ServicePlan) -> k8s.policy.v1.PodDisruptionBudg
     )
 
 
-def autoscaler_args(plan: ServicePlan, deployment_name: str) -> k8s.autoscaling.v2.HorizontalPodAutoscalerInitArgs:
+def autoscaler_args(
+    plan: ServicePlan, deployment_name: pulumi.Input[str]
+) -> k8s.autoscaling.v2.HorizontalPodAutoscalerInitArgs:
     spec = plan.args.autoscaling
     return k8s.autoscaling.v2.HorizontalPodAutoscalerInitArgs(
         metadata=object_meta(plan, plan.name),

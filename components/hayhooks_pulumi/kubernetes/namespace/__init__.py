@@ -1,0 +1,1 @@
+"""The namespace: its model and its Namespace (or NamespacePatch)."""

@@ -1,0 +1,1 @@
+"""The network: its models, the egress the settings need, and the NetworkPolicy."""
