@@ -40,8 +40,11 @@ crds: setup
 	$(if $(UPSTREAM),,.github/fetch-crds.sh build/upstream-crds)
 	$(BIN)/python -m hayhooks_pulumi.crds.generate --lock .github/crds.lock $(or $(UPSTREAM),build/upstream-crds)
 
+# ruff (lint and format) and mypy over the package (settings in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: setup lint live-deps toolchain
 	$(BIN)/python -m pytest

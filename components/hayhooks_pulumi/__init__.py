@@ -28,7 +28,7 @@ _EXPORTS = {
     "server_env": ".server.env",
 }
 
-__all__ = [  # kept equal to _EXPORTS by tests/test_packaging.py
+__all__ = [  # kept equal to _EXPORTS by tests/project/test_packaging.py
     "ConfigError",
     "CorsSettings",
     "HayhooksContainer",

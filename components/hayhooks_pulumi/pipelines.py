@@ -25,7 +25,7 @@ _LOADED_MODULES = ("__init__.py", "pipeline_wrapper.py")
 PIPELINE_NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?\Z")
 # Names whose run path `/<name>/run` a fixed route of the server already matches (`/status/{pipeline_name}`,
 # `/draw/{pipeline_name}`): durable start-up exits on them ("conflict with server routes").
-# tests/test_pipelines_loader.py derives the set from Hayhooks' own app.
+# tests/unit/test_pipelines.py derives the set from Hayhooks' own app.
 RESERVED_NAMES = frozenset({"draw", "status"})
 # A tree modified this recently may change again within its timestamps' resolution (2 s on FAT, a
 # clock tick elsewhere), so its stat fingerprint cannot prove it unchanged: it is read, not cached.

@@ -9,13 +9,12 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from ..model import ConfigModel
-from ..types import HTTP_TOKEN
+from ..types import HTTP_TOKEN, SUBDOMAIN
 from .facts import WILDCARD
 
 _STRANGER_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "null")
 # `\Z`, not `$`: `$` also matches before a trailing newline, which would let "x\n" through.
 _ORIGIN = re.compile(r"^(?P<scheme>https?)://(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?\Z")
-_HOSTNAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\Z")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
@@ -33,7 +32,7 @@ def _origin(origin: str) -> str:
     scheme, host, port = match.group("scheme", "host", "port")
     if host != host.lower():
         raise ValueError(f"{origin!r}: write the host in lowercase, as browsers send it (origins are compared exactly)")
-    if not (_ipv6(host[1:-1]) if host.startswith("[") else _HOSTNAME.match(host)):
+    if not (_ipv6(host[1:-1]) if host.startswith("[") else _host_name(host)):
         raise ValueError(f"{origin!r}: {host!r} is neither a host name nor a bracketed IPv6 address")
     if port is not None:
         if port.startswith("0") or not 1 <= int(port) <= 65535:
@@ -44,6 +43,11 @@ def _origin(origin: str) -> str:
                 "matches; leave the port out"
             )
     return origin
+
+
+def _host_name(host: str) -> bool:
+    """A DNS name of labels of at most 63 characters (`localhost` included)."""
+    return bool(SUBDOMAIN.match(host)) and max(len(label) for label in host.split(".")) <= 63
 
 
 def _ipv6(text: str) -> bool:
