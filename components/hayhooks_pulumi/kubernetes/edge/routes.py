@@ -22,9 +22,6 @@ CLIENT_PATHS = (
 )
 DOCS_PATHS = ("/docs", "/redoc", "/openapi.json")
 UPLOAD_PATHS = ("/deploy_files", "/deploy-yaml", "/undeploy")
-# Gateway API limits: 64 matches per rule, 128 per route.
-MAX_RULE_MATCHES = 64
-MAX_ROUTE_MATCHES = 128
 
 
 def client_paths(pipeline_names: Sequence[str], *, expose_status: bool, expose_docs: bool) -> list[str]:

@@ -7,8 +7,9 @@ from __future__ import annotations
 from ....errors import Problem
 from ...proposal import Proposal
 from ...secrets.checks import source_problems
-from ..routes import MAX_ROUTE_MATCHES, UPLOAD_PATHS, client_paths
+from ..routes import UPLOAD_PATHS, client_paths
 from .cors import cors_problems
+from .models import MAX_ROUTE_MATCHES
 from .oidc import OIDC_CLIENT_SECRET_VALUE, OIDC_SECRET_KEY, gateway_extra_paths, oidc_redirect_url
 
 
