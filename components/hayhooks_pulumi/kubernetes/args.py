@@ -1,4 +1,5 @@
-"""HayhooksServiceArgs: everything a HayhooksService is configured with, validated and defaulted."""
+"""HayhooksServiceArgs: everything a HayhooksService is configured with, validated and defaulted; each key's
+model is its feature's (`namespace`, `workload`, `secrets`, `network`, `edge.ingress`, `edge.gateway`)."""
 
 from __future__ import annotations
 

@@ -92,21 +92,6 @@ class ServicePlan:
         return self.args.ingress or self.args.gateway
 
     @property
-    def route_namespace(self) -> str:
-        """Where the HTTPRoute and its SecurityPolicy live: the service's namespace unless the gateway names one."""
-        gateway = self.args.gateway
-        return (gateway.route_namespace if gateway else None) or self.namespace
-
-    @property
-    def oidc_client_secret_name(self) -> str | None:
-        """The Secret Envoy Gateway reads the OIDC client secret from: the user's own (`fromSecret`), else ours."""
-        oidc = self.args.gateway.auth.oidc if self.args.gateway else None
-        if oidc is None:
-            return None
-        source = oidc.client_secret.from_secret
-        return source.name if source is not None else self.child("oidc-client")
-
-    @property
     def port(self) -> int:
         return self.args.server.port
 

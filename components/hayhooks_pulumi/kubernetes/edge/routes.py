@@ -10,10 +10,6 @@ from ...server.facts import CLIENT_PATHS, DOCS_PATHS, STATUS_PATH
 if TYPE_CHECKING:  # the plan imports this module to check the routes it will build
     from ..plan import ServicePlan
 
-# Gateway API limits: 64 matches per rule, 128 per route.
-MAX_RULE_MATCHES = 64
-MAX_ROUTE_MATCHES = 128
-
 
 def client_paths(pipeline_names: Sequence[str], *, expose_status: bool, expose_docs: bool) -> list[str]:
     """Exact paths: each pipeline's run endpoint, the OpenAI-compatible API, status, optionally docs."""

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 import pulumi_kubernetes as k8s
 
+from ..edge.gateway.route import route_namespace
 from ..edge.ingress.controllers import IngressController
 from ..metadata import object_meta, selector
 from ..plan import ServicePlan
@@ -51,7 +52,7 @@ def _default_pod_labels(plan: ServicePlan) -> list[dict[str, str]]:
         labels = {
             NAME_LABEL: ENVOY_PROXY_NAME,
             OWNING_GATEWAY_NAME: ref.name,
-            OWNING_GATEWAY_NAMESPACE: ref.namespace or plan.route_namespace,
+            OWNING_GATEWAY_NAMESPACE: ref.namespace or route_namespace(plan),
         }
         if labels not in sets:
             sets.append(labels)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 
-from ..edge.gateway.oidc import OIDC_SECRET_KEY
+from ..edge.gateway.oidc import OIDC_SECRET_KEY, oidc_client_secret_name
 from ..metadata import object_meta
 from ..plan import ServicePlan
 from .models import FromCsi
@@ -52,7 +52,7 @@ def secret_objects(plan: ServicePlan) -> list[dict[str, Any]]:
         objects.append(_secret_object(plan, csi_secret_name(plan), env))
     oidc = plan.args.gateway.auth.oidc if plan.args.gateway else None
     if oidc is not None and oidc.client_secret.from_csi is not None:
-        name = plan.oidc_client_secret_name
+        name = oidc_client_secret_name(plan)
         assert name is not None
         data = [{"objectName": oidc.client_secret.from_csi.object_name, "key": OIDC_SECRET_KEY}]
         objects.append(_secret_object(plan, name, data))

@@ -8,8 +8,9 @@ from ....errors import Problem
 from ....server.facts import UPLOAD_PATHS
 from ...proposal import Proposal
 from ...secrets.checks import source_problems
-from ..routes import MAX_ROUTE_MATCHES, client_paths
+from ..routes import client_paths
 from .cors import cors_problems
+from .models import MAX_ROUTE_MATCHES
 from .oidc import OIDC_CLIENT_SECRET_VALUE, OIDC_SECRET_KEY, gateway_extra_paths, oidc_redirect_url
 
 

@@ -11,6 +11,10 @@ from ....types import DnsLabel, HeaderName, HttpsUrl, ProxyUrl, WildcardHostName
 from ...secrets.models import SecretSource
 from ..models import BasicAuthUser
 
+# Gateway API limits: 64 path matches per rule, 128 per route (and 16 host names, on `hostnames`).
+MAX_RULE_MATCHES = 64
+MAX_ROUTE_MATCHES = 128
+
 
 def _client_ids(values: list[str]) -> list[str]:
     for value in values:

@@ -3,9 +3,13 @@ Envoy answers itself."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .models import GatewayArgs
+
+if TYPE_CHECKING:  # the plan imports this module to check the OIDC settings
+    from ...plan import ServicePlan
 
 # The key of `secret_values` that holds the value of a `fromConfig` OIDC client secret (env secrets use their name).
 OIDC_CLIENT_SECRET_VALUE = "gateway.auth.oidc.clientSecret"
@@ -35,3 +39,12 @@ def gateway_extra_paths(gateway: GatewayArgs) -> list[str]:
     redirect = oidc_redirect_url(gateway)
     paths = [urlsplit(redirect).path or "/"] if redirect else []
     return [*paths, oidc.logout_path]
+
+
+def oidc_client_secret_name(plan: ServicePlan) -> str | None:
+    """The Secret Envoy Gateway reads the OIDC client secret from: the user's own (`fromSecret`), else ours."""
+    oidc = plan.args.gateway.auth.oidc if plan.args.gateway else None
+    if oidc is None:
+        return None
+    source = oidc.client_secret.from_secret
+    return source.name if source is not None else plan.child("oidc-client")

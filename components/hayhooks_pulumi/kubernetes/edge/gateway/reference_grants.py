@@ -8,7 +8,7 @@ import pulumi
 
 from ...metadata import object_meta
 from ...plan import ServicePlan
-from .route import GATEWAY_API_GROUP, cross_namespace
+from .route import GATEWAY_API_GROUP, cross_namespace, route_namespace
 from .security_policy import ENVOY_GATEWAY_GROUP, policy_secret, uses_policy
 
 # v1beta1: the storage version, served by every Gateway API release that has ReferenceGrant (v1 only from 1.5).
@@ -28,7 +28,7 @@ def _grant(
         "api_version": REFERENCE_GRANT_API,
         "kind": "ReferenceGrant",
         "metadata": object_meta(plan, name),
-        "spec": {"from": [{**source, "namespace": plan.route_namespace}], "to": targets},
+        "spec": {"from": [{**source, "namespace": route_namespace(plan)}], "to": targets},
     }
 
 

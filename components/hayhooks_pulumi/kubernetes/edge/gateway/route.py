@@ -8,9 +8,9 @@ from ...metadata import object_meta
 from ...plan import ServicePlan
 from ...waits import ROUTE_ACCEPTED, WAIT_FOR
 from ...workload.service import SERVICE_PORT
-from ..routes import MAX_RULE_MATCHES, routed_paths
+from ..routes import routed_paths
 from .cors import cors_filter
-from .models import GatewayArgs
+from .models import MAX_RULE_MATCHES, GatewayArgs
 from .oidc import gateway_extra_paths
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
@@ -26,9 +26,15 @@ def route_name(plan: ServicePlan) -> str:
     return plan.name
 
 
+def route_namespace(plan: ServicePlan) -> str:
+    """Where the HTTPRoute and its SecurityPolicy live: the service's namespace unless the gateway names one."""
+    gateway = plan.args.gateway
+    return (gateway.route_namespace if gateway else None) or plan.namespace
+
+
 def cross_namespace(plan: ServicePlan) -> bool:
     """The route (and its policy) live apart from the Service and Secrets they reference."""
-    return plan.route_namespace != plan.namespace
+    return route_namespace(plan) != plan.namespace
 
 
 def route_paths(plan: ServicePlan) -> list[str]:
@@ -79,7 +85,7 @@ def http_route(plan: ServicePlan) -> dict[str, Any]:
     return {
         "api_version": HTTP_ROUTE_API,
         "kind": "HTTPRoute",
-        "metadata": object_meta(plan, route_name(plan), {WAIT_FOR: ROUTE_ACCEPTED}, namespace=plan.route_namespace),
+        "metadata": object_meta(plan, route_name(plan), {WAIT_FOR: ROUTE_ACCEPTED}, namespace=route_namespace(plan)),
         "spec": spec,
     }
 

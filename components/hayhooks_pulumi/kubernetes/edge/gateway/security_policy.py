@@ -15,8 +15,8 @@ from ...plan import ServicePlan
 from ...secrets.external import external_secret_for
 from ...secrets.opaque import opaque_secret_args
 from .models import GatewayAuthArgs
-from .oidc import OIDC_SECRET_KEY, oidc_redirect_url
-from .route import GATEWAY_API_GROUP, cross_namespace, gateway_spec, route_name
+from .oidc import OIDC_SECRET_KEY, oidc_client_secret_name, oidc_redirect_url
+from .route import GATEWAY_API_GROUP, cross_namespace, gateway_spec, route_name, route_namespace
 
 ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io"
 SECURITY_POLICY_API = f"{ENVOY_GATEWAY_GROUP}/v1alpha1"
@@ -43,7 +43,7 @@ def policy_secret(plan: ServicePlan, created: pulumi.Input[str] | None) -> pulum
     if created is not None:
         return created
     auth = auth_spec(plan)
-    return plan.oidc_client_secret_name if auth.oidc is not None else None
+    return oidc_client_secret_name(plan) if auth.oidc is not None else None
 
 
 def _secret_ref(plan: ServicePlan, name: pulumi.Input[str]) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def security_policy(plan: ServicePlan, secret: pulumi.Input[str] | None) -> dict
         "kind": "SecurityPolicy",
         # No wait here: Envoy Gateway writes no status for a policy whose route does not exist yet, and the route
         # comes after the policy (see `waits`).
-        "metadata": object_meta(plan, policy_name(plan), namespace=plan.route_namespace),
+        "metadata": object_meta(plan, policy_name(plan), namespace=route_namespace(plan)),
         "spec": {
             "targetRefs": [{"group": GATEWAY_API_GROUP, "kind": "HTTPRoute", "name": route_name(plan)}],
             **_method(plan, secret),
@@ -131,6 +131,6 @@ def oidc_external_secret(plan: ServicePlan) -> dict[str, Any]:
     """The OIDC client secret from the store, in a Secret of its own (the gateway reads nothing else)."""
     oidc = auth_spec(plan).oidc
     assert oidc is not None and oidc.client_secret.from_store is not None
-    name = plan.oidc_client_secret_name
+    name = oidc_client_secret_name(plan)
     assert name is not None
     return external_secret_for(plan, name, {OIDC_SECRET_KEY: oidc.client_secret.from_store})
