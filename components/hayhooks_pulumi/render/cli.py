@@ -133,16 +133,6 @@ async def _resolve(outputs: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def _close_event_loop() -> None:
-    """Close the loop the SDK ran the program on. Left open, it is finalized at exit after its self-pipe socket
-    (gc.freeze keeps both to the end), and its __del__ prints a ValueError traceback on stderr."""
-    import asyncio
-
-    loop = asyncio.get_event_loop_policy().get_event_loop()
-    if not loop.is_running() and not loop.is_closed():
-        loop.close()
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     project_dir = args.project_dir.resolve()
@@ -163,10 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.set_threshold(*GC_THRESHOLD)
     try:
         with offline_render() as placeholder_warnings:
-            try:
-                registrations, outputs = run_program(project_dir, args.stack, config_file)
-            finally:
-                _close_event_loop()
+            registrations, outputs = run_program(project_dir, args.stack, config_file)
         for text in placeholder_warnings:
             print(f"warning: {text}", file=sys.stderr)
     except StackFileError as error:
