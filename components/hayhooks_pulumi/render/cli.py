@@ -65,9 +65,12 @@ def run_program_recorded(project_dir: Path, stack: str, config_file: Path) -> tu
     def program() -> None:
         runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
 
-    _sync_await(run_pulumi_func(program))
-    root = pulumi.runtime.settings.get_root_resource()
-    outputs = _sync_await(_resolve(getattr(root, "outputs", {})))
+    try:
+        _sync_await(run_pulumi_func(program))
+        root = pulumi.runtime.settings.get_root_resource()
+        outputs = _sync_await(_resolve(getattr(root, "outputs", {})))
+    finally:
+        monitor.close_event_loops()
     return monitor, outputs
 
 

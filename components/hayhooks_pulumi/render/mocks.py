@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -137,15 +138,48 @@ class Read:
 
 class RecordingMonitor(MockMonitor):
     """MockMonitor that also keeps each resource's type, parent and inputs, in registration order, and what the
-    program reads."""
+    program reads; and closes the event loops its calls made (`close_event_loops`).
+
+    The SDK calls the monitor from its default executor's threads, and the mock monitor gives each such thread an
+    event loop of its own (`_ensure_event_loop`) that nothing closes. Left open, each is finalized at exit in no
+    particular order with its self-pipe socket; when the socket goes first, the loop's `__del__` prints
+    `Exception ignored in: <function BaseEventLoop.__del__ ...> ValueError: Invalid file descriptor: -1`."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
         self.reads: list[Read] = []
+        self._loops: dict[int, asyncio.AbstractEventLoop] = {}
+
+    def _keep_thread_loop(self) -> None:
+        """Remember the event loop the SDK set for the calling thread, to close it once the program is done."""
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+        self._loops.setdefault(id(loop), loop)
+
+    def close_event_loops(self) -> None:
+        """Close the loops the program ran on, once it is done: the main thread's (after joining its default
+        executor, whose threads serve the monitor's calls) and each of those threads' own. Nothing is left for
+        the interpreter to finalize at exit; the next program in this process gets a new loop."""
+        policy = asyncio.get_event_loop_policy()
+        main = policy.get_event_loop()
+        if not main.is_running():
+            if not main.is_closed():
+                main.run_until_complete(main.shutdown_default_executor())
+                main.close()
+            policy.set_event_loop(None)
+        for loop in self._loops.values():
+            if not loop.is_running() and not loop.is_closed():
+                loop.close()
+        self._loops.clear()
+
+    def Invoke(self, request):  # noqa: N802 (gRPC method name)
+        response = super().Invoke(request)
+        self._keep_thread_loop()
+        return response
 
     def ReadResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().ReadResource(request)
+        self._keep_thread_loop()
         self.reads.append(Read(type=request.type, name=request.name, id=request.id, urn=response.urn))
         return response
 
@@ -155,6 +189,7 @@ class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
+            self._keep_thread_loop()
             from pulumi.runtime import rpc
 
             self.registrations.append(
