@@ -28,11 +28,16 @@ from ..server.env import plain_env
 from .args import HayhooksContainerArgs
 from .envfile import env_file_production_problems, env_file_variables
 from .publish import publish_production_problems, published_url
-from .secrets import config_secrets
+from .secrets import config_secrets, secrets_production_problems
 from .workload import resources_production_problems, workers, workload_problems
 
 # What the production profile refuses on Docker beyond the shared server rules, feature by feature.
-PRODUCTION_CHECKS = (resources_production_problems, env_file_production_problems, publish_production_problems)
+PRODUCTION_CHECKS = (
+    resources_production_problems,
+    env_file_production_problems,
+    publish_production_problems,
+    secrets_production_problems,
+)
 
 
 def container_problems(args: HayhooksContainerArgs) -> list[Problem]:

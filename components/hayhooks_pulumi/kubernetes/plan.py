@@ -44,6 +44,7 @@ def _server_problems(proposal: Proposal) -> list[Problem]:
 # Every profile's checks, feature by feature, in the order their problems are reported.
 CHECKS: tuple[Check, ...] = (
     workload.pipeline_problems,
+    workload.scaling_problems,
     secrets.secret_problems,
     ingress.ingress_problems,
     gateway.gateway_problems,
@@ -54,6 +55,7 @@ CHECKS: tuple[Check, ...] = (
 PRODUCTION_CHECKS: tuple[Check, ...] = (
     _server_problems,
     workload.production_problems,
+    secrets.production_problems,
     ingress.production_problems,
     gateway.production_problems,
 )

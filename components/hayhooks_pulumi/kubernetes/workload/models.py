@@ -115,8 +115,32 @@ class TolerationArgs(ConfigModel):
         return self
 
 
+class SpreadPolicy(StrEnum):
+    """How strictly the scheduler spreads the pods over a topology (a `topologySpreadConstraints` entry)."""
+
+    REQUIRED = "required"
+    """`DoNotSchedule`: a pod waits rather than land where the spread would be uneven by more than one."""
+    PREFERRED = "preferred"
+    """`ScheduleAnyway`: the scheduler prefers an even spread, and places the pod anyway when it cannot."""
+    OFF = "off"
+    """No constraint."""
+
+
+class SpreadArgs(ConfigModel):
+    """How the pods are spread over nodes and zones, so that losing one node (or zone) never takes them all."""
+
+    nodes: SpreadPolicy | None = None
+    """Over nodes (`kubernetes.io/hostname`, which every node has). Default: `required` in production (two pods
+    never share a node while another eligible node has fewer; on a one-node cluster they still start), `preferred`
+    in development. Nodes whose taints the pods do not tolerate, or that `pod.nodeSelector` excludes, do not
+    count."""
+    zones: SpreadPolicy | None = None
+    """Over zones (`topology.kubernetes.io/zone`). Default `preferred`, which spreads where the nodes carry the
+    label and is ignored where they do not; `required` keeps pods off nodes without the label."""
+
+
 class PodArgs(ConfigModel):
-    """Where and how the pods are scheduled, beyond what the component decides (security, probes, spreading)."""
+    """Where and how the pods are scheduled, beyond what the component decides (security, probes)."""
 
     annotations: Annotations = Field(default_factory=dict)
     """Annotations on the pods, e.g. for a service mesh or a log collector."""
@@ -128,6 +152,8 @@ class PodArgs(ConfigModel):
     """Secrets (type `kubernetes.io/dockerconfigjson`, in the namespace) to pull a private image with."""
     priority_class_name: ObjectName | None = None
     """A PriorityClass for the pods; unset: the cluster's default."""
+    spread: SpreadArgs = Field(default_factory=SpreadArgs)
+    """How the pods are spread over nodes and zones."""
 
 
 class CacheMedium(StrEnum):
@@ -191,9 +217,20 @@ class AutoscalingArgs(ConfigModel):
 
 
 class DisruptionBudgetArgs(ConfigModel):
-    """A PodDisruptionBudget that keeps capacity during drains and never blocks them."""
+    """A PodDisruptionBudget that keeps capacity during drains and never blocks them: it must leave a drain at
+    least one pod to evict, and keep at least one pod running (in production; see `maxUnavailable`)."""
 
     enabled: bool = True
     """Create the PodDisruptionBudget."""
     max_unavailable: Annotated[int, Field(ge=1)] = 1
-    """Pods a voluntary disruption may take at once (at least 1, so node drains can proceed)."""
+    """Pods a voluntary disruption may take at once (at least 1, so node drains can proceed); in production fewer
+    than the fewest pods that run (`replicas`, or `autoscaling.minReplicas`), so a drain never evicts them all."""
+    min_available: Annotated[int, Field(ge=1)] | None = None
+    """Instead of `maxUnavailable`: pods a voluntary disruption must leave running; fewer than the fewest pods that
+    run (`replicas`, or `autoscaling.minReplicas`), or a drain could never evict one and would never finish."""
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> DisruptionBudgetArgs:
+        if self.min_available is not None and "max_unavailable" in self.model_fields_set:
+            raise ValueError("set maxUnavailable or minAvailable, not both (a PodDisruptionBudget takes one)")
+        return self

@@ -49,7 +49,7 @@ class IngressArgs(ConfigModel):
     """A networking.k8s.io/v1 Ingress routing only what clients need."""
 
     host: WildcardHostName
-    """Public host name, e.g. `hayhooks.example.com`."""
+    """Public host name, e.g. `hayhooks.example.com`; not a wildcard (`*.example.com`), which has no URL to call."""
     controller: IngressController = IngressController.NGINX
     """`nginx` (ingress-nginx annotations) or `traefik` (a Traefik Middleware)."""
     class_name: str | None = None
@@ -80,6 +80,17 @@ class IngressArgs(ConfigModel):
     sets itself (it would replace the component's value: change the option that sets it); in production, any
     ingress-nginx `auth-*` and `satisfy` annotation and Traefik's `router.middlewares` (authentication is
     `auth`'s)."""
+
+    @field_validator("host")
+    @classmethod
+    def _one_host(cls, value: str) -> str:
+        if value.startswith("*."):
+            raise ValueError(
+                f"{value!r} is a wildcard: the Ingress would answer every subdomain with this service, and the "
+                f"service would have no URL to call (publicUrl would be https://{value}); name the one host clients "
+                f"use, e.g. hayhooks.{value[2:]}"
+            )
+        return value
 
     @field_validator("annotations")
     @classmethod
