@@ -25,6 +25,7 @@ from ..planning import (
 from ..profile import Profile
 from ..server.checks import server_problems
 from ..server.env import plain_env
+from ..server.logs import log_color_problems, with_log_colors
 from .args import HayhooksContainerArgs
 from .envfile import env_file_production_problems, env_file_variables
 from .publish import publish_production_problems, published_url
@@ -125,7 +126,9 @@ def plan_container(
     check_bind_address(problems, args.server.host, "the published port and the network alias", "publish.hostIp")
     check_pipelines_dir(problems, args.server.pipelines_dir)
 
-    plain = plain_env(args.server)
+    server = with_log_colors(args.server, args.profile)
+    problems.extend(log_color_problems(server))
+    plain = plain_env(server)
     check_secret_names(problems, args.secrets, plain)
     secret_names, missing = config_secrets(args, plain, secret_values or {})
     problems.extend(missing)

@@ -24,6 +24,7 @@ from ..planning import (
 from ..profile import Profile
 from ..server.checks import server_problems
 from ..server.env import plain_env
+from ..server.logs import log_color_problems, with_log_colors
 from ..server.models import ServerSettings
 from .args import HayhooksServiceArgs
 from .edge.gateway import checks as gateway
@@ -128,6 +129,7 @@ def plan_service(
     proposal = Proposal(args, pipelines, frozenset(secret_values or {}))
     for check in CHECKS:
         problems.extend(check(proposal))
+    problems.extend(log_color_problems(with_log_colors(args.server, args.profile)))
     # The egress the settings need: its rules join the plan, its problems the others.
     derived_egress, egress_problems = settings_egress(args)
     problems.extend(egress_problems)
@@ -153,8 +155,8 @@ def plan_service(
 
 
 def _effective_server(args: HayhooksServiceArgs) -> ServerSettings:
-    """Behind an edge that alone can reach the pods, trust its forwarded headers."""
-    server = args.server
+    """The profile's log colours; behind an edge that alone can reach the pods, trust its forwarded headers."""
+    server = with_log_colors(args.server, args.profile)
     edge = args.ingress or args.gateway
     policy = args.network_policy
     if server.forwarded_allow_ips is None and edge is not None and policy.enabled and not policy.allow_from:

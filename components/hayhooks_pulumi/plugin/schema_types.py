@@ -88,6 +88,8 @@ class ServerSettings(TypedDict):
     "Server log level. Default: `\"INFO\"`."
     log_format: NotRequired[LogFormat]
     "Log line format. Default: `\"default\"`."
+    log_colors: NotRequired[bool]
+    "ANSI colour codes in the log lines. `false` writes `LOGURU_COLORIZE=false` and leaves uvicorn's own loggers out of `HAYHOOKS_INTERCEPTED_LOGGERS` (their start and stop lines carry colour codes whatever the terminal; their warnings and errors still reach stderr, as bare messages); `true` colours every line (`LOGURU_COLORIZE=true`). Unset: `false` in production, where log collectors would store the codes raw; the server's own behaviour in development (uvicorn's lines coloured)."
     cors: NotRequired[CorsSettings]
     "Cross-origin access from browsers."
     startup_deploy: NotRequired[StartupDeploy]

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BeforeValidator
 
 from ..types import env_name
 from .facts import HAYHOOKS_VERSION, HOME_DIR, LEGACY_LOG_LEVEL
+from .logs import plain_loggers_env
 from .settings_table import (
     APP_SETTINGS,
     OWNED_ENV,
@@ -77,6 +78,7 @@ def server_env(settings: ServerSettings) -> dict[str, str]:
         value = setting.fixed if setting.key is None else _written(setting.kind, _value_at(settings, setting.key))
         if value is not None:
             env[setting.env] = value
+    env.update(plain_loggers_env(settings))
     env.update(settings.advanced)
     env.update(settings.extra_env)
     return env

@@ -111,6 +111,12 @@ class ServerSettings(ConfigModel):
     """Server log level."""
     log_format: LogFormat = LogFormat.DEFAULT
     """Log line format."""
+    log_colors: bool | None = None
+    """ANSI colour codes in the log lines. `false` writes `LOGURU_COLORIZE=false` and leaves uvicorn's own loggers
+    out of `HAYHOOKS_INTERCEPTED_LOGGERS` (their start and stop lines carry colour codes whatever the terminal; their
+    warnings and errors still reach stderr, as bare messages); `true` colours every line (`LOGURU_COLORIZE=true`).
+    Unset: `false` in production, where log collectors would store the codes raw; the server's own behaviour in
+    development (uvicorn's lines coloured)."""
     cors: CorsSettings = Field(default_factory=CorsSettings)
     """Cross-origin access from browsers."""
     startup_deploy: StartupDeploy = Field(default_factory=StartupDeploy)
