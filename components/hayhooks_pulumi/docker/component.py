@@ -56,7 +56,7 @@ class HayhooksContainer(pulumi.ComponentResource):
         `fromConfig` secrets, by environment variable name."""
         values = dict(secret_values or {})
         with component_problems(KIND, name):
-            plan = plan_container(name, args, image_given=image is not None, secret_values=values)
+            plan = plan_container(name, args, image=image, secret_values=values)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.plan = plan
         child = pulumi.ResourceOptions(parent=self)

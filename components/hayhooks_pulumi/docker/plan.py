@@ -104,7 +104,7 @@ def plan_container(
     name: str,
     args: HayhooksContainerArgs | Mapping,
     *,
-    image_given: bool = False,
+    image: object = None,
     secret_values: Mapping[str, object] | None = None,
     cwd: str | Path | None = None,
 ) -> ContainerPlan:
@@ -119,7 +119,7 @@ def plan_container(
     args = valid
     base = Path(cwd) if cwd is not None else Path.cwd()
     args = without_profile_rules(args, problems)
-    image = check_image(problems, args.image, image_given, args.profile)
+    image_ref = check_image(problems, args.image, image, args.profile)
     host_path = (base / args.pipelines_path).resolve()
     pipelines = check_pipelines(problems, str(host_path), durable=args.server.durable_mode)
 
@@ -141,12 +141,12 @@ def plan_container(
     return ContainerPlan(
         name=name,
         args=args,
-        image=image,
+        image=image_ref,
         pipelines=pipelines,
         pipelines_host_path=str(host_path),
         env=plain,
         config_secrets=secret_names,
-        labels=recommended_labels(name, image, args.labels),
+        labels=recommended_labels(name, image_ref, args.labels),
         # Without an image the recommended labels leave out `app.kubernetes.io/version`.
         stable_labels=recommended_labels(name, None, args.labels),
         env_file=env_file,

@@ -220,7 +220,7 @@ def test_a_namespace_created_twice_is_refused_before_the_second_service_register
     assert registered["error"].startswith(
         "HayhooksService 'second': namespace.create: namespace 'apps' is already created by HayhooksService 'first'"
     )
-    assert "create: false" in registered["error"]
+    assert "namespace=first.namespace" in registered["error"]
     assert not [name for name in registrations if name.startswith("second")]
 
 
