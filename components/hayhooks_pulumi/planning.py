@@ -45,7 +45,7 @@ def validate_args(model: type[ModelT], args: ModelT | Mapping, problems: Problem
         try:
             return model.model_validate(data)
         except ValidationError as error:
-            located = located_problems(error)
+            located = located_problems(error, model)
         # All of a round first: two wrong items of one list are two problems, though the list goes as one.
         problems.extend([problem for _, problem in located])
         left_out = False

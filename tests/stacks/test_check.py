@@ -139,8 +139,25 @@ def test_policy_violations_fail_with_a_report(checks: dict) -> None:
     ]
     assert (
         "  [hayhooks-log-level] Deployment hayhooks/hayhooks container hayhooks: HAYHOOKS_LOG_LEVEL='DEBUG' logs "
-        "request payloads; use INFO or higher"
+        "request payloads; use INFO or higher (set by server.logLevel of HayhooksService 'hayhooks')"
     ) in lines
+
+
+def test_violations_in_the_packages_own_render_name_the_key_that_sets_them(checks: dict) -> None:
+    # Once only the variable: `HAYHOOKS_SHOW_TRACEBACKS='true'`, which no stack file spells.
+    result, _ = checks["loose"]
+    keys = {
+        line.split("] ")[0].strip(" ["): line.rsplit(" (set by ", 1)[-1]
+        for line in result.stdout.splitlines()
+        if line.startswith("  [")
+    }
+    assert keys == {
+        "hayhooks-image-digest": "image of HayhooksService 'hayhooks')",
+        "hayhooks-cors-no-wildcard": "server.cors.allowOrigins of HayhooksService 'hayhooks')",
+        "hayhooks-no-tracebacks": "server.showTracebacks of HayhooksService 'hayhooks')",
+        "hayhooks-log-level": "server.logLevel of HayhooksService 'hayhooks')",
+        "hayhooks-edge-auth": "ingress.auth of HayhooksService 'hayhooks')",
+    }, result.stdout
 
 
 def test_enforcement_levels_from_a_policy_config(checks: dict) -> None:

@@ -11,6 +11,7 @@ import pulumi_docker as docker
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
 from ..outputs import exports
+from ..tokens import CONTAINER_TOKEN, kind_of
 from .args import HayhooksContainerArgs
 from .container import REPLACE_ON_CHANGES, container_args
 from .engine import engine_address, on_this_machine
@@ -20,8 +21,8 @@ from .remote_image import remote_image_args
 from .secrets import secret_envs
 from .volume import copier_args, volume_args
 
-TYPE_TOKEN = "hayhooks:index:HayhooksContainer"
-KIND = TYPE_TOKEN.rsplit(":", 1)[-1]
+TYPE_TOKEN = CONTAINER_TOKEN
+KIND = kind_of(TYPE_TOKEN)
 
 
 class HayhooksContainer(pulumi.ComponentResource):

@@ -14,6 +14,7 @@ import pulumi_random as random
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
 from ..outputs import Secret, exports
+from ..tokens import SERVICE_TOKEN, kind_of
 from .args import HayhooksServiceArgs
 from .claims import claim_shared
 from .crd_requirements import CrdRequirement, required_crds
@@ -53,8 +54,8 @@ from .workload.scaling import autoscaler_args, disruption_budget_args
 from .workload.service import service_args
 from .workload.service_account import service_account_args
 
-TYPE_TOKEN = "hayhooks:index:HayhooksService"
-KIND = TYPE_TOKEN.rsplit(":", 1)[-1]
+TYPE_TOKEN = SERVICE_TOKEN
+KIND = kind_of(TYPE_TOKEN)
 
 
 class HayhooksService(pulumi.ComponentResource):

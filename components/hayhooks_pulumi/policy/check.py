@@ -30,6 +30,7 @@ from ..render.schemas import MissingCheckExtraError, require_check_extra
 from .catalog import CATALOG, Rule
 from .edge import EdgeConfig
 from .objects import Resource
+from .owners import component_of_records
 from .violations import Violation, hayhooks_subjects, resource_violations, stack_violations
 
 EXIT_FAILED = 1
@@ -115,7 +116,8 @@ class Report:
 
 def load_resources(render_dir: Path) -> list[Resource]:
     records = json.loads((render_dir / "resources.json").read_text())
-    return [Resource(r["type"], r["inputs"], r["name"]) for r in records]
+    made_by = component_of_records(records)
+    return [Resource(r["type"], r["inputs"], r["name"], component=made_by.get(r["name"])) for r in records]
 
 
 def policy_violations(resources: Iterable[Resource], config: PolicyConfig) -> list[Violation]:

@@ -12,7 +12,7 @@ from ...model import ConfigModel
 from ...quantity import parse_quantity
 from ...scratch import Size
 from ...server.env import UserEnvName
-from ...types import Annotations, Labels, ObjectName, QualifiedName, absolute, is_label_value, unique_items
+from ...types import Annotations, Labels, ObjectName, QualifiedName, Unit, absolute, is_label_value, unique_items
 
 
 class ResourcesArgs(ConfigModel):
@@ -46,18 +46,18 @@ class ResourcesArgs(ConfigModel):
 class ProbesArgs(ConfigModel):
     """Health checks. Start-up is probed on `/status`, readiness on `/status/<pipeline>`, liveness on the TCP port."""
 
-    startup_budget_seconds: Annotated[int, Field(ge=10, le=3600)] = 180
+    startup_budget_seconds: Annotated[int, Field(ge=10, le=3600), Unit.SECONDS] = 180
     """Seconds the slowest start-up (loading every pipeline) may take before the pod is restarted."""
-    readiness_period_seconds: Annotated[int, Field(ge=1, le=300)] = 10
+    readiness_period_seconds: Annotated[int, Field(ge=1, le=300), Unit.SECONDS] = 10
     """Seconds between readiness checks."""
-    liveness_period_seconds: Annotated[int, Field(ge=1, le=300)] = 20
+    liveness_period_seconds: Annotated[int, Field(ge=1, le=300), Unit.SECONDS] = 20
     """Seconds between liveness checks."""
 
 
 class LifecycleArgs(ConfigModel):
     """How a pod stops: a pause before SIGTERM, then the server's own drain (`server.gracefulShutdownTimeout`)."""
 
-    pre_stop_sleep_seconds: Annotated[int, Field(ge=0, le=120)] = 5
+    pre_stop_sleep_seconds: Annotated[int, Field(ge=0, le=120), Unit.SECONDS] = 5
     """Seconds a stopping pod keeps serving before SIGTERM, so endpoints and load balancers drop it first (the
     preStop `sleep` handler, which needs Kubernetes >= 1.30); `0`: no preStop hook, for older clusters."""
 
@@ -65,7 +65,7 @@ class LifecycleArgs(ConfigModel):
 class RolloutArgs(ConfigModel):
     """How long `pulumi up` waits for a rollout before it fails."""
 
-    timeout_seconds: Annotated[int, Field(ge=60, le=86400)] | None = None
+    timeout_seconds: Annotated[int, Field(ge=60, le=86400), Unit.SECONDS] | None = None
     """Seconds `pulumi up` waits for the Deployment's pods to be updated and ready, and for the Service's
     endpoints. Default: derived, as pods are replaced one at a time: `pods × (probes.startupBudgetSeconds +
     probes.readinessPeriodSeconds + 60)`, at least the provider's 600, where pods is `autoscaling.maxReplicas`
@@ -98,7 +98,7 @@ class TolerationArgs(ConfigModel):
     """The taint's value, with `Equal`; unset with `Exists`."""
     effect: TaintEffect | None = None
     """`NoSchedule`, `PreferNoSchedule` or `NoExecute`; unset: every effect."""
-    toleration_seconds: Annotated[int, Field(ge=0)] | None = None
+    toleration_seconds: Annotated[int, Field(ge=0), Unit.SECONDS] | None = None
     """With `effect: NoExecute`: seconds a pod stays on a node after the taint appears; unset: for ever."""
 
     @model_validator(mode="after")
@@ -200,11 +200,11 @@ class AutoscalingArgs(ConfigModel):
 
     enabled: bool = False
     """Create the autoscaler."""
-    min_replicas: Annotated[int, Field(ge=1)] = 2
+    min_replicas: Annotated[int, Field(ge=1), Unit.PODS] = 2
     """Fewest pods (at least 2 in production)."""
-    max_replicas: Annotated[int, Field(ge=1)] = 6
+    max_replicas: Annotated[int, Field(ge=1), Unit.PODS] = 6
     """Most pods."""
-    target_cpu_utilization: Annotated[int, Field(ge=10, le=100)] = 70
+    target_cpu_utilization: Annotated[int, Field(ge=10, le=100), Unit.PERCENT] = 70
     """Average CPU use, in percent of the request, the autoscaler aims for."""
 
     @field_validator("max_replicas")
@@ -222,10 +222,10 @@ class DisruptionBudgetArgs(ConfigModel):
 
     enabled: bool = True
     """Create the PodDisruptionBudget."""
-    max_unavailable: Annotated[int, Field(ge=1)] = 1
+    max_unavailable: Annotated[int, Field(ge=1), Unit.PODS] = 1
     """Pods a voluntary disruption may take at once (at least 1, so node drains can proceed); in production fewer
     than the fewest pods that run (`replicas`, or `autoscaling.minReplicas`), so a drain never evicts them all."""
-    min_available: Annotated[int, Field(ge=1)] | None = None
+    min_available: Annotated[int, Field(ge=1), Unit.PODS] | None = None
     """Instead of `maxUnavailable`: pods a voluntary disruption must leave running; fewer than the fewest pods that
     run (`replicas`, or `autoscaling.minReplicas`), or a drain could never evict one and would never finish."""
 

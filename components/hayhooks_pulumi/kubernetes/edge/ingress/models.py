@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, ValidationInfo, field_validator
 
 from ....model import ConfigModel
-from ....types import DnsLabel, HeaderNames, ProxyUrl, WildcardHostName
+from ....types import DnsLabel, HeaderNames, ProxyUrl, Unit, WildcardHostName
 from ..models import BasicAuthUser
 from .controllers import IngressController
 
@@ -72,7 +72,7 @@ class IngressArgs(ConfigModel):
     `ingressEndpoint` set; a controller behind a LoadBalancer Service that stays pending never does. `false`
     marks the Ingress `pulumi.com/skipAwait`: `up` goes on once the API server has it (routing works all the
     same)."""
-    read_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 300
+    read_timeout_seconds: Annotated[int, Field(ge=1, le=3600), Unit.SECONDS] = 300
     """Seconds ingress-nginx waits for the server between two reads of an answer (`proxy-read-timeout`), long
     enough for streamed answers. Traefik sets its timeouts on the entry point, not per Ingress."""
     annotations: dict[str, str] = Field(default_factory=dict)
