@@ -308,3 +308,46 @@ def test_without_the_check_extra_the_check_names_the_extra_and_renders_nothing(t
         "error: the schema checks need kubernetes_validate: pip install 'hayhooks-pulumi[check]'\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_strict_mode_fails_on_the_placeholder_digest_and_passes_a_clean_stack(tmp_path: Path) -> None:
+    prod = check("prod", tmp_path / "prod", "--strict")
+    assert prod.returncode == EXIT_FAILED, prod.stdout + prod.stderr
+    lines = prod.stdout.splitlines()
+    assert lines[0].startswith("check failed (strict): stack 'prod'"), lines
+    assert lines[1] == "warnings, which strict mode fails on (1):"
+    assert lines[2].startswith("  warning: image: placeholder digest"), lines
+    dev = check("dev", tmp_path / "dev", "--strict")
+    assert dev.returncode == 0, dev.stdout + dev.stderr
+    assert dev.stdout.startswith("check passed (strict): stack 'dev'")
+
+
+def test_strict_mode_fails_on_an_advisory_violation(checks: dict) -> None:
+    _, out = checks["loose"]
+    lenient = PolicyConfig.parse({"all": "advisory"})
+    assert check_render(out, CRD_DIR, lenient).ok
+    strict = check_render(out, CRD_DIR, lenient, strict=True)
+    assert not strict.ok and strict.advisory
+    text = format_report(strict, "loose", out, ["1.33.0"], CRD_DIR)
+    assert f"advisory, failing in strict mode ({len(strict.advisory)}):" in text.splitlines()
+
+
+def test_make_check_passes_strict_on_and_echoes_one_line() -> None:
+    def echoed(*variables: str) -> list[str]:
+        result = subprocess.run(
+            ["make", "--no-print-directory", "-n", "check", "STACK=prod", *variables],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return [line for line in result.stdout.splitlines() if "hayhooks_pulumi.policy.check" in line]
+
+    [strict] = echoed("STRICT=1")
+    assert strict.endswith(" --strict") and "\\" not in strict
+    [plain] = echoed()
+    assert "--strict" not in plain and "\\" not in plain and "  " not in plain
+    [off] = echoed("STRICT=0")
+    assert "--strict" not in off
