@@ -79,7 +79,8 @@ def test_a_clean_stack_passes_with_one_summary_line(checks: dict, stack: str, wo
     assert result.returncode == 0, result.stdout + result.stderr
     [line] = result.stdout.splitlines()
     assert re.fullmatch(
-        rf"check passed: stack '{stack}': \d+ manifest\(s\) against Kubernetes 1\.33\.0 and 1\.\d+\.\d+ and the "
+        rf"check passed: stack '{stack}': \d+ manifest\(s\)( and \d+ Secret template\(s\))? against Kubernetes "
+        rf"1\.33\.0 and 1\.\d+\.\d+ and the "
         rf"CRDs in {re.escape(str(CRD_DIR.resolve()))}; 13 policies on {workload}: no violation",
         line,
     ), line
@@ -182,11 +183,11 @@ def test_enforcement_levels_from_a_policy_config(checks: dict) -> None:
 def test_invalid_manifests_fail_the_check(checks: dict, tmp_path: Path) -> None:
     _, prod = checks["prod"]
     render = shutil.copytree(prod, tmp_path / "prod")
-    deployment = render / "manifests" / "deployment-hayhooks.yaml"
+    [deployment] = (render / "manifests").glob("*-deployment-hayhooks.yaml")
     body = yaml.safe_load(deployment.read_text())
     body["spec"]["replicaCount"] = 2  # not a Deployment field: the strict schema refuses it
     deployment.write_text(yaml.safe_dump(body))
-    secret = render / "manifests" / "externalsecret-hayhooks-store.yaml"
+    [secret] = (render / "manifests").glob("*-externalsecret-hayhooks-store.yaml")
     body = yaml.safe_load(secret.read_text())
     body["spec"]["refreshInterval"] = 60  # a string in the CRD
     secret.write_text(yaml.safe_dump(body))
@@ -196,8 +197,8 @@ def test_invalid_manifests_fail_the_check(checks: dict, tmp_path: Path) -> None:
 
     assert not report.ok and report.failing == []
     assert text.splitlines()[1] == f"invalid manifests ({len(report.schema_issues)}):"
-    assert any(i.startswith("deployment-hayhooks.yaml: Kubernetes 1.33.0: ") for i in report.schema_issues)
-    assert any(i.startswith("externalsecret-hayhooks-store.yaml: spec.refreshInterval: ") for i in report.schema_issues)
+    assert any(i.startswith(f"{deployment.name}: Kubernetes 1.33.0: ") for i in report.schema_issues)
+    assert any(i.startswith(f"{secret.name}: spec.refreshInterval: ") for i in report.schema_issues)
 
 
 def test_a_render_without_hayhooks_fails(checks: dict, tmp_path: Path) -> None:

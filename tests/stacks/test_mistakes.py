@@ -201,7 +201,7 @@ def test_a_check_that_needs_a_wrong_value_is_skipped_and_the_others_still_run() 
     # `replicas` is wrong, so the production rule on it (which would judge the default standing in) is skipped.
     error = _refusal(lambda: HayhooksService("hh", base_args(replicas="two", server={"showTracebacks": True})))
     assert [p.path for p in error.problems] == ["replicas", "server.showTracebacks"], error.lines
-    assert "valid integer" in error.problems[0].message
+    assert "is not a whole number" in error.problems[0].message and "pods" in error.problems[0].message
     # Wrong list items are each reported, though the list is left out whole; what the rules say of it is skipped.
     origins = ["https://a.example.com/", "*", "ftp://b.example.com"]
     error = _refusal(lambda: HayhooksService("hh", base_args(server={"cors": {"allowOrigins": origins}})))

@@ -111,6 +111,8 @@ class Report:
     subjects: list[str]
     manifests: int
     policies: int
+    templates: int = 0
+    """Secret templates among the manifests (validated as they are once filled in)."""
     warnings: list[str] = field(default_factory=list)
     """What the render warned of (`warning: ...` on its stderr), e.g. a placeholder digest."""
     strict: bool = False
@@ -157,14 +159,16 @@ def check_render(
         advisory=[v for v in violations if not config.level(v.rule).fails],
         subjects=hayhooks_subjects(resources),
         manifests=len(list((render_dir / "manifests").glob("*.yaml"))),
+        templates=len(list((render_dir / "manifests").glob("*.yaml.template"))),
         policies=sum(config.level(rule) is not Level.DISABLED for rule in Rule),
     )
 
 
 def format_report(report: Report, stack: str, render_dir: Path, versions: list[str], crd_dir: Path) -> str:
+    templates = f" and {report.templates} Secret template(s)" if report.templates else ""
     checked = (
-        f"{report.manifests} manifest(s) against Kubernetes {' and '.join(versions)} and the CRDs in {crd_dir}; "
-        f"{report.policies} policies on {', '.join(report.subjects) or 'no Hayhooks workload'}"
+        f"{report.manifests} manifest(s){templates} against Kubernetes {' and '.join(versions)} and the CRDs in "
+        f"{crd_dir}; {report.policies} policies on {', '.join(report.subjects) or 'no Hayhooks workload'}"
     )
     mode = " (strict)" if report.strict else ""
     if report.ok:

@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from ..errors import ConfigError
     from .stackfile import StackFileError
-    from .writer import DuplicateObjectError, DuplicateUrnError, check_unique_urns, tree, write_render
+    from .writer import DuplicateObjectError, DuplicateUrnError, check_unique_urns, summary, tree, write_render
 
     # One short process: what exists now (imports, argparse) is never garbage, so never scan it.
     gc.freeze()
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(staging, ignore_errors=True)
     if not args.quiet:
         print(tree(records))
-    print(f"rendered {len(records)} resources of stack {args.stack!r} to {out}")
+    print(summary(records, args.stack, out))
     return 0
 
 
