@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import bcrypt
 import pulumi
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.mocks import MockMonitor, _resolve_callbacks
 
 from ..image import digest_of
 
@@ -143,13 +144,20 @@ class RecordingMonitor(MockMonitor):
     The SDK calls the monitor from its default executor's threads, and the mock monitor gives each such thread an
     event loop of its own (`_ensure_event_loop`) that nothing closes. Left open, each is finalized at exit in no
     particular order with its self-pipe socket; when the socket goes first, the loop's `__del__` prints
-    `Exception ignored in: <function BaseEventLoop.__del__ ...> ValueError: Invalid file descriptor: -1`."""
+    `Exception ignored in: <function BaseEventLoop.__del__ ...> ValueError: Invalid file descriptor: -1`.
+
+    It also runs the program's `transforms` on what they change of the inputs, as the engine does (the SDK's mock
+    monitor does not): a resource's own, then its parents', then the stack's (`register_resource_transform`), so
+    that the render shows a patch of what the components' models do not cover. What a transform changes of the
+    options is the engine's alone."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
         self.reads: list[Read] = []
         self._loops: dict[int, asyncio.AbstractEventLoop] = {}
+        # Each resource's transforms and its parents', which its children inherit, by URN.
+        self._transforms: dict[str, list[Any]] = {}
 
     def _keep_thread_loop(self) -> None:
         """Remember the event loop the SDK set for the calling thread, to close it once the program is done."""
@@ -186,7 +194,31 @@ class RecordingMonitor(MockMonitor):
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
 
+    def _apply_transforms(self, request: Any) -> None:
+        """Replace the request's inputs with what its transforms make of them (see the class)."""
+        chain = [*_resolve_callbacks(request.transforms), *self._transforms.get(request.parent, [])]
+        self._transforms[self.make_urn(request.parent, request.type, request.name)] = chain
+        transforms = [*chain, *self.get_registered_transforms()]
+        if not transforms:
+            return
+        from pulumi.runtime import rpc
+        from pulumi.runtime.sync_await import _sync_await
+
+        props = rpc.deserialize_properties(request.object)
+        for transform in transforms:
+            args = pulumi.ResourceTransformArgs(
+                request.custom, request.type, request.name, props, pulumi.ResourceOptions()
+            )
+            result = transform(args)
+            if inspect.isawaitable(result):
+                result = _sync_await(result)
+            if result is not None:
+                props = result.props
+        request.object.CopyFrom(_sync_await(rpc.serialize_properties(props, {})))
+
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        if request.type != "pulumi:pulumi:Stack":
+            self._apply_transforms(request)
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self._keep_thread_loop()
