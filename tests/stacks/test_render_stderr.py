@@ -16,8 +16,8 @@ from helpers.paths import REPO
 RENDERS = 40
 
 
-def _render(out: Path, *python_options: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, *python_options, "-m", "hayhooks_pulumi.render", "--stack", "prod", "--quiet"]
+def _render(out: Path, stack: str = "prod", *python_options: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, *python_options, "-m", "hayhooks_pulumi.render", "--stack", stack, "--quiet"]
     return subprocess.run(
         [*command, "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300, check=False
     )
@@ -32,15 +32,7 @@ def _unexpected(stderr: str) -> list[str]:
 def test_a_render_leaves_no_event_loop_for_the_interpreter_to_finalize(tmp_path: Path, stack: str) -> None:
     # With ResourceWarning shown, every loop still open at exit says so when it is finalized: what the traceback
     # came from, seen on every render instead of one in twenty.
-    command = [sys.executable, "-W", "always::ResourceWarning", "-m", "hayhooks_pulumi.render", "--stack", stack]
-    result = subprocess.run(
-        [*command, "--quiet", "--out", str(tmp_path / "out")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    result = _render(tmp_path / "out", stack, "-W", "always::ResourceWarning")
     assert result.returncode == 0, result.stderr
     assert "unclosed event loop" not in result.stderr, result.stderr
     assert _unexpected(result.stderr) == [], result.stderr
