@@ -51,7 +51,8 @@ class HayhooksServiceArgs(ConfigModel):
     server: ServerSettings = Field(default_factory=ServerSettings)
     """Server settings (env vars)."""
     replicas: Annotated[int, Field(ge=1), Unit.PODS] = 2
-    """Pods, when no autoscaler owns the count (at least 2 in production)."""
+    """Pods, when no autoscaler owns the count (at least 2 in production). Refused beside `autoscaling.enabled`,
+    where `autoscaling.minReplicas` is the fewest pods."""
     resources: ResourcesArgs = Field(default_factory=ResourcesArgs)
     """Requests and limits."""
     probes: ProbesArgs = Field(default_factory=ProbesArgs)

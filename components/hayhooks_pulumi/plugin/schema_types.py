@@ -555,7 +555,7 @@ class HayhooksServiceInputs(TypedDict):
     server: NotRequired[ServerSettings]
     "Server settings (env vars)."
     replicas: NotRequired[int]
-    "Pods, when no autoscaler owns the count (at least 2 in production). Default: `2`."
+    "Pods, when no autoscaler owns the count (at least 2 in production). Refused beside `autoscaling.enabled`, where `autoscaling.minReplicas` is the fewest pods. Default: `2`."
     resources: NotRequired[Resources]
     "Requests and limits."
     probes: NotRequired[Probes]
