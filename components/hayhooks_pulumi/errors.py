@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -9,7 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from .model_walk import nested_models
+from .types import Unit
 
 Loc = Sequence[str | int]
 
@@ -128,15 +134,67 @@ def from_validation_error(error: ValidationError) -> ConfigError:
     return ConfigError(problem for _, problem in located_problems(error))
 
 
-def located_problems(error: ValidationError) -> list[tuple[list[str | int], Problem]]:
-    """Pydantic's errors as config problems, each with the location in the args it names."""
+def located_problems(
+    error: ValidationError, model: type[BaseModel] | None = None
+) -> list[tuple[list[str | int], Problem]]:
+    """Pydantic's errors as config problems, each with the location in the args it names; with the `model` that
+    was validated, an integer key's refusal says what the key counts."""
     problems = []
     for item in error.errors(include_url=False):
         # A model_validator's message carries its own path after "Value error, ".
         message = str(item["msg"]).removeprefix("Value error, ")
         loc = _user_loc(item["loc"])
-        problems.append((loc, Problem(format_path(loc), _friendly(item["type"], message, item))))
+        unit = _unit_at(model, loc) if model is not None else None
+        problems.append((loc, Problem(format_path(loc), _friendly(item["type"], message, item, unit))))
     return problems
+
+
+def _unit_at(model: type[BaseModel], loc: Loc) -> Unit | None:
+    """The unit of the integer field `loc` ends at, if its annotation names one."""
+    models: list[type[BaseModel]] = [model]
+    field: FieldInfo | None = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        found = next(
+            (info for m in models for name, info in m.model_fields.items() if (info.alias or name) == part), None
+        )
+        if found is None:  # a key of the user's own (a map's entry): the field stays the map's
+            field = None
+            continue
+        field, models = found, nested_models(found.annotation)
+    if field is None:
+        return None
+    return next((unit for unit in _metadata(field.annotation, field.metadata) if isinstance(unit, Unit)), None)
+
+
+def _metadata(annotation: Any, metadata: list[Any]) -> Iterator[Any]:
+    """A field's metadata, and what `Annotated` carries anywhere in its annotation (`Annotated[int, ...] | None`)."""
+    yield from metadata
+    yield from getattr(annotation, "__metadata__", ())
+    for arg in typing.get_args(annotation):
+        yield from _metadata(arg, [])
+
+
+_DURATION = re.compile(
+    r"^\s*(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?|d|days?)\s*\Z"
+)
+_SECONDS_PER = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _unit_hint(unit: Unit, value: Any) -> str:
+    """What to write instead: a duration's number of seconds where the value reads as one."""
+    if unit is Unit.SECONDS and isinstance(value, str) and (match := _DURATION.match(value)):
+        word = match["unit"]
+        factor = _SECONDS_PER["ms" if word == "ms" else word[0]]
+        seconds = float(match["number"]) * factor
+        if seconds.is_integer():
+            return f"this key takes a whole number of seconds: write {int(seconds)} for {value.strip()}"
+    if unit is Unit.PERCENT and isinstance(value, str) and re.fullmatch(r"\s*[0-9]+\s*%\s*", value):
+        return f"this key takes a whole number of percent: write {value.strip().rstrip('%').strip()}"
+    return f"this key takes a whole number of {unit.value}, e.g. " + {"seconds": "600", "percent": "70"}.get(
+        unit.value, "2"
+    )
 
 
 def _user_loc(loc: Loc) -> list[str | int]:
@@ -153,7 +211,9 @@ def _is_union_tag(part: str | int) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"str", "int", "list[str]"})
 
 
-def _friendly(kind: str, message: str, item: Mapping[str, Any]) -> str:
+def _friendly(kind: str, message: str, item: Mapping[str, Any], unit: Unit | None = None) -> str:
+    if unit is not None and kind in ("int_parsing", "int_from_float", "int_type"):
+        return f"{item['input']!r} is not a whole number: {_unit_hint(unit, item['input'])}"
     if kind == "extra_forbidden":
         return "unknown key (a typo would be ignored silently, so it is an error)"
     if kind == "missing":

@@ -109,7 +109,8 @@ def _placeholder(unpinned: str, path: str) -> None:
     """Production refuses the placeholder (the pull would fail: ImagePullBackOff); the offline render warns."""
     if os.environ.get(RENDER_OFFLINE_ENV) == "1":
         warnings.warn(
-            f"{path}: placeholder digest: replace before pulumi up ({_pin_hint(unpinned)})",
+            # One short line: the how is the README's (and `pulumi up`'s refusal below says it in full).
+            f"{path}: placeholder digest: replace before pulumi up (README: Pin the image by digest)",
             PlaceholderDigestWarning,
             stacklevel=3,
         )

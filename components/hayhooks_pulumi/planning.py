@@ -45,7 +45,7 @@ def validate_args(model: type[ModelT], args: ModelT | Mapping, problems: Problem
         try:
             return model.model_validate(data)
         except ValidationError as error:
-            located = located_problems(error)
+            located = located_problems(error, model)
         # All of a round first: two wrong items of one list are two problems, though the list goes as one.
         problems.extend([problem for _, problem in located])
         left_out = False
@@ -133,10 +133,26 @@ def check_name(problems: Problems, name: str) -> None:
         problems.add("name", f"component name: {error}")
 
 
-def check_image(problems: Problems, image: str | None, image_given: bool, profile: Profile) -> ImageRef | None:
-    """The parsed image of the args, unless it comes as an Output (validated in `apply` then)."""
+def check_image(problems: Problems, image: str | None, keyword: object, profile: Profile) -> ImageRef | None:
+    """The parsed image of the args, unless the component's `image=` keyword gives it (an Output is validated in
+    `apply` then). Given both ways, they must be the same string: one would win silently, and the other's
+    warnings (a placeholder digest) would be about an image that never runs."""
+    if (
+        image is not None
+        and keyword is not None
+        and not (isinstance(keyword, str) and keyword.strip() == image.strip())
+    ):
+        given = repr(keyword) if isinstance(keyword, str) else "an Output"
+        problems.add(
+            "image",
+            f"given twice, as {image!r} here and as the image= keyword ({given}); give it once: the keyword for an "
+            "image known only at deploy time (a build's digest), else here",
+        )
+        return None
+    if image is None and isinstance(keyword, str):
+        image = keyword
     if image is None:
-        if not image_given:
+        if keyword is None:
             problems.add("image", "required: an image reference such as deepset/hayhooks:v2.1.0@sha256:<digest>")
         return None
     with problems.collect():

@@ -16,6 +16,8 @@ from .kubernetes.edge.gateway.oidc import OIDC_CLIENT_SECRET_VALUE
 
 # The keys of the project's namespace a stack reads, besides those its `fromConfig` sources name.
 STACK_KEYS = ("target", "service")
+# pulumi-kubernetes' default namespace, for objects that name none: every object of a service names its own.
+PROVIDER_NAMESPACE_KEY = "kubernetes:namespace"
 
 
 class Target(StrEnum):
@@ -80,10 +82,30 @@ def load_stack_config(namespace: str | None = None) -> StackConfig:
         )
         for key in sorted(_stack_keys(namespace) - known)
     )
+    problems.extend(_provider_namespace_problems(namespace, service))
     if target is None or not isinstance(service, dict):
         raise ConfigError(problems)
     values = config_secret_values(service, config)
     return StackConfig(namespace, target, service, secret_values=values, problems=tuple(problems))
+
+
+def _provider_namespace_problems(namespace: str, service: Any) -> list[Problem]:
+    """`kubernetes:namespace` is the provider's default for objects that name no namespace; a service's objects all
+    name theirs, so in a stack file it would do nothing but suggest it does."""
+    provider, _, key = PROVIDER_NAMESPACE_KEY.partition(":")
+    if pulumi.Config(provider).get(key) is None:
+        return []
+    named = service.get("namespace") if isinstance(service, dict) else None
+    name = named.get("name") if isinstance(named, dict) else None
+    where = f" (now {name!r})" if isinstance(name, str) else " (default 'hayhooks')"
+    return [
+        Problem(
+            PROVIDER_NAMESPACE_KEY,
+            f"does nothing here: it is the provider's default for objects that name no namespace, and every object "
+            f"of the service names its own, set by {namespace}:service.namespace.name{where}; remove it and set "
+            "that key instead",
+        )
+    ]
 
 
 def _stack_keys(namespace: str) -> set[str]:

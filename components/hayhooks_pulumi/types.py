@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Hashable
+from enum import StrEnum
 from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator
@@ -43,6 +44,15 @@ _HTTPS_URL = re.compile(r"^https://[^\s/?#]+[^\s]*\Z")
 _PROXY_URL = re.compile(r"^https?://[A-Za-z0-9$._~%&=?/:+,@!*()\[\]-]+\Z")
 # The API server's limit on all annotations of an object together.
 ANNOTATIONS_BUDGET = 256 * 1024
+
+
+class Unit(StrEnum):
+    """What an integer key counts, as `Annotated` metadata (`Annotated[int, Field(ge=1), Unit.SECONDS]`): its refusal
+    of a value such as `10 minutes` then says what to write instead."""
+
+    SECONDS = "seconds"
+    PERCENT = "percent"
+    PODS = "pods"
 
 
 def unique(values: list[T], what: str, key: Callable[[T], Hashable] | None = None, note: str = "") -> list[T]:

@@ -2,7 +2,8 @@
 
 `chat` is public (an Ingress with TLS and basic auth); `summarizer` is internal-only (no Ingress;
 its NetworkPolicy admits only pods of the namespace). The namespace is the team's own: created
-here once, and both services use it with `namespace: {create: false}`.
+here once, and both services are given it as `namespace=` (its name as the Namespace resource gives
+it), so their objects are placed there and wait for it.
 """
 
 import pulumi
@@ -20,13 +21,11 @@ namespace = k8s.core.v1.Namespace(
         "labels": {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")},
     },
 )
-# A component waits for its dependencies before it registers, and its children wait for it.
-in_namespace = pulumi.ResourceOptions(depends_on=[namespace])
-
 shared = {
     "profile": "production",
     "image": config.require("image"),
-    "namespace": {"name": namespace_name, "create": False},
+    # The name the objects are planned with; `namespace=` below must resolve to it (checked when it does).
+    "namespace": {"name": namespace_name},
     "secretStore": config.require_object("secretStore"),
 }
 
@@ -50,7 +49,7 @@ chat = HayhooksService(
         },
         "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 4},
     },
-    opts=in_namespace,
+    namespace=namespace.metadata.name,
 )
 
 summarizer = HayhooksService(
@@ -64,7 +63,7 @@ summarizer = HayhooksService(
         },
         "resources": {"cpuRequest": "250m", "memoryRequest": "512Mi", "memoryLimit": "1Gi"},
     },
-    opts=in_namespace,
+    namespace=namespace.metadata.name,
 )
 
 pulumi.export("namespace", namespace.metadata.name)

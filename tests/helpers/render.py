@@ -58,3 +58,13 @@ class Renders:
                 env = {k: v for k, v in os.environ.items() if k not in DOCKER_ENGINE_ENV}
                 self._done[key] = Rendered(out, render(stack, out, key[1], env=env))
             return self._done[key]
+
+
+def rendered_objects(out: Path) -> dict[str, dict]:
+    """Every object of a render's `manifests/` by `<Kind>/<name>` (a Secret's from its `.yaml.template`), in the
+    order the folder applies them."""
+    import yaml
+    from hayhooks_pulumi.render.schemas import rendered_manifests
+
+    bodies = [yaml.safe_load(path.read_text()) for path in rendered_manifests(out)]
+    return {f"{body['kind']}/{body['metadata']['name']}": body for body in bodies}

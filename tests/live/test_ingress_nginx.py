@@ -31,6 +31,7 @@ from hayhooks_pulumi.kubernetes.plan import plan_service
 from hayhooks_pulumi.render.cli import offline_render
 from hayhooks_pulumi.server.facts import DOCS_PATHS, UPLOAD_PATHS
 from helpers.paths import REPO
+from helpers.render import rendered_objects
 from pulumi.runtime.sync_await import _sync_await
 
 from .ingress_nginx import annotations, auth_secret_ref, nginx_conf
@@ -123,7 +124,8 @@ def edge(live_server: LiveServer, prod_render: Render, prod_config: dict[str, An
     namespace = ingress["metadata"]["namespace"]
     ref = auth_secret_ref(ingress)
     assert ref is not None, "the prod Ingress must ask for basic auth"
-    rendered_secret = prod_render.one("Secret", ref[1])
+    # Secrets are rendered as templates (`*.yaml.template`), which the manifests' own reader leaves out.
+    rendered_secret = rendered_objects(prod_render.root)[f"Secret/{ref[1]}"]
     assert rendered_secret["metadata"]["namespace"] == ref[0]
 
     # The Secret exactly as the component builds it, from a known password's bcrypt hash.

@@ -163,3 +163,33 @@ def test_the_examples_pipelines_load_and_run_offline(pipeline: Path) -> None:
         request.setdefault(component, {})[socket] = f"<{name}>"
     prompt = wrapper.pipeline.run(request)["prompt_builder"]["prompt"]
     assert all(f"<{name}>" in prompt for name in inputs)
+
+
+def test_both_services_wait_for_the_teams_namespace_through_the_data_alone() -> None:
+    # The example once asked for `opts=ResourceOptions(depends_on=[namespace])`, which nothing enforced; it now
+    # passes the Namespace's `metadata.name` as `namespace=`, and every object carries the dependency.
+    program = "\n".join(
+        [
+            "import json, sys",
+            "from pathlib import Path",
+            "from hayhooks_pulumi.render.cli import offline_render, run_program",
+            "project = Path(sys.argv[1])",
+            "with offline_render():",
+            "    registrations, _ = run_program(project, 'prod', project / 'Pulumi.prod.yaml')",
+            "print(json.dumps([[r.type, r.name, r.urn, r.dependencies] for r in registrations]))",
+        ]
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program, str(CONSUMER)], capture_output=True, text=True, timeout=180, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    registrations = json.loads(result.stdout)
+    [namespace_urn] = [urn for kind, _, urn, _ in registrations if kind == "kubernetes:core/v1:Namespace"]
+    objects = [
+        (name, dependencies)
+        for kind, name, _, dependencies in registrations
+        if kind.startswith("kubernetes:") and name.startswith(("chat-", "summarizer-")) and "crd-" not in name
+    ]
+    assert {name.split("-")[0] for name, _ in objects} == {"chat", "summarizer"}
+    assert [name for name, dependencies in objects if namespace_urn not in dependencies] == []
+    assert "depends_on" not in (CONSUMER / "__main__.py").read_text()

@@ -85,6 +85,19 @@ def test_preview_checks_each_stack_and_uploads_its_render(preview: dict[str, Any
     assert upload["if"] == "always()"  # the manifests are worth reading most when the check fails
 
 
+def test_preview_checks_the_production_stacks_strictly(preview: dict[str, Any]) -> None:
+    # A placeholder digest or an advisory violation in a production stack is a deployment that will fail: the PR
+    # check fails on it (`make check STRICT=1`), the development stack's check does not.
+    check = preview["jobs"]["check"]
+    assert "STRICT=${{ matrix.strict }}" in runs(check)
+    strict = {entry["stack"]: entry["strict"] for entry in check["strategy"]["matrix"]["include"]}
+    profiles = {
+        stack: yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]["hayhooks:service"]["profile"]
+        for stack in STACKS
+    }
+    assert strict == {stack: "1" if profile == "production" else "" for stack, profile in profiles.items()}
+
+
 def test_preview_runs_pulumi_preview_with_the_policy_pack_for_each_stack(preview: dict[str, Any]) -> None:
     job = preview["jobs"]["preview"]
     [pulumi] = uses(job, "pulumi/actions")

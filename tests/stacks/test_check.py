@@ -79,7 +79,8 @@ def test_a_clean_stack_passes_with_one_summary_line(checks: dict, stack: str, wo
     assert result.returncode == 0, result.stdout + result.stderr
     [line] = result.stdout.splitlines()
     assert re.fullmatch(
-        rf"check passed: stack '{stack}': \d+ manifest\(s\) against Kubernetes 1\.33\.0 and 1\.\d+\.\d+ and the "
+        rf"check passed: stack '{stack}': \d+ manifest\(s\)( and \d+ Secret template\(s\))? against Kubernetes "
+        rf"1\.33\.0 and 1\.\d+\.\d+ and the "
         rf"CRDs in {re.escape(str(CRD_DIR.resolve()))}; 13 policies on {workload}: no violation",
         line,
     ), line
@@ -139,8 +140,25 @@ def test_policy_violations_fail_with_a_report(checks: dict) -> None:
     ]
     assert (
         "  [hayhooks-log-level] Deployment hayhooks/hayhooks container hayhooks: HAYHOOKS_LOG_LEVEL='DEBUG' logs "
-        "request payloads; use INFO or higher"
+        "request payloads; use INFO or higher (set by server.logLevel of HayhooksService 'hayhooks')"
     ) in lines
+
+
+def test_violations_in_the_packages_own_render_name_the_key_that_sets_them(checks: dict) -> None:
+    # Once only the variable: `HAYHOOKS_SHOW_TRACEBACKS='true'`, which no stack file spells.
+    result, _ = checks["loose"]
+    keys = {
+        line.split("] ")[0].strip(" ["): line.rsplit(" (set by ", 1)[-1]
+        for line in result.stdout.splitlines()
+        if line.startswith("  [")
+    }
+    assert keys == {
+        "hayhooks-image-digest": "image of HayhooksService 'hayhooks')",
+        "hayhooks-cors-no-wildcard": "server.cors.allowOrigins of HayhooksService 'hayhooks')",
+        "hayhooks-no-tracebacks": "server.showTracebacks of HayhooksService 'hayhooks')",
+        "hayhooks-log-level": "server.logLevel of HayhooksService 'hayhooks')",
+        "hayhooks-edge-auth": "ingress.auth of HayhooksService 'hayhooks')",
+    }, result.stdout
 
 
 def test_enforcement_levels_from_a_policy_config(checks: dict) -> None:
@@ -165,11 +183,11 @@ def test_enforcement_levels_from_a_policy_config(checks: dict) -> None:
 def test_invalid_manifests_fail_the_check(checks: dict, tmp_path: Path) -> None:
     _, prod = checks["prod"]
     render = shutil.copytree(prod, tmp_path / "prod")
-    deployment = render / "manifests" / "deployment-hayhooks.yaml"
+    [deployment] = (render / "manifests").glob("*-deployment-hayhooks.yaml")
     body = yaml.safe_load(deployment.read_text())
     body["spec"]["replicaCount"] = 2  # not a Deployment field: the strict schema refuses it
     deployment.write_text(yaml.safe_dump(body))
-    secret = render / "manifests" / "externalsecret-hayhooks-store.yaml"
+    [secret] = (render / "manifests").glob("*-externalsecret-hayhooks-store.yaml")
     body = yaml.safe_load(secret.read_text())
     body["spec"]["refreshInterval"] = 60  # a string in the CRD
     secret.write_text(yaml.safe_dump(body))
@@ -179,8 +197,8 @@ def test_invalid_manifests_fail_the_check(checks: dict, tmp_path: Path) -> None:
 
     assert not report.ok and report.failing == []
     assert text.splitlines()[1] == f"invalid manifests ({len(report.schema_issues)}):"
-    assert any(i.startswith("deployment-hayhooks.yaml: Kubernetes 1.33.0: ") for i in report.schema_issues)
-    assert any(i.startswith("externalsecret-hayhooks-store.yaml: spec.refreshInterval: ") for i in report.schema_issues)
+    assert any(i.startswith(f"{deployment.name}: Kubernetes 1.33.0: ") for i in report.schema_issues)
+    assert any(i.startswith(f"{secret.name}: spec.refreshInterval: ") for i in report.schema_issues)
 
 
 def test_a_render_without_hayhooks_fails(checks: dict, tmp_path: Path) -> None:
@@ -291,3 +309,46 @@ def test_without_the_check_extra_the_check_names_the_extra_and_renders_nothing(t
         "error: the schema checks need kubernetes_validate: pip install 'hayhooks-pulumi[check]'\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_strict_mode_fails_on_the_placeholder_digest_and_passes_a_clean_stack(tmp_path: Path) -> None:
+    prod = check("prod", tmp_path / "prod", "--strict")
+    assert prod.returncode == EXIT_FAILED, prod.stdout + prod.stderr
+    lines = prod.stdout.splitlines()
+    assert lines[0].startswith("check failed (strict): stack 'prod'"), lines
+    assert lines[1] == "warnings, which strict mode fails on (1):"
+    assert lines[2].startswith("  warning: image: placeholder digest"), lines
+    dev = check("dev", tmp_path / "dev", "--strict")
+    assert dev.returncode == 0, dev.stdout + dev.stderr
+    assert dev.stdout.startswith("check passed (strict): stack 'dev'")
+
+
+def test_strict_mode_fails_on_an_advisory_violation(checks: dict) -> None:
+    _, out = checks["loose"]
+    lenient = PolicyConfig.parse({"all": "advisory"})
+    assert check_render(out, CRD_DIR, lenient).ok
+    strict = check_render(out, CRD_DIR, lenient, strict=True)
+    assert not strict.ok and strict.advisory
+    text = format_report(strict, "loose", out, ["1.33.0"], CRD_DIR)
+    assert f"advisory, failing in strict mode ({len(strict.advisory)}):" in text.splitlines()
+
+
+def test_make_check_passes_strict_on_and_echoes_one_line() -> None:
+    def echoed(*variables: str) -> list[str]:
+        result = subprocess.run(
+            ["make", "--no-print-directory", "-n", "check", "STACK=prod", *variables],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return [line for line in result.stdout.splitlines() if "hayhooks_pulumi.policy.check" in line]
+
+    [strict] = echoed("STRICT=1")
+    assert strict.endswith(" --strict") and "\\" not in strict
+    [plain] = echoed()
+    assert "--strict" not in plain and "\\" not in plain and "  " not in plain
+    [off] = echoed("STRICT=0")
+    assert "--strict" not in off

@@ -14,7 +14,7 @@ from hayhooks_pulumi.kubernetes.crd_requirements import REQUIREMENTS
 from hayhooks_pulumi.render.schemas import crd_schemas, validate_render
 from hayhooks_pulumi.server.facts import UPLOAD_PATHS
 from helpers.paths import EXAMPLES, REPO
-from helpers.render import Rendered, render
+from helpers.render import Rendered, render, rendered_objects
 
 # The custom resource kinds the Kubernetes builders emit (each needs its CRD); the examples emit all of them.
 EMITTED = {(requirement.api_version, requirement.kind) for requirement in REQUIREMENTS}
@@ -47,7 +47,8 @@ def renders(example_renders: dict[str, Rendered]) -> dict[str, Path]:
 
 
 def manifests(out: Path) -> dict[str, dict]:
-    return {p.name: yaml.safe_load(p.read_text()) for p in sorted((out / "manifests").glob("*.yaml"))}
+    """Every object of the render, Secrets from their templates, by `<Kind>/<name>`."""
+    return rendered_objects(out)
 
 
 def of_kind(out: Path, kind: str) -> list[dict]:
@@ -179,8 +180,7 @@ def test_an_oidc_client_secret_from_stack_config_renders_as_a_redacted_secret(tm
     result = render("oidc", out, config)
     assert result.returncode == 0, result.stderr
     # Auto-named: the render's stand-in for the provider's `<resource name>-<8 characters>`.
-    [path] = (out / "manifests").glob("secret-hayhooks-oidc-client-*.yaml")
-    secret = yaml.safe_load(path.read_text())
+    [secret] = [body for key, body in manifests(out).items() if key.startswith("Secret/hayhooks-oidc-client-")]
     assert secret["stringData"] == {"client-secret": "[secret]"}
     (policy,) = of_kind(out, "SecurityPolicy")
     assert policy["spec"]["oidc"]["clientSecret"]["name"] == secret["metadata"]["name"]

@@ -201,7 +201,7 @@ def test_a_check_that_needs_a_wrong_value_is_skipped_and_the_others_still_run() 
     # `replicas` is wrong, so the production rule on it (which would judge the default standing in) is skipped.
     error = _refusal(lambda: HayhooksService("hh", base_args(replicas="two", server={"showTracebacks": True})))
     assert [p.path for p in error.problems] == ["replicas", "server.showTracebacks"], error.lines
-    assert "valid integer" in error.problems[0].message
+    assert "is not a whole number" in error.problems[0].message and "pods" in error.problems[0].message
     # Wrong list items are each reported, though the list is left out whole; what the rules say of it is skipped.
     origins = ["https://a.example.com/", "*", "ftp://b.example.com"]
     error = _refusal(lambda: HayhooksService("hh", base_args(server={"cors": {"allowOrigins": origins}})))
@@ -223,3 +223,36 @@ def test_a_wrong_profile_is_reported_without_production_refusals_standing_in() -
         plan_service("hh", config)
     paths = [problem.path for problem in refused.value.problems]
     assert paths == ["profile"], refused.value
+
+
+def test_the_mistakes_issue_19_found_passing_are_each_refused_naming_the_key(tmp_path: Path) -> None:
+    # Each once rendered and checked green; now the render refuses them all, before anything is written.
+    def change(document: dict) -> None:
+        config = document["config"]
+        config["kubernetes:namespace"] = "hayhooks"  # a key that does nothing
+        service = config["hayhooks:service"]
+        service["replicas"] = 3  # beside the autoscaler, which owns the count
+        service["disruptionBudget"] = {"minAvailable": 2}  # = autoscaling.minReplicas: a drain never finishes
+        service["resources"] = {"memoryRequest": "64Mi", "memoryLimit": "100Mi"}  # the server needs more to start
+        service["server"]["durableStore"] = "memory"  # one store per pod, with several pods
+        service["ingress"]["host"] = "*.example.com"  # no URL to call
+        service["secrets"]["openai_api_key"] = {"fromStore": {"remoteKey": "prod/llm", "property": "key"}}
+        service["cache"] = {"env": ["hf_home"]}  # never the HF_HOME a library reads
+        service["rollout"] = {"timeoutSeconds": "10 minutes"}  # an integer of seconds
+
+    out = tmp_path / "out"
+    lines = _refused(render("prod", out, _prod(tmp_path, change)), out)
+    found = {line.split(": ", 1)[0]: line.split(": ", 1)[1] for line in lines[1:] if ": " in line}
+    expected = {
+        "kubernetes:namespace": "hayhooks:service.namespace.name",
+        "hayhooks:service.replicas": "autoscaling.minReplicas",
+        "hayhooks:service.disruptionBudget.minAvailable": "never finishes",
+        "hayhooks:service.resources.memoryLimit": "OOM-killed at start",
+        "hayhooks:service.server.durableStore": "'redis'",
+        "hayhooks:service.ingress.host": "is a wildcard",
+        "hayhooks:service.secrets.openai_api_key": "did you mean OPENAI_API_KEY?",
+        "hayhooks:service.cache.env[0]": "did you mean HF_HOME?",
+        "hayhooks:service.rollout.timeoutSeconds": "write 600 for 10 minutes",
+    }
+    for path, fragment in expected.items():
+        assert path in found and fragment in found[path], (path, lines)

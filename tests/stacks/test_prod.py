@@ -13,7 +13,7 @@ from hayhooks_pulumi.pipelines import load_pipelines
 from hayhooks_pulumi.render.schemas import validate_render
 from hayhooks_pulumi.render.stackfile import SECRET_STAND_IN
 from helpers.paths import REPO
-from helpers.render import Renders, render
+from helpers.render import Renders, render, rendered_objects
 
 
 @pytest.fixture(scope="module")
@@ -25,30 +25,35 @@ def prod(stack_render: Renders) -> Path:
 
 
 def manifests(out: Path) -> dict[str, dict]:
-    return {p.name: yaml.safe_load(p.read_text()) for p in sorted((out / "manifests").glob("*.yaml"))}
+    """The objects `kubectl apply -f manifests/` applies, by `<Kind>/<name>` (no Secret: those are templates)."""
+    return {
+        f"{body['kind']}/{body['metadata']['name']}": body
+        for body in (yaml.safe_load(p.read_text()) for p in sorted((out / "manifests").glob("*.yaml")))
+    }
 
 
 def only(out: Path, pattern: str) -> dict:
-    """The one manifest whose file name matches: an auto-named object's carries the render's stand-in suffix."""
-    [path] = (out / "manifests").glob(pattern)
-    return yaml.safe_load(path.read_text())
+    """The one object whose `<Kind>/<name>` matches: an auto-named object's carries the render's stand-in suffix."""
+    [body] = [body for key, body in rendered_objects(out).items() if re.fullmatch(pattern, key)]
+    return body
 
 
-def test_render_writes_one_manifest_per_object(prod: Path) -> None:
-    names = set(manifests(prod))
-    [auth] = [n for n in names if re.fullmatch(r"secret-hayhooks-basic-auth-[0-9a-f]{8}\.yaml", n)]
-    assert names - {auth} == {
-        "namespace-hayhooks.yaml",
-        "serviceaccount-hayhooks.yaml",
-        f"configmap-hayhooks-pipelines-{load_pipelines(REPO / 'pipelines').checksum[:8]}.yaml",
-        "deployment-hayhooks.yaml",
-        "service-http-hayhooks.yaml",
-        "networkpolicy-hayhooks.yaml",
-        "poddisruptionbudget-hayhooks.yaml",
-        "horizontalpodautoscaler-hayhooks.yaml",
-        "ingress-hayhooks.yaml",
-        "externalsecret-hayhooks-store.yaml",
+def test_render_writes_one_manifest_per_object_and_a_template_per_secret(prod: Path) -> None:
+    applied = set(manifests(prod))
+    assert applied == {
+        "Namespace/hayhooks",
+        "ServiceAccount/hayhooks",
+        f"ConfigMap/hayhooks-pipelines-{load_pipelines(REPO / 'pipelines').checksum[:8]}",
+        "Deployment/hayhooks",
+        "Service/http-hayhooks",
+        "NetworkPolicy/hayhooks",
+        "PodDisruptionBudget/hayhooks",
+        "HorizontalPodAutoscaler/hayhooks",
+        "Ingress/hayhooks",
+        "ExternalSecret/hayhooks-store",
     }
+    [auth] = set(rendered_objects(prod)) - applied
+    assert re.fullmatch(r"Secret/hayhooks-basic-auth-[0-9a-f]{8}", auth)
 
 
 def test_every_manifest_is_valid_for_kubernetes_and_its_crd(prod: Path) -> None:
@@ -58,9 +63,9 @@ def test_every_manifest_is_valid_for_kubernetes_and_its_crd(prod: Path) -> None:
 def test_schema_check_catches_an_invalid_manifest(prod: Path, tmp_path: Path) -> None:
     broken = tmp_path / "manifests"
     broken.mkdir()
-    deployment = manifests(prod)["deployment-hayhooks.yaml"]
+    deployment = manifests(prod)["Deployment/hayhooks"]
     deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"] = {"path": 1}
-    external = manifests(prod)["externalsecret-hayhooks-store.yaml"]
+    external = manifests(prod)["ExternalSecret/hayhooks-store"]
     external["spec"]["secretStoreRef"]["kind"] = "Vault"
     (broken / "deployment.yaml").write_text(yaml.safe_dump(deployment))
     (broken / "externalsecret.yaml").write_text(yaml.safe_dump(external))
@@ -70,7 +75,7 @@ def test_schema_check_catches_an_invalid_manifest(prod: Path, tmp_path: Path) ->
 
 def test_prod_stack_is_what_the_production_guide_asks_for(prod: Path) -> None:
     objects = manifests(prod)
-    container = objects["deployment-hayhooks.yaml"]["spec"]["template"]["spec"]["containers"][0]
+    container = objects["Deployment/hayhooks"]["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
     assert json.loads(env["HAYHOOKS_CORS_ALLOW_ORIGINS"]) == ["https://app.example.com", "https://admin.example.com"]
     assert json.loads(env["HAYHOOKS_CORS_ALLOW_METHODS"]) == ["GET", "POST"]
@@ -81,14 +86,14 @@ def test_prod_stack_is_what_the_production_guide_asks_for(prod: Path) -> None:
     assert env["HAYHOOKS_DEPLOY_CONCURRENCY"] == "serialized" and env["HAYHOOKS_DURABLE_MODE"] == "true"
     assert env["EXAMPLE_LLM_API_KEY"]["secretKeyRef"]["name"] == "hayhooks-store"
     assert "@sha256:" in container["image"]
-    hpa = objects["horizontalpodautoscaler-hayhooks.yaml"]["spec"]
+    hpa = objects["HorizontalPodAutoscaler/hayhooks"]["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 6)
-    external = objects["externalsecret-hayhooks-store.yaml"]["spec"]
+    external = objects["ExternalSecret/hayhooks-store"]["spec"]
     assert external["secretStoreRef"]["kind"] == "ClusterSecretStore"
 
 
 def test_the_env_output_is_what_the_pods_get_minus_secrets(prod: Path) -> None:
-    container = manifests(prod)["deployment-hayhooks.yaml"]["spec"]["template"]["spec"]["containers"][0]
+    container = manifests(prod)["Deployment/hayhooks"]["spec"]["template"]["spec"]["containers"][0]
     plain = {e["name"]: e["value"] for e in container["env"] if "valueFrom" not in e}
     assert json.loads((prod / "outputs.json").read_text())["env"] == plain
     assert plain["HOME"] == "/home/hayhooks"
@@ -104,11 +109,11 @@ def test_resources_json_lists_every_registration_with_camel_case_inputs(prod: Pa
     deployment = by_name["hayhooks-deployment"]
     assert deployment["parent"] == "hayhooks"
     assert deployment["inputs"]["spec"]["template"]["spec"]["enableServiceLinks"] is False
-    assert len(records) == len(manifests(prod)) + 2  # + the component and the generated password
+    assert len(records) == len(rendered_objects(prod)) + 2  # + the component and the generated password
 
 
 def test_secrets_are_redacted_everywhere(prod: Path) -> None:
-    secret = only(prod, "secret-hayhooks-basic-auth-*.yaml")
+    secret = only(prod, "Secret/hayhooks-basic-auth-.*")
     assert secret["stringData"] == {"auth": "[secret]"}
     outputs = json.loads((prod / "outputs.json").read_text())
     assert outputs["basicAuthPassword"] == "[secret]"
@@ -165,7 +170,7 @@ def test_secure_config_values_render_as_redacted_secrets(tmp_path: Path) -> None
     out = tmp_path / "out"
     result = render("secure", out, config)
     assert result.returncode == 0, result.stderr
-    secret = only(out, "secret-hayhooks-config-secret-*.yaml")
+    secret = only(out, "Secret/hayhooks-config-secret-.*")
     assert secret["stringData"] == {"WEBHOOK_TOKEN": "[secret]"}
     for path in out.rglob("*"):
         if path.is_file():
@@ -178,3 +183,6 @@ def test_manifests_are_the_same_bytes_with_or_without_libyaml(prod: Path) -> Non
     for path in sorted((prod / "manifests").glob("*.yaml")):
         body = yaml.safe_load(path.read_text())
         assert dump_yaml(body, yaml.SafeDumper) == path.read_text(), path.name
+    for path in sorted((prod / "manifests").glob("*.yaml.template")):
+        body = yaml.safe_load(path.read_text())
+        assert path.read_text().endswith(dump_yaml(body, yaml.SafeDumper)), path.name

@@ -116,3 +116,42 @@ def test_kubernetes_env_names_are_unique_in_the_pod() -> None:
     counts = Counter(entry["name"] for entry in env)
     assert [name for name, count in counts.items() if count > 1] == []
     assert {"HOME", "HF_HOME", "PIPELINE_MODE", "API_KEY", "OTHER"} <= set(counts)
+
+
+def _production(**overrides: Any) -> dict[str, Any]:
+    cors = {"allowOrigins": ["https://app.example.com"], "allowMethods": ["GET", "POST"]}
+    return _args(profile="production", image=f"{IMAGE}@sha256:{'ab' * 32}", server={"cors": cors}, **overrides)
+
+
+@pytest.mark.parametrize("target", sorted(SECRET))
+def test_production_refuses_a_name_that_is_not_upper_case_saying_which_one_was_meant(target: str) -> None:
+    # `openai_api_key` is accepted by the shell and the API server alike, and no pipeline ever reads it.
+    plan, source = SECRET[target]
+    production = _production(secrets={"openai_api_key": source, "Hf_Token": source})
+    production["server"] = {**production["server"], "extraEnv": {"hf_home": "/cache"}}
+    if target == "kubernetes":
+        production["ingress"] = {"host": "hayhooks.example.com", "tlsSecretName": "tls"}
+    found = _problems(plan, production, secret_values={"openai_api_key": "x", "Hf_Token": "x"})
+    for path, name in [
+        ("secrets.openai_api_key", "openai_api_key"),
+        ("secrets.Hf_Token", "Hf_Token"),
+        ("server.extraEnv.hf_home", "hf_home"),
+    ]:
+        assert path in found, found
+        assert found[path].startswith(f"{name} is not upper case, refused in production"), found[path]
+        assert f"did you mean {name.upper()}?" in found[path]
+    # Development takes the name as written (a local experiment may want exactly that).
+    development = _args(secrets={"openai_api_key": source}, server={"extraEnv": {"hf_home": "/cache"}})
+    assert plan("hh", development, secret_values={"openai_api_key": "x"}).env["hf_home"] == "/cache"
+
+
+def test_production_refuses_a_lower_case_cache_variable_and_keeps_the_proxy_variables() -> None:
+    production = _production(
+        cache={"env": ["hf_home"]}, ingress={"host": "hayhooks.example.com", "tlsSecretName": "tls"}
+    )
+    found = _problems(plan_service, production)
+    assert "did you mean HF_HOME?" in found["cache.env[0]"], found
+    proxies = {"http_proxy": "http://proxy:3128", "https_proxy": "http://proxy:3128", "no_proxy": ".svc"}
+    accepted = _production(ingress={"host": "hayhooks.example.com", "tlsSecretName": "tls"})
+    accepted["server"] = {**accepted["server"], "extraEnv": proxies}
+    assert proxies.items() <= plan_service("hh", accepted).env.items()

@@ -82,3 +82,24 @@ def test_no_component_is_checked_without_a_target_but_every_stack_key_is_reporte
     with pytest.raises(ConfigError) as caught:
         load_stack_config("hayhooks")
     assert [p.path for p in caught.value.problems] == ["hayhooks:target", "hayhooks:service", "hayhooks:servce"]
+
+
+def test_the_providers_namespace_key_is_refused_naming_the_key_that_sets_the_namespace(tmp_path: Path) -> None:
+    # `kubernetes:namespace` is pulumi-kubernetes' default for objects that name none; every object here names its
+    # own, so the key did nothing while suggesting it chose the namespace.
+    config = _stack(tmp_path, "prod", {"kubernetes:namespace": "elsewhere"})
+    result = render("prod", tmp_path / "out", config)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line.strip() for line in result.stderr.splitlines()]
+    refusal = next(line for line in lines if line.startswith("kubernetes:namespace: "))
+    assert "hayhooks:service.namespace.name (now 'hayhooks')" in refusal and "does nothing" in refusal
+
+
+def test_no_stack_file_of_the_repository_sets_a_key_that_does_nothing() -> None:
+    files = [REPO / "Pulumi.prod.yaml", REPO / "Pulumi.dev.yaml", *sorted((REPO / "examples").rglob("*.yaml"))]
+    stack_files = [path for path in files if "config" in (yaml.safe_load(path.read_text()) or {})]
+    assert len(stack_files) > 2
+    setting = [
+        path.name for path in stack_files if "kubernetes:namespace" in yaml.safe_load(path.read_text())["config"]
+    ]
+    assert setting == []

@@ -11,6 +11,7 @@ import pulumi_docker as docker
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
 from ..outputs import exports
+from ..tokens import CONTAINER_TOKEN, kind_of
 from .args import HayhooksContainerArgs
 from .container import REPLACE_ON_CHANGES, container_args
 from .engine import engine_address, on_this_machine
@@ -20,8 +21,8 @@ from .remote_image import remote_image_args
 from .secrets import secret_envs
 from .volume import copier_args, volume_args
 
-TYPE_TOKEN = "hayhooks:index:HayhooksContainer"
-KIND = TYPE_TOKEN.rsplit(":", 1)[-1]
+TYPE_TOKEN = CONTAINER_TOKEN
+KIND = kind_of(TYPE_TOKEN)
 
 
 class HayhooksContainer(pulumi.ComponentResource):
@@ -56,7 +57,7 @@ class HayhooksContainer(pulumi.ComponentResource):
         `fromConfig` secrets, by environment variable name."""
         values = dict(secret_values or {})
         with component_problems(KIND, name):
-            plan = plan_container(name, args, image_given=image is not None, secret_values=values)
+            plan = plan_container(name, args, image=image, secret_values=values)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.plan = plan
         child = pulumi.ResourceOptions(parent=self)

@@ -25,14 +25,20 @@ from ..planning import (
 from ..profile import Profile
 from ..server.checks import server_problems
 from ..server.env import plain_env
+from ..server.logs import log_color_problems, with_log_colors
 from .args import HayhooksContainerArgs
 from .envfile import env_file_production_problems, env_file_variables
 from .publish import publish_production_problems, published_url
-from .secrets import config_secrets
+from .secrets import config_secrets, secrets_production_problems
 from .workload import resources_production_problems, workers, workload_problems
 
 # What the production profile refuses on Docker beyond the shared server rules, feature by feature.
-PRODUCTION_CHECKS = (resources_production_problems, env_file_production_problems, publish_production_problems)
+PRODUCTION_CHECKS = (
+    resources_production_problems,
+    env_file_production_problems,
+    publish_production_problems,
+    secrets_production_problems,
+)
 
 
 def container_problems(args: HayhooksContainerArgs) -> list[Problem]:
@@ -98,7 +104,7 @@ def plan_container(
     name: str,
     args: HayhooksContainerArgs | Mapping,
     *,
-    image_given: bool = False,
+    image: object = None,
     secret_values: Mapping[str, object] | None = None,
     cwd: str | Path | None = None,
 ) -> ContainerPlan:
@@ -113,14 +119,16 @@ def plan_container(
     args = valid
     base = Path(cwd) if cwd is not None else Path.cwd()
     args = without_profile_rules(args, problems)
-    image = check_image(problems, args.image, image_given, args.profile)
+    image_ref = check_image(problems, args.image, image, args.profile)
     host_path = (base / args.pipelines_path).resolve()
     pipelines = check_pipelines(problems, str(host_path), durable=args.server.durable_mode)
 
     check_bind_address(problems, args.server.host, "the published port and the network alias", "publish.hostIp")
     check_pipelines_dir(problems, args.server.pipelines_dir)
 
-    plain = plain_env(args.server)
+    server = with_log_colors(args.server, args.profile)
+    problems.extend(log_color_problems(server))
+    plain = plain_env(server)
     check_secret_names(problems, args.secrets, plain)
     secret_names, missing = config_secrets(args, plain, secret_values or {})
     problems.extend(missing)
@@ -133,12 +141,12 @@ def plan_container(
     return ContainerPlan(
         name=name,
         args=args,
-        image=image,
+        image=image_ref,
         pipelines=pipelines,
         pipelines_host_path=str(host_path),
         env=plain,
         config_secrets=secret_names,
-        labels=recommended_labels(name, image, args.labels),
+        labels=recommended_labels(name, image_ref, args.labels),
         # Without an image the recommended labels leave out `app.kubernetes.io/version`.
         stable_labels=recommended_labels(name, None, args.labels),
         env_file=env_file,

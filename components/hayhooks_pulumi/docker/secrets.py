@@ -12,6 +12,7 @@ from pydantic import Field
 from ..errors import Problem
 from ..model import ConfigModel
 from ..planning import missing_secret
+from ..server.checks import name_case_problems
 
 if TYPE_CHECKING:
     from .args import HayhooksContainerArgs
@@ -47,6 +48,11 @@ def config_secrets(
                 )
             )
     return tuple(names), problems
+
+
+def secrets_production_problems(args: HayhooksContainerArgs) -> list[Problem]:
+    """Production refuses a secret variable whose name is not upper case (`openai_api_key`)."""
+    return name_case_problems({f"secrets.{name}": name for name in args.secrets})
 
 
 def _entry(name: str, value: pulumi.Input[str]) -> pulumi.Output[str]:

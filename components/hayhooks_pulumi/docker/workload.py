@@ -11,6 +11,8 @@ from pydantic import Field, field_validator
 
 from ..errors import Problem
 from ..model import ConfigModel
+from ..server.facts import MEASURED_SERVER_MIB, MIN_MEMORY_LIMIT_MIB
+from ..server.models import DurableStore
 
 if TYPE_CHECKING:
     from .args import HayhooksContainerArgs
@@ -93,7 +95,28 @@ def workload_problems(args: HayhooksContainerArgs) -> list[Problem]:
 
 
 def resources_production_problems(args: HayhooksContainerArgs) -> list[Problem]:
-    """Production keeps a memory limit."""
-    if args.resources.memory is None:
-        return [Problem("resources.memory", "required in production (a container without one can starve its host)")]
-    return []
+    """Production keeps a memory limit the server starts in, and a durable store that outlives the container."""
+    problems = []
+    memory = args.resources.memory_mb
+    if memory is None:
+        problems.append(
+            Problem("resources.memory", "required in production (a container without one can starve its host)")
+        )
+    elif memory < MIN_MEMORY_LIMIT_MIB:
+        problems.append(
+            Problem(
+                "resources.memory",
+                f"{args.resources.memory} is below {MIN_MEMORY_LIMIT_MIB}m, the least production accepts: the server "
+                f"alone holds about {MEASURED_SERVER_MIB} MiB once started with small pipelines, so the container "
+                "would be OOM-killed at start; give it what your pipelines need (the default is 4g)",
+            )
+        )
+    if args.server.durable_store is DurableStore.MEMORY:
+        problems.append(
+            Problem(
+                "server.durableStore",
+                "'memory' is refused in production: a restart of the container loses the durable runs that durable "
+                "mode promises to keep and retry; use 'redis' (server.durableRedisUrl)",
+            )
+        )
+    return problems

@@ -14,6 +14,7 @@ from ..server.env import SecretEnvName
 from ..server.models import ServerSettings
 from ..types import (
     Labels,
+    Unit,
     sorted_keys,
 )
 from .edge.gateway.models import GatewayArgs
@@ -49,8 +50,9 @@ class HayhooksServiceArgs(ConfigModel):
     """Pipelines a pod must have loaded to be ready (`/status/<name>`); empty: `/status`."""
     server: ServerSettings = Field(default_factory=ServerSettings)
     """Server settings (env vars)."""
-    replicas: Annotated[int, Field(ge=1)] = 2
-    """Pods, when no autoscaler owns the count (at least 2 in production)."""
+    replicas: Annotated[int, Field(ge=1), Unit.PODS] = 2
+    """Pods, when no autoscaler owns the count (at least 2 in production). Refused beside `autoscaling.enabled`,
+    where `autoscaling.minReplicas` is the fewest pods."""
     resources: ResourcesArgs = Field(default_factory=ResourcesArgs)
     """Requests and limits."""
     probes: ProbesArgs = Field(default_factory=ProbesArgs)

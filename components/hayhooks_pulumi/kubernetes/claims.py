@@ -59,9 +59,9 @@ def claim_shared(plan: ServicePlan) -> None:
         if what == "namespace":
             problems.add(
                 path,
-                f"namespace {value!r} is already created by HayhooksService {owner!r} in this program: set "
-                f"namespace.create: false here and pass opts=ResourceOptions(depends_on=[...]) with that "
-                "service or your own Namespace, so this one waits for it",
+                f"namespace {value!r} is already created by HayhooksService {owner!r} in this program: create "
+                f"it once; give this one namespace={owner}.namespace (that service's output) instead of "
+                "namespace.create, so its objects are placed there and wait for it",
             )
         else:
             problems.add(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
@@ -13,6 +14,7 @@ import pulumi_random as random
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
 from ..outputs import Secret, exports
+from ..tokens import SERVICE_TOKEN, kind_of
 from .args import HayhooksServiceArgs
 from .claims import claim_shared
 from .crd_requirements import CrdRequirement, required_crds
@@ -38,6 +40,7 @@ from .edge.ingress.middlewares import (
     uses_middleware,
 )
 from .edge.models import BasicAuthUser
+from .namespace.keyword import known_name, remember, same_namespace
 from .namespace.namespace import namespace_args, namespace_patch_args, retains_namespace
 from .network.network_policy import network_policy_args
 from .plan import ServicePlan, plan_service
@@ -51,8 +54,8 @@ from .workload.scaling import autoscaler_args, disruption_budget_args
 from .workload.service import service_args
 from .workload.service_account import service_account_args
 
-TYPE_TOKEN = "hayhooks:index:HayhooksService"
-KIND = TYPE_TOKEN.rsplit(":", 1)[-1]
+TYPE_TOKEN = SERVICE_TOKEN
+KIND = kind_of(TYPE_TOKEN)
 
 
 class HayhooksService(pulumi.ComponentResource):
@@ -89,23 +92,33 @@ class HayhooksService(pulumi.ComponentResource):
         args: HayhooksServiceArgs | Mapping[str, Any],
         *,
         image: pulumi.Input[str] | None = None,
+        namespace: pulumi.Input[str] | None = None,
         secret_values: Mapping[str, pulumi.Input[str]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`args`: the validated model or its camelCase dict; `image` overrides `args.image` with a
-        value known only at deploy time (validated inside `apply`); `secret_values`: the values of
-        `fromConfig` secrets, by environment variable name (and the OIDC client secret's under
-        `gateway.auth.oidc.clientSecret`)."""
+        """`args`: the validated model or its camelCase dict; `image`: instead of `args.image`, a value known
+        only at deploy time (validated inside `apply`); `namespace`: a namespace another resource of the program
+        creates, as it gives it (another service's `namespace` output, your Namespace's `metadata.name`): every
+        object carries it, and so waits for it; `secret_values`: the values of `fromConfig` secrets, by
+        environment variable name (and the OIDC client secret's under `gateway.auth.oidc.clientSecret`)."""
         with component_problems(KIND, name):
-            plan = plan_service(name, args, image_given=image is not None, secret_values=secret_values)
+            plan = plan_service(name, args, image=image, namespace=namespace, secret_values=secret_values)
             claim_shared(plan)
         super().__init__(TYPE_TOKEN, name, None, opts)
+        if namespace is not None and known_name(namespace) is None:
+            checked = pulumi.Output.from_input(namespace).apply(functools.partial(same_namespace, plan.namespace))
+            plan = dataclasses.replace(plan, namespace_ref=checked)
+        elif namespace is not None:
+            plan = dataclasses.replace(plan, namespace_ref=namespace)
         self.plan = plan
         image_ref = resolve_image(image if image is not None else str(plan.image), plan.args.profile)
 
         depends: list[pulumi.Resource] = self._required_crds(plan) if plan.args.check_crds else []
+        created: pulumi.Output[str] | None = None
         if plan.args.namespace.create:
-            depends.append(self._namespace(plan))
+            made = self._namespace(plan)
+            depends.append(made)
+            created = made.metadata.apply(lambda metadata: plan.namespace)
         scoped = pulumi.ResourceOptions(parent=self, depends_on=depends)
         rollout = pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(custom_timeouts=rollout_timeouts(plan)))
 
@@ -136,7 +149,9 @@ class HayhooksService(pulumi.ComponentResource):
         else:
             credentials = self._gateway(plan, secret_values or {}, scoped)
 
-        self.namespace = pulumi.Output.from_input(plan.namespace)
+        # Carrying what creates the namespace, so that a service given it as `namespace=` waits for it.
+        self.namespace = created or pulumi.Output.from_input(plan.namespace_input)
+        remember(self.namespace, plan.namespace)
         self.service_name = pulumi.Output.from_input(plan.service_name)
         self.internal_url = pulumi.Output.from_input(plan.internal_url)
         self.public_url = pulumi.Output.from_input(public_url(plan) or gateway_public_url(plan))
@@ -165,7 +180,7 @@ class HayhooksService(pulumi.ComponentResource):
             reads.append(crd)
         return reads
 
-    def _namespace(self, plan: ServicePlan) -> pulumi.Resource:
+    def _namespace(self, plan: ServicePlan) -> k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch:
         """Created, or adopted when it may exist; kept when it leaves the program if `retain` says so (the
         option is stored in state, so it holds when `create` is switched off later)."""
         opts = pulumi.ResourceOptions(parent=self, retain_on_delete=retains_namespace(plan) or None)

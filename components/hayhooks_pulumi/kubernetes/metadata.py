@@ -20,7 +20,7 @@ def object_meta(
     provider names the object after its resource, with a random suffix (see `secrets.opaque.opaque_secret_args`)."""
     return k8s.meta.v1.ObjectMetaArgs(
         name=name,
-        namespace=namespace or plan.namespace,
+        namespace=namespace or plan.namespace_input,
         labels=plan.labels,
         annotations=annotations or None,
     )

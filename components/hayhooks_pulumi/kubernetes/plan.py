@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import Problem
 from ..image import ImageRef
@@ -24,17 +25,22 @@ from ..planning import (
 from ..profile import Profile
 from ..server.checks import server_problems
 from ..server.env import plain_env
+from ..server.logs import log_color_problems, with_log_colors
 from ..server.models import ServerSettings
 from .args import HayhooksServiceArgs
 from .edge.gateway import checks as gateway
 from .edge.gateway.models import GatewayArgs
 from .edge.ingress import checks as ingress
 from .edge.ingress.models import IngressArgs
+from .namespace.keyword import with_keyword_namespace
 from .network.egress import settings_egress
 from .network.models import EgressRule
 from .proposal import Check, Proposal
 from .secrets import checks as secrets
 from .workload import checks as workload
+
+if TYPE_CHECKING:
+    import pulumi
 
 
 def _server_problems(proposal: Proposal) -> list[Problem]:
@@ -44,6 +50,7 @@ def _server_problems(proposal: Proposal) -> list[Problem]:
 # Every profile's checks, feature by feature, in the order their problems are reported.
 CHECKS: tuple[Check, ...] = (
     workload.pipeline_problems,
+    workload.scaling_problems,
     secrets.secret_problems,
     ingress.ingress_problems,
     gateway.gateway_problems,
@@ -54,6 +61,7 @@ CHECKS: tuple[Check, ...] = (
 PRODUCTION_CHECKS: tuple[Check, ...] = (
     _server_problems,
     workload.production_problems,
+    secrets.production_problems,
     ingress.production_problems,
     gateway.production_problems,
 )
@@ -74,6 +82,14 @@ class ServicePlan:
     """The recommended app.kubernetes.io labels plus the caller's, on every object (computed once per plan)."""
     egress: tuple[EgressRule, ...] = field(default=())
     """Every egress rule besides DNS: `networkPolicy.egress`, then what the settings need (the durable Redis)."""
+    namespace_ref: pulumi.Input[str] | None = None
+    """The namespace as the `namespace=` keyword's Output gives it, checked against `namespace`; the objects carry
+    it in their metadata, and so depend on what creates the namespace."""
+
+    @property
+    def namespace_input(self) -> pulumi.Input[str]:
+        """The namespace as the objects' metadata name it."""
+        return self.namespace if self.namespace_ref is None else self.namespace_ref
 
     @property
     def selector(self) -> dict[str, str]:
@@ -108,10 +124,12 @@ def plan_service(
     name: str,
     args: HayhooksServiceArgs | Mapping,
     *,
-    image_given: bool = False,
+    image: object = None,
+    namespace: object = None,
     secret_values: Mapping[str, object] | None = None,
 ) -> ServicePlan:
-    """Validate everything that can be validated on plain values; raise one ConfigError listing all problems."""
+    """Validate everything that can be validated on plain values; raise one ConfigError listing all problems.
+    `image` and `namespace`: the component's keywords of those names (a string or an Output), or None."""
     problems = Problems()
     check_name(problems, name)
     valid = validate_args(HayhooksServiceArgs, args, problems)
@@ -119,13 +137,16 @@ def plan_service(
         problems.raise_if_any()
     assert valid is not None
     args = without_profile_rules(valid, problems)
-    image = check_image(problems, args.image, image_given, args.profile)
+    if namespace is not None:
+        args = with_keyword_namespace(args, namespace, problems)
+    image_ref = check_image(problems, args.image, image, args.profile)
     pipelines = check_pipelines(problems, args.pipelines_path, durable=args.server.durable_mode)
     check_bind_address(problems, args.server.host, "the Service and the probes", "the NetworkPolicy")
     check_pipelines_dir(problems, args.server.pipelines_dir)
     proposal = Proposal(args, pipelines, frozenset(secret_values or {}))
     for check in CHECKS:
         problems.extend(check(proposal))
+    problems.extend(log_color_problems(with_log_colors(args.server, args.profile)))
     # The egress the settings need: its rules join the plan, its problems the others.
     derived_egress, egress_problems = settings_egress(args)
     problems.extend(egress_problems)
@@ -143,16 +164,16 @@ def plan_service(
         args=args,
         namespace=args.namespace.name,
         pipelines=pipelines,
-        image=image,
+        image=image_ref,
         env=env,
-        labels=recommended_labels(name, image, args.labels),
+        labels=recommended_labels(name, image_ref, args.labels),
         egress=(*args.network_policy.egress, *derived_egress),
     )
 
 
 def _effective_server(args: HayhooksServiceArgs) -> ServerSettings:
-    """Behind an edge that alone can reach the pods, trust its forwarded headers."""
-    server = args.server
+    """The profile's log colours; behind an edge that alone can reach the pods, trust its forwarded headers."""
+    server = with_log_colors(args.server, args.profile)
     edge = args.ingress or args.gateway
     policy = args.network_policy
     if server.forwarded_allow_ips is None and edge is not None and policy.enabled and not policy.allow_from:

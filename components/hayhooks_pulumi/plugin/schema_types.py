@@ -19,7 +19,7 @@ from hayhooks_pulumi.kubernetes.edge.ingress.controllers import IngressControlle
 from hayhooks_pulumi.kubernetes.edge.ingress.models import AuthType
 from hayhooks_pulumi.kubernetes.network.models import Protocol
 from hayhooks_pulumi.kubernetes.secrets.models import StoreKind
-from hayhooks_pulumi.kubernetes.workload.models import CacheMedium, TaintEffect, TolerationOperator
+from hayhooks_pulumi.kubernetes.workload.models import CacheMedium, SpreadPolicy, TaintEffect, TolerationOperator
 from hayhooks_pulumi.plugin.hosting import host
 from hayhooks_pulumi.profile import Profile
 from hayhooks_pulumi.server.models import DeployConcurrency, DurableStore, LogFormat, LogLevel, StartupDeployStrategy
@@ -88,6 +88,8 @@ class ServerSettings(TypedDict):
     "Server log level. Default: `\"INFO\"`."
     log_format: NotRequired[LogFormat]
     "Log line format. Default: `\"default\"`."
+    log_colors: NotRequired[bool]
+    "ANSI colour codes in the log lines. `false` writes `LOGURU_COLORIZE=false` and leaves uvicorn's own loggers out of `HAYHOOKS_INTERCEPTED_LOGGERS` (their start and stop lines carry colour codes whatever the terminal; their warnings and errors still reach stderr, as bare messages); `true` colours every line (`LOGURU_COLORIZE=true`). Unset: `false` in production, where log collectors would store the codes raw; the server's own behaviour in development (uvicorn's lines coloured)."
     cors: NotRequired[CorsSettings]
     "Cross-origin access from browsers."
     startup_deploy: NotRequired[StartupDeploy]
@@ -202,8 +204,17 @@ class Toleration(TypedDict):
     "With `effect: NoExecute`: seconds a pod stays on a node after the taint appears; unset: for ever."
 
 
+class Spread(TypedDict):
+    "How the pods are spread over nodes and zones, so that losing one node (or zone) never takes them all."
+
+    nodes: NotRequired[SpreadPolicy]
+    "Over nodes (`kubernetes.io/hostname`, which every node has). Default: `required` in production (two pods never share a node while another eligible node has fewer; on a one-node cluster they still start), `preferred` in development. Nodes whose taints the pods do not tolerate, or that `pod.nodeSelector` excludes, do not count."
+    zones: NotRequired[SpreadPolicy]
+    "Over zones (`topology.kubernetes.io/zone`). Default `preferred`, which spreads where the nodes carry the label and is ignored where they do not; `required` keeps pods off nodes without the label."
+
+
 class Pod(TypedDict):
-    "Where and how the pods are scheduled, beyond what the component decides (security, probes, spreading)."
+    "Where and how the pods are scheduled, beyond what the component decides (security, probes)."
 
     annotations: NotRequired[dict[str, str]]
     "Annotations on the pods, e.g. for a service mesh or a log collector. Default: `{}`."
@@ -215,6 +226,8 @@ class Pod(TypedDict):
     "Secrets (type `kubernetes.io/dockerconfigjson`, in the namespace) to pull a private image with. Default: `[]`."
     priority_class_name: NotRequired[str]
     "A PriorityClass for the pods; unset: the cluster's default."
+    spread: NotRequired[Spread]
+    "How the pods are spread over nodes and zones."
 
 
 class SecretStore(TypedDict):
@@ -311,7 +324,7 @@ class Ingress(TypedDict):
     "A networking.k8s.io/v1 Ingress routing only what clients need."
 
     host: str
-    "Public host name, e.g. `hayhooks.example.com`."
+    "Public host name, e.g. `hayhooks.example.com`; not a wildcard (`*.example.com`), which has no URL to call."
     controller: NotRequired[IngressController]
     "`nginx` (ingress-nginx annotations) or `traefik` (a Traefik Middleware). Default: `\"nginx\"`."
     class_name: NotRequired[str]
@@ -503,12 +516,14 @@ class NetworkPolicy(TypedDict):
 
 
 class DisruptionBudget(TypedDict):
-    "A PodDisruptionBudget that keeps capacity during drains and never blocks them."
+    "A PodDisruptionBudget that keeps capacity during drains and never blocks them: it must leave a drain at least one pod to evict, and keep at least one pod running (in production; see `maxUnavailable`)."
 
     enabled: NotRequired[bool]
     "Create the PodDisruptionBudget. Default: `true`."
     max_unavailable: NotRequired[int]
-    "Pods a voluntary disruption may take at once (at least 1, so node drains can proceed). Default: `1`."
+    "Pods a voluntary disruption may take at once (at least 1, so node drains can proceed); in production fewer than the fewest pods that run (`replicas`, or `autoscaling.minReplicas`), so a drain never evicts them all. Default: `1`."
+    min_available: NotRequired[int]
+    "Instead of `maxUnavailable`: pods a voluntary disruption must leave running; fewer than the fewest pods that run (`replicas`, or `autoscaling.minReplicas`), or a drain could never evict one and would never finish."
 
 
 class Autoscaling(TypedDict):
@@ -540,7 +555,7 @@ class HayhooksServiceInputs(TypedDict):
     server: NotRequired[ServerSettings]
     "Server settings (env vars)."
     replicas: NotRequired[int]
-    "Pods, when no autoscaler owns the count (at least 2 in production). Default: `2`."
+    "Pods, when no autoscaler owns the count (at least 2 in production). Refused beside `autoscaling.enabled`, where `autoscaling.minReplicas` is the fewest pods. Default: `2`."
     resources: NotRequired[Resources]
     "Requests and limits."
     probes: NotRequired[Probes]

@@ -10,10 +10,11 @@ names the rule.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ..server.facts import STATUS_PATH, UPLOAD_PATHS
+from ..tokens import CONTAINER_TOKEN, SERVICE_TOKEN, kind_of
 from . import env
 from .docker import DockerContainer, check_hardening, check_health_check
 from .edge import check_service_exposure
@@ -71,12 +72,19 @@ class RuleSpec:
     """On each Ingress that routes to such a Service."""
     route: Callable[[RouteRule], list[str]] | None = None
     """On each HTTPRoute rule whose backends include such a Service."""
+    set_by: Mapping[str, str] = field(default_factory=dict)
+    """On an object one of the package's components made: the key of its args that sets what the rule checks, by
+    component kind (`HayhooksService`), or by component kind and object kind (`HayhooksService/Ingress`). A server
+    setting's key comes from the settings table instead, by the variable the message names."""
 
     @property
     def scope(self) -> Scope:
         edge_checks = (self.service, self.ingress, self.route)
         return Scope.STACK if any(check is not None for check in edge_checks) else Scope.RESOURCE
 
+
+SERVICE = kind_of(SERVICE_TOKEN)
+CONTAINER = kind_of(CONTAINER_TOKEN)
 
 # A Docker container carries no profile, and the development profile deliberately relaxes the
 # production-only rules (tracebacks, DEBUG logs, a tag without digest, no memory limit, writable
@@ -86,6 +94,7 @@ CATALOG: Mapping[Rule, RuleSpec] = {
     Rule.IMAGE_DIGEST: RuleSpec(
         "A Hayhooks image is pinned by digest (@sha256:...): what runs is what was reviewed.",
         pod=check_image_digest,
+        set_by={SERVICE: "image", CONTAINER: "image"},
     ),
     Rule.CORS_NO_WILDCARD: RuleSpec(
         f"{env.ORIGINS_ENV} and {env.METHODS_ENV} are set (the server defaults both to '*') and allow no "
@@ -124,6 +133,7 @@ CATALOG: Mapping[Rule, RuleSpec] = {
     Rule.MEMORY_LIMIT: RuleSpec(
         "A Hayhooks container has a memory limit (pipelines can grow without bound).",
         pod=check_memory_limit,
+        set_by={SERVICE: "resources.memoryLimit", CONTAINER: "resources.memory"},
     ),
     Rule.RESTRICTED_SECURITY: RuleSpec(
         "Pod Security 'restricted' plus a read-only root filesystem: non-root, no privilege escalation, "
@@ -144,6 +154,7 @@ CATALOG: Mapping[Rule, RuleSpec] = {
         service=check_service_exposure,
         ingress=check_ingress_authentication,
         route=check_route_authentication,
+        set_by={f"{SERVICE}/Ingress": "ingress.auth", f"{SERVICE}/HTTPRoute": "gateway.auth"},
     ),
     Rule.NO_UPLOAD_ROUTES: RuleSpec(
         "No Ingress or HTTPRoute in front of Hayhooks routes the code-upload paths "

@@ -1,5 +1,5 @@
 """`python -m hayhooks_pulumi.policy.check --stack prod [--crd-dir DIR] [--config FILE] [--out DIR]
-[--policy-config FILE]`: render a stack offline, then check the render.
+[--policy-config FILE] [--strict]`: render a stack offline, then check the render.
 
 Fails (exit 1) with one report of every manifest invalid under the strict Kubernetes schemas (the
 oldest supported release and the newest shipped), every custom resource invalid against its CRD,
@@ -10,6 +10,9 @@ exits 0 when all is clean. Custom resources are checked against the CRDs the pac
 `--policy-config` takes the file `pulumi preview --policy-pack-config` takes: enforcement levels
 by policy name or `all`, and the policies' config, e.g.
 `{"all": "advisory", "hayhooks-edge-auth": {"enforcementLevel": "mandatory", "trustedGateways": ["infra/public"]}}`.
+
+`--strict` is for CI gates of production stacks: every warning fails too, the render's (the all-zero placeholder
+digest) and every advisory violation.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from ..render.schemas import MissingCheckExtraError, require_check_extra
 from .catalog import CATALOG, Rule
 from .edge import EdgeConfig
 from .objects import Resource
+from .owners import component_of_records
 from .violations import Violation, hayhooks_subjects, resource_violations, stack_violations
 
 EXIT_FAILED = 1
@@ -107,15 +111,26 @@ class Report:
     subjects: list[str]
     manifests: int
     policies: int
+    templates: int = 0
+    """Secret templates among the manifests (validated as they are once filled in)."""
+    warnings: list[str] = field(default_factory=list)
+    """What the render warned of (`warning: ...` on its stderr), e.g. a placeholder digest."""
+    strict: bool = False
+    """Warnings and advisory violations fail too."""
+
+    @property
+    def strict_failures(self) -> bool:
+        return self.strict and bool(self.warnings or self.advisory)
 
     @property
     def ok(self) -> bool:
-        return not self.schema_issues and not self.failing and bool(self.subjects)
+        return not self.schema_issues and not self.failing and bool(self.subjects) and not self.strict_failures
 
 
 def load_resources(render_dir: Path) -> list[Resource]:
     records = json.loads((render_dir / "resources.json").read_text())
-    return [Resource(r["type"], r["inputs"], r["name"]) for r in records]
+    made_by = component_of_records(records)
+    return [Resource(r["type"], r["inputs"], r["name"], component=made_by.get(r["name"])) for r in records]
 
 
 def policy_violations(resources: Iterable[Resource], config: PolicyConfig) -> list[Violation]:
@@ -129,32 +144,42 @@ def policy_violations(resources: Iterable[Resource], config: PolicyConfig) -> li
     return violations + stack_violations(resources, edge, enabled)
 
 
-def check_render(render_dir: Path, crd_dir: Path, config: PolicyConfig) -> Report:
+def check_render(
+    render_dir: Path, crd_dir: Path, config: PolicyConfig, warnings: list[str] | None = None, strict: bool = False
+) -> Report:
     from ..render.schemas import validate_render
 
     resources = load_resources(render_dir)
     violations = policy_violations(resources, config)
     return Report(
+        warnings=list(warnings or []),
+        strict=strict,
         schema_issues=[str(issue) for issue in validate_render(render_dir, crd_dir)],
         failing=[v for v in violations if config.level(v.rule).fails],
         advisory=[v for v in violations if not config.level(v.rule).fails],
         subjects=hayhooks_subjects(resources),
         manifests=len(list((render_dir / "manifests").glob("*.yaml"))),
+        templates=len(list((render_dir / "manifests").glob("*.yaml.template"))),
         policies=sum(config.level(rule) is not Level.DISABLED for rule in Rule),
     )
 
 
 def format_report(report: Report, stack: str, render_dir: Path, versions: list[str], crd_dir: Path) -> str:
+    templates = f" and {report.templates} Secret template(s)" if report.templates else ""
     checked = (
-        f"{report.manifests} manifest(s) against Kubernetes {' and '.join(versions)} and the CRDs in {crd_dir}; "
-        f"{report.policies} policies on {', '.join(report.subjects) or 'no Hayhooks workload'}"
+        f"{report.manifests} manifest(s){templates} against Kubernetes {' and '.join(versions)} and the CRDs in "
+        f"{crd_dir}; {report.policies} policies on {', '.join(report.subjects) or 'no Hayhooks workload'}"
     )
+    mode = " (strict)" if report.strict else ""
     if report.ok:
         advisory = f", {len(report.advisory)} advisory violation(s)" if report.advisory else ""
-        lines = [f"check passed: stack {stack!r}: {checked}: no violation{advisory}"]
+        lines = [f"check passed{mode}: stack {stack!r}: {checked}: no violation{advisory}"]
         lines += [f"  advisory: {v}" for v in report.advisory]
         return "\n".join(lines)
-    lines = [f"check failed: stack {stack!r} ({render_dir}): {checked}"]
+    lines = [f"check failed{mode}: stack {stack!r} ({render_dir}): {checked}"]
+    if report.strict and report.warnings:
+        lines.append(f"warnings, which strict mode fails on ({len(report.warnings)}):")
+        lines += [f"  {warning}" for warning in report.warnings]
     if report.schema_issues:
         lines.append(f"invalid manifests ({len(report.schema_issues)}):")
         lines += [f"  {issue}" for issue in report.schema_issues]
@@ -162,7 +187,8 @@ def format_report(report: Report, stack: str, render_dir: Path, versions: list[s
         lines.append(f"policy violations ({len(report.failing)}):")
         lines += [f"  {v}" for v in report.failing]
     if report.advisory:
-        lines.append(f"advisory, not failing ({len(report.advisory)}):")
+        failing = "failing in strict mode" if report.strict else "not failing"
+        lines.append(f"advisory, {failing} ({len(report.advisory)}):")
         lines += [f"  {v}" for v in report.advisory]
     if not report.subjects:
         lines.append("no Hayhooks workload found in the render: the policies had nothing to check")
@@ -179,12 +205,17 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="render directory (default: build/<stack>), replaced whole")
     parser.add_argument("--project-dir", type=Path, default=Path.cwd(), help="the Pulumi project (default: .)")
     parser.add_argument("--policy-config", type=Path, help="enforcement levels and policy config (JSON)")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on every warning too: the render's (a placeholder digest) and advisory violations (CI gates)",
+    )
     return parser.parse_args(argv)
 
 
-def _render(args: argparse.Namespace, project_dir: Path, out: Path) -> int:
+def _render(args: argparse.Namespace, project_dir: Path, out: Path) -> tuple[int, list[str]]:
     """The render CLI, its progress output (stdout) kept back unless it fails; its warnings (what a successful
-    render writes to stderr, e.g. the placeholder digest) always passed on."""
+    render writes to stderr, e.g. the placeholder digest) always passed on, and returned."""
     from ..render.cli import main as render_main
 
     argv = ["--stack", args.stack, "--project-dir", str(project_dir), "--out", str(out), "--quiet"]
@@ -196,7 +227,7 @@ def _render(args: argparse.Namespace, project_dir: Path, out: Path) -> int:
     if status != 0:
         sys.stderr.write(progress.getvalue())
     sys.stderr.write(warnings.getvalue())
-    return status
+    return status, [line for line in warnings.getvalue().splitlines() if line.startswith("warning: ")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,14 +248,14 @@ def main(argv: list[str] | None = None) -> int:
     except PolicyConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    status = _render(args, project_dir, out)
+    status, warnings = _render(args, project_dir, out)
     if status != 0:
         print(f"check failed: stack {args.stack!r} did not render (nothing was checked)", file=sys.stderr)
         return status
 
     from ..render.schemas import kubernetes_versions
 
-    report = check_render(out, crd_dir, config)
+    report = check_render(out, crd_dir, config, warnings, args.strict)
     print(format_report(report, args.stack, out, kubernetes_versions(), crd_dir))
     return 0 if report.ok else EXIT_FAILED
 

@@ -30,12 +30,14 @@ _POD_TEMPLATE: Mapping[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Resource:
-    """One resource as a policy sees it: its type token, its camelCase inputs, and for reports its name."""
+    """One resource as a policy sees it: its type token, its camelCase inputs, and for reports its name and the
+    package's component that made it, if one did (`HayhooksService`, or `HayhooksService 'hayhooks'`)."""
 
     type: str
     props: Mapping[str, Any]
     name: str = ""
     urn: str | None = None
+    component: str | None = None
 
 
 # ----- plain-value readers (Mapping/Sequence only, so the policy engine's proxies work too) -----

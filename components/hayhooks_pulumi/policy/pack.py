@@ -26,6 +26,7 @@ from pulumi_policy import (
 from .catalog import CATALOG, Rule, RuleSpec, Scope
 from .edge import EdgeConfig
 from .objects import Resource
+from .owners import component_of_urn
 from .violations import resource_violations, stack_violations
 
 PACK_NAME = "hayhooks-production-guide"
@@ -50,18 +51,18 @@ EDGE_AUTH_SCHEMA = PolicyConfigSchema(
 
 def _resource_validation(rule: Rule) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        resource = Resource(args.resource_type, args.props, args.name, args.urn)
+        resource = Resource(args.resource_type, args.props, args.name, args.urn, component_of_urn(args.urn))
         for violation in resource_violations(resource, (rule,)):
-            report_violation(f"{violation.subject}: {violation.message}", None)
+            report_violation(f"{violation.subject}: {violation.text}", None)
 
     return validate
 
 
 def _stack_validation(rule: Rule) -> Callable[[StackValidationArgs, ReportViolation], None]:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [Resource(r.resource_type, r.props, r.name, r.urn) for r in args.resources]
+        resources = [Resource(r.resource_type, r.props, r.name, r.urn, component_of_urn(r.urn)) for r in args.resources]
         for violation in stack_violations(resources, EdgeConfig.from_config(args.get_config()), (rule,)):
-            report_violation(f"{violation.subject}: {violation.message}", violation.urn)
+            report_violation(f"{violation.subject}: {violation.text}", violation.urn)
 
     return validate
 

@@ -65,9 +65,12 @@ def run_program_recorded(project_dir: Path, stack: str, config_file: Path) -> tu
     def program() -> None:
         runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
 
-    _sync_await(run_pulumi_func(program))
-    root = pulumi.runtime.settings.get_root_resource()
-    outputs = _sync_await(_resolve(getattr(root, "outputs", {})))
+    try:
+        _sync_await(run_pulumi_func(program))
+        root = pulumi.runtime.settings.get_root_resource()
+        outputs = _sync_await(_resolve(getattr(root, "outputs", {})))
+    finally:
+        monitor.close_event_loops()
     return monitor, outputs
 
 
@@ -146,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from ..errors import ConfigError
     from .stackfile import StackFileError
-    from .writer import DuplicateObjectError, DuplicateUrnError, check_unique_urns, tree, write_render
+    from .writer import DuplicateObjectError, DuplicateUrnError, check_unique_urns, summary, tree, write_render
 
     # One short process: what exists now (imports, argparse) is never garbage, so never scan it.
     gc.freeze()
@@ -196,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(staging, ignore_errors=True)
     if not args.quiet:
         print(tree(records))
-    print(f"rendered {len(records)} resources of stack {args.stack!r} to {out}")
+    print(summary(records, args.stack, out))
     return 0
 
 

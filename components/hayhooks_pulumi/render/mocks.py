@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import inspect
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import bcrypt
 import pulumi
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.mocks import MockMonitor, _resolve_callbacks
 
 from ..image import digest_of
 
@@ -137,24 +139,89 @@ class Read:
 
 class RecordingMonitor(MockMonitor):
     """MockMonitor that also keeps each resource's type, parent and inputs, in registration order, and what the
-    program reads."""
+    program reads; and closes the event loops its calls made (`close_event_loops`).
+
+    The SDK calls the monitor from its default executor's threads, and the mock monitor gives each such thread an
+    event loop of its own (`_ensure_event_loop`) that nothing closes. Left open, each is finalized at exit in no
+    particular order with its self-pipe socket; when the socket goes first, the loop's `__del__` prints
+    `Exception ignored in: <function BaseEventLoop.__del__ ...> ValueError: Invalid file descriptor: -1`.
+
+    It also runs the program's `transforms` on what they change of the inputs, as the engine does (the SDK's mock
+    monitor does not): a resource's own, then its parents', then the stack's (`register_resource_transform`), so
+    that the render shows a patch of what the components' models do not cover. What a transform changes of the
+    options is the engine's alone."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
         self.reads: list[Read] = []
+        self._loops: dict[int, asyncio.AbstractEventLoop] = {}
+        # Each resource's transforms and its parents', which its children inherit, by URN.
+        self._transforms: dict[str, list[Any]] = {}
+
+    def _keep_thread_loop(self) -> None:
+        """Remember the event loop the SDK set for the calling thread, to close it once the program is done."""
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+        self._loops.setdefault(id(loop), loop)
+
+    def close_event_loops(self) -> None:
+        """Close the loops the program ran on, once it is done: the main thread's (after joining its default
+        executor, whose threads serve the monitor's calls) and each of those threads' own. Nothing is left for
+        the interpreter to finalize at exit; the next program in this process gets a new loop."""
+        policy = asyncio.get_event_loop_policy()
+        main = policy.get_event_loop()
+        if not main.is_running():
+            if not main.is_closed():
+                main.run_until_complete(main.shutdown_default_executor())
+                main.close()
+            policy.set_event_loop(None)
+        for loop in self._loops.values():
+            if not loop.is_running() and not loop.is_closed():
+                loop.close()
+        self._loops.clear()
+
+    def Invoke(self, request):  # noqa: N802 (gRPC method name)
+        response = super().Invoke(request)
+        self._keep_thread_loop()
+        return response
 
     def ReadResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().ReadResource(request)
+        self._keep_thread_loop()
         self.reads.append(Read(type=request.type, name=request.name, id=request.id, urn=response.urn))
         return response
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
 
+    def _apply_transforms(self, request: Any) -> None:
+        """Replace the request's inputs with what its transforms make of them (see the class)."""
+        chain = [*_resolve_callbacks(request.transforms), *self._transforms.get(request.parent, [])]
+        self._transforms[self.make_urn(request.parent, request.type, request.name)] = chain
+        transforms = [*chain, *self.get_registered_transforms()]
+        if not transforms:
+            return
+        from pulumi.runtime import rpc
+        from pulumi.runtime.sync_await import _sync_await
+
+        props = rpc.deserialize_properties(request.object)
+        for transform in transforms:
+            args = pulumi.ResourceTransformArgs(
+                request.custom, request.type, request.name, props, pulumi.ResourceOptions()
+            )
+            result = transform(args)
+            if inspect.isawaitable(result):
+                result = _sync_await(result)
+            if result is not None:
+                props = result.props
+        request.object.CopyFrom(_sync_await(rpc.serialize_properties(props, {})))
+
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        if request.type != "pulumi:pulumi:Stack":
+            self._apply_transforms(request)
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
+            self._keep_thread_loop()
             from pulumi.runtime import rpc
 
             self.registrations.append(

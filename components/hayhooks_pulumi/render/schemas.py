@@ -118,11 +118,18 @@ def _crd_groups(crd_dir: Path) -> set[tuple[str, str]]:
     return {(api.split("/")[0], kind) for api, kind in crd_schemas(crd_dir)}
 
 
+def rendered_manifests(render_dir: Path) -> list[Path]:
+    """A render's manifest files in apply order: the objects and the Secret templates (`*.yaml.template`)."""
+    folder = render_dir / "manifests"
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yaml.template")])
+
+
 def validate_render(render_dir: Path, crd_dir: Path = CRD_DIR) -> list[SchemaIssue]:
-    """Every manifest of a render; an empty list means all valid."""
+    """Every manifest of a render, the Secret templates too (as they are once filled in); an empty list means all
+    valid."""
     versions = kubernetes_versions()
     issues: list[SchemaIssue] = []
-    for path in sorted((render_dir / "manifests").glob("*.yaml")):
+    for path in rendered_manifests(render_dir):
         body = yaml.load(path.read_text(), Loader=_loader())
         issues.extend(SchemaIssue(path.name, m) for m in validate_manifest(body, crd_dir, versions))
     return issues

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from ..errors import Problem
-from .env import is_credential_name
+from .env import case_refusal, is_credential_name
 from .facts import WILDCARD
 from .models import LogLevel, ServerSettings
 
 _NOISY_LEVELS = {LogLevel.DEBUG, LogLevel.TRACE}
+
+
+def name_case_problems(names: dict[str, str]) -> list[Problem]:
+    """Production's refusal of each variable name (by its config path) that is not upper case."""
+    return [Problem(path, refusal) for path, name in names.items() if (refusal := case_refusal(name)) is not None]
 
 
 def server_problems(server: ServerSettings, prefix: str = "server") -> list[Problem]:
@@ -40,6 +45,7 @@ def server_problems(server: ServerSettings, prefix: str = "server") -> list[Prob
                 f"{server.log_level.value} is refused in production (it logs request payloads); use INFO or higher",
             )
         )
+    problems += name_case_problems({f"{prefix}.extraEnv.{name}": name for name in server.extra_env})
     for name in server.extra_env:
         if is_credential_name(name):
             problems.append(

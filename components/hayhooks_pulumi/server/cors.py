@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from ..model import ConfigModel
-from ..types import HTTP_TOKEN, SUBDOMAIN
+from ..types import HTTP_TOKEN, SUBDOMAIN, Unit
 from .facts import WILDCARD
 
 _STRANGER_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "null")
@@ -96,7 +96,7 @@ class CorsSettings(ConfigModel):
     Unset means none (an empty string would be the empty regex, so it is refused)."""
     expose_headers: list[Header] = Field(default_factory=list)
     """Response headers the browser may read."""
-    max_age: Annotated[int, Field(ge=0, le=86400)] = 600
+    max_age: Annotated[int, Field(ge=0, le=86400), Unit.SECONDS] = 600
     """Seconds a browser may cache a preflight answer (0..86400)."""
 
     @field_validator("allow_origins", "allow_methods", "allow_headers", "expose_headers")

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BeforeValidator
 
 from ..types import env_name
 from .facts import HAYHOOKS_VERSION, HOME_DIR, LEGACY_LOG_LEVEL
+from .logs import plain_loggers_env
 from .settings_table import (
     APP_SETTINGS,
     OWNED_ENV,
@@ -49,6 +50,23 @@ CREDENTIAL_NAME = re.compile(
 NOT_CREDENTIALS = frozenset({"GOOGLE_APPLICATION_CREDENTIALS"})
 
 
+# Lower-case by convention: curl, requests, httpx, urllib and Go read the proxy variables in lower case (some read
+# only that), so production allows exactly these lower-case names.
+LOWER_CASE_NAMES = frozenset({"http_proxy", "https_proxy", "no_proxy", "all_proxy"})
+
+
+def case_refusal(name: str) -> str | None:
+    """Why production refuses a variable name that is not upper case (None when it is, or a proxy variable):
+    names are case-sensitive, so `openai_api_key` is never the `OPENAI_API_KEY` a pipeline reads."""
+    if name == name.upper() or name in LOWER_CASE_NAMES:
+        return None
+    return (
+        f"{name} is not upper case, refused in production: variable names are case-sensitive and pipelines and "
+        f"libraries read {name.upper()}, so they would never see this one; did you mean {name.upper()}? (lower "
+        f"case is allowed only for the proxy variables {', '.join(sorted(LOWER_CASE_NAMES))})"
+    )
+
+
 def is_credential_name(name: str) -> bool:
     return bool(CREDENTIAL_NAME.search(name)) and name.upper() not in NOT_CREDENTIALS
 
@@ -60,6 +78,7 @@ def server_env(settings: ServerSettings) -> dict[str, str]:
         value = setting.fixed if setting.key is None else _written(setting.kind, _value_at(settings, setting.key))
         if value is not None:
             env[setting.env] = value
+    env.update(plain_loggers_env(settings))
     env.update(settings.advanced)
     env.update(settings.extra_env)
     return env

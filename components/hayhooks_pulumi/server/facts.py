@@ -41,6 +41,21 @@ TMP_DIR = "/tmp"
 IMAGE_DIRS = ("/bin", "/dev", "/etc", "/lib", "/lib64", "/opt/venv", "/proc", "/sbin", "/sys", "/usr")
 
 
+# The stdlib loggers the server routes into its own log (`HAYHOOKS_INTERCEPTED_LOGGERS`'s default), and those of
+# them whose records carry uvicorn's `color_message`: ANSI colour codes the server writes as they are, whether or
+# not its stderr is a terminal ("Started server process [\x1b[36m1\x1b[0m]").
+INTERCEPTED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "fastapi")
+COLOURED_LOGGERS = ("uvicorn", "uvicorn.error")
+
+# The least memory limit production accepts, in MiB, on both targets. Measured: the server's resident set after
+# start-up and 40 pipeline runs, Hayhooks 2.1.0 in durable mode with this repository's example pipelines,
+# was 119 MiB (VmHWM); a limit below that is an OOM kill before the first request. The floor is that and half
+# again, rounded up to 64 MiB (docs/workloads.md#memory), for a different Python build in the image and the first
+# requests; real pipelines need more, which only the user can know.
+MEASURED_SERVER_MIB = 119
+MIN_MEMORY_LIMIT_MIB = 192
+
+
 def run_command(host: str, port: int, workers: int) -> list[str]:
     """`hayhooks run` with host, port and workers explicit (the image's CMD sets only the host)."""
     return ["hayhooks", "run", "--host", host, "--port", str(port), "--workers", str(workers)]

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AfterValidator, Field, field_validator
 
 from ..model import ConfigModel
-from ..types import absolute_path
+from ..types import Unit, absolute_path
 from .cors import CorsSettings
 from .env import AdvancedValue, UserEnvName, check_advanced
 from .facts import DEFAULT_PORT, WILDCARD
@@ -111,6 +111,12 @@ class ServerSettings(ConfigModel):
     """Server log level."""
     log_format: LogFormat = LogFormat.DEFAULT
     """Log line format."""
+    log_colors: bool | None = None
+    """ANSI colour codes in the log lines. `false` writes `LOGURU_COLORIZE=false` and leaves uvicorn's own loggers
+    out of `HAYHOOKS_INTERCEPTED_LOGGERS` (their start and stop lines carry colour codes whatever the terminal; their
+    warnings and errors still reach stderr, as bare messages); `true` colours every line (`LOGURU_COLORIZE=true`).
+    Unset: `false` in production, where log collectors would store the codes raw; the server's own behaviour in
+    development (uvicorn's lines coloured)."""
     cors: CorsSettings = Field(default_factory=CorsSettings)
     """Cross-origin access from browsers."""
     startup_deploy: StartupDeploy = Field(default_factory=StartupDeploy)
@@ -119,7 +125,7 @@ class ServerSettings(ConfigModel):
     """Synchronization of run-time deploy/undeploy (moot in durable mode, where those routes are gone)."""
     durable_mode: bool = True
     """Load the pipeline set once, read-only, and remove the code-upload routes. Required in production."""
-    graceful_shutdown_timeout: Annotated[int, Field(ge=0, le=300)] = 20
+    graceful_shutdown_timeout: Annotated[int, Field(ge=0, le=300), Unit.SECONDS] = 20
     """Seconds in-flight requests may take to drain on shutdown (0..300)."""
     forwarded_allow_ips: str | None = None
     """Whose `X-Forwarded-*` headers uvicorn trusts: the proxy's addresses, or `*` when only the

@@ -39,6 +39,8 @@ class Reader(StrEnum):
     """uvicorn's own option, read from its environment."""
     HAYSTACK = "haystack"
     """Haystack's, not the server's."""
+    LOGURU = "loguru"
+    """loguru's default for the log sink the server adds (`colorize`), read when the server imports loguru."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
     # A string the server splits on commas, not a JSON array.
     Setting("HAYHOOKS_STREAMING_COMPONENTS", SettingKind.STR, key="streamingComponents"),
     Setting("FORWARDED_ALLOW_IPS", SettingKind.STR, key="forwardedAllowIps", reader=Reader.UVICORN),
+    Setting("LOGURU_COLORIZE", SettingKind.BOOL, key="logColors", reader=Reader.LOGURU),
     # Secrets only.
     Setting("HAYHOOKS_TRACING_TOKEN", SettingKind.STR, secret="the bearer token of the trace API (`server.tracing`)"),
     # Open to `server.advanced`: the rest of `AppSettings`, in its order.
@@ -166,7 +169,7 @@ TYPED_SETTINGS: dict[str, str] = {
 """The server's variables a key of `ServerSettings` or the component sets, with what sets them."""
 SECRET_SETTINGS: dict[str, str] = {s.env: s.secret for s in SETTINGS if s.secret is not None}
 """Settings a Secret may carry (`secrets.<NAME>` of either target): a token, a URL that may hold a password."""
-OWNED_ENV = frozenset(s.env for s in SETTINGS if s.reader in (Reader.UVICORN, Reader.HAYSTACK))
+OWNED_ENV = frozenset(s.env for s in SETTINGS if s.reader in (Reader.UVICORN, Reader.HAYSTACK, Reader.LOGURU))
 """Variables of others than the server that this package writes itself."""
 SERVER_VARIABLES = tuple(s.env for s in SETTINGS if s.reader in (Reader.APP, Reader.LOGGER))
 """Every variable the server reads its settings from."""

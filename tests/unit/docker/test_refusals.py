@@ -10,6 +10,7 @@ from hayhooks_pulumi import ConfigError, HayhooksContainerArgs, ServerSettings
 from hayhooks_pulumi.docker.envfile import parse_env_file
 from hayhooks_pulumi.docker.plan import plan_container
 from hayhooks_pulumi.server.checks import server_problems
+from hayhooks_pulumi.server.facts import MIN_MEMORY_LIMIT_MIB
 from hayhooks_pulumi.stack_config import StackConfig, Target
 from helpers.paths import REPO
 
@@ -105,6 +106,20 @@ def test_production_requires_a_memory_limit() -> None:
     assert problems(prod(resources={"memory": None})) == {
         "resources.memory": "required in production (a container without one can starve its host)"
     }
+
+
+def test_production_refuses_a_memory_limit_below_what_the_server_starts_in() -> None:
+    below = f"{MIN_MEMORY_LIMIT_MIB - 64}m"
+    message = problems(prod(resources={"memory": below}))["resources.memory"]
+    assert message.startswith(f"{below} is below {MIN_MEMORY_LIMIT_MIB}m") and "OOM-killed at start" in message
+    assert plan_container("hh", prod(resources={"memory": f"{MIN_MEMORY_LIMIT_MIB}m"})).args.resources.memory_mb
+    assert plan_container("hh", dev(resources={"memory": "64m"})).args.resources.memory_mb == 64
+
+
+def test_production_refuses_an_in_memory_durable_store() -> None:
+    server = {**PROD_SERVER, "durableStore": "memory"}
+    assert "a restart of the container loses the durable runs" in problems(prod(server=server))["server.durableStore"]
+    assert plan_container("hh", dev(server=server)).env["HAYHOOKS_DURABLE_STORE"] == "memory"
 
 
 def test_production_requires_a_digest() -> None:

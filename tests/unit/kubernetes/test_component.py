@@ -227,10 +227,11 @@ def test_rollout_keeps_capacity_and_spreads_over_nodes_and_zones(prod) -> None:
 
 def test_resources_require_memory_limit_and_cpu_limit_is_removable(prod) -> None:
     resources = container(prod[0])["resources"]
-    assert resources["limits"] == {"memory": "2Gi"}
-    assert set(resources["requests"]) == {"cpu", "memory"}
+    assert set(resources["limits"]) == {"memory", "ephemeral-storage"} and resources["limits"]["memory"] == "2Gi"
+    assert set(resources["requests"]) == {"cpu", "memory", "ephemeral-storage"}
     registrations, _ = build(base_args(resources={"cpuLimit": "2", "memoryLimit": "3Gi"}))
-    assert container(registrations)["resources"]["limits"] == {"cpu": "2", "memory": "3Gi"}
+    limits = container(registrations)["resources"]["limits"]
+    assert (limits["cpu"], limits["memory"]) == ("2", "3Gi")
 
 
 def test_replicas_left_to_the_autoscaler() -> None:

@@ -327,3 +327,13 @@ def test_traefik_mirrors_what_nginx_cannot() -> None:
     headers = registrations["hh-cors-middleware"].inputs["spec"]["headers"]
     assert headers["accessControlAllowOriginList"] == ["https://[::1]:8443"]
     assert headers["accessControlAllowHeaders"] == ["*"] and headers["accessControlExposeHeaders"] == ["X.T"]
+
+
+@pytest.mark.parametrize("profile", ["production", "development"])
+def test_a_wildcard_ingress_host_is_refused_it_has_no_url(profile: str) -> None:
+    # Once accepted, and the stack exported publicUrl: https://*.example.com.
+    args = ingress_args(host="*.example.com")
+    args["profile"] = profile
+    message = problem_at(args, "ingress.host")
+    assert "'*.example.com' is a wildcard" in message and "https://*.example.com" in message
+    assert "e.g. hayhooks.example.com" in message

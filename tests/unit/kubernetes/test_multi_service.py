@@ -220,7 +220,7 @@ def test_a_namespace_created_twice_is_refused_before_the_second_service_register
     assert registered["error"].startswith(
         "HayhooksService 'second': namespace.create: namespace 'apps' is already created by HayhooksService 'first'"
     )
-    assert "create: false" in registered["error"]
+    assert "namespace=first.namespace" in registered["error"]
     assert not [name for name in registrations if name.startswith("second")]
 
 
@@ -268,10 +268,12 @@ def test_one_name_in_two_namespaces_renders_two_manifests(tmp_path) -> None:
             k8s.core.v1.ConfigMap(f"settings-{namespace}", metadata={"name": "settings", "namespace": namespace})
 
     write_render(tmp_path / "out", _registrations(program), {})
-    assert sorted(p.name for p in (tmp_path / "out" / "manifests").iterdir()) == [
+    names = sorted(p.name for p in (tmp_path / "out" / "manifests").iterdir())
+    assert [name.split("-", 1)[1] for name in names] == [
         "configmap-blue-settings.yaml",
         "configmap-green-settings.yaml",
     ]
+    assert len({name.split("-", 1)[0] for name in names}) == 1  # one kind, one place in the apply order
 
 
 def test_the_render_cli_reports_a_duplicate_and_writes_nothing(tmp_path) -> None:

@@ -134,7 +134,8 @@ def test_egress_opens_to_the_redis_the_durable_store_names(url: str, destination
 )
 def test_redis_in_the_pod_or_unused_opens_nothing(url: str) -> None:
     assert len(egress_of(with_redis(url))) == 3
-    memory = with_redis("redis://redis")  # a name no rule can be derived for, but the store is in memory
+    # A name no rule can be derived for, but the store is in memory (one pod: a memory store is not shared).
+    memory = with_redis("redis://redis", profile="development", replicas=1)
     memory["server"]["durableStore"] = "memory"
     assert len(egress_of(memory)) == 3
 

@@ -41,7 +41,6 @@ SERVICE_ARGS: dict[str, Any] = {
     "image": IMAGE,
     "pipelinesPath": PIPELINES,
     "requiredPipelines": ["greeter"],
-    "replicas": 3,
     "server": {"cors": {"allowOrigins": ["https://app.example.com"]}, "logLevel": "INFO"},
     "ingress": {"host": "chat.example.com", "tlsSecretName": "chat-tls", "controller": "traefik"},
     "secretStore": {"name": "vault", "kind": "SecretStore"},

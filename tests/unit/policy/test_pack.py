@@ -221,3 +221,23 @@ def test_the_pack_checks_the_stack_edge(analyzer: analyzer_pb2_grpc.AnalyzerStub
         (Rule.EDGE_AUTH.value, urn(open_ingress)),
         (Rule.NO_UPLOAD_ROUTES.value, urn(open_ingress)),
     }
+
+
+def test_a_violation_in_an_object_the_component_made_names_the_key_that_sets_it() -> None:
+    # In `pulumi preview` the URN's type chain says a HayhooksService made the Deployment.
+    manifest = insecure_deployment()
+    made = ResourceValidationArgs(
+        resource(manifest).type,
+        manifest,
+        "urn:pulumi:prod::hayhooks::hayhooks:index:HayhooksService$kubernetes:apps/v1:Deployment::hayhooks-deployment",
+        "hayhooks-deployment",
+        OPTIONS,
+        None,
+    )
+    [(message, _)] = reports(by_name()[Rule.NO_TRACEBACKS], made)
+    assert message.endswith("(set by server.showTracebacks of HayhooksService)"), message
+    [(message, _)] = reports(by_name()[Rule.MEMORY_LIMIT], made)
+    assert message.endswith("(set by resources.memoryLimit of HayhooksService)"), message
+    # A workload of the user's own: the variable alone, no key of ours.
+    [(message, _)] = reports(by_name()[Rule.NO_TRACEBACKS], resource_args(manifest))
+    assert "set by" not in message

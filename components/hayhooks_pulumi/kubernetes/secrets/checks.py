@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...errors import Problem
 from ...planning import Problems, check_secret_names, missing_secret, overlaps
+from ...server.checks import name_case_problems
 from ...server.env import plain_env
 from ...server.facts import HOME_DIR, TMP_DIR
 from ..args import HayhooksServiceArgs
@@ -42,6 +43,11 @@ def secret_problems(proposal: Proposal) -> list[Problem]:
     for env_name, source in args.secrets.items():
         problems += source_problems(args, source, f"secrets.{env_name}", env_name, env_name in proposal.given)
     return problems
+
+
+def production_problems(proposal: Proposal) -> list[Problem]:
+    """Production refuses a secret variable whose name is not upper case (`openai_api_key`)."""
+    return name_case_problems({f"secrets.{name}": name for name in proposal.args.secrets})
 
 
 def mount_problems(proposal: Proposal) -> list[Problem]:

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from ...model import ConfigModel, OneOfModel
-from ...types import DnsLabel, FileName, GoDuration, absolute, sorted_keys
+from ...types import DnsLabel, FileName, GoDuration, Unit, absolute, sorted_keys
 
 
 class StoreKind(StrEnum):
@@ -28,7 +28,7 @@ class SecretStoreArgs(ConfigModel):
     """`ClusterSecretStore` or `SecretStore` (the latter in the service's namespace)."""
     refresh_interval: GoDuration = "1h"
     """How often the operator re-reads the store (a Go duration, e.g. `1h`, `15m`)."""
-    ready_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
+    ready_timeout_seconds: Annotated[int, Field(ge=10, le=3600), Unit.SECONDS] = 300
     """Seconds `pulumi up` waits for the operator to sync each ExternalSecret (its `Ready` condition) before it
     fails, instead of going on to pods that cannot find their Secret."""
 

@@ -1,14 +1,19 @@
 """What the pods' config must hold besides each value's own rule: pipelines that fit a ConfigMap and include the
-required ones, a cache mount of its own, and in production a memory limit and room for a rollout or drain."""
+required ones, a cache mount of its own, one owner of the pod count, a disruption budget a drain can finish, a
+durable store every pod shares, and in production a memory limit the server starts in and room for a rollout or
+drain."""
 
 from __future__ import annotations
 
 from ...errors import Problem
 from ...planning import overlaps
 from ...quantity import parse_quantity
-from ...scratch import size_bytes
+from ...scratch import MIB, size_bytes
+from ...server.checks import name_case_problems
 from ...server.env import plain_env
-from ...server.facts import HOME_DIR, IMAGE_DIRS, TMP_DIR
+from ...server.facts import HOME_DIR, IMAGE_DIRS, MEASURED_SERVER_MIB, MIN_MEMORY_LIMIT_MIB, TMP_DIR
+from ...server.models import DurableStore
+from ..args import HayhooksServiceArgs
 from ..proposal import Proposal
 from .configmap_keys import key_collisions
 from .models import CacheMedium
@@ -80,13 +85,84 @@ def cache_problems(proposal: Proposal) -> list[Problem]:
     return problems
 
 
-def production_problems(proposal: Proposal) -> list[Problem]:
-    """A memory limit, and at least two pods (one pod is an outage during a rollout or drain)."""
+def fewest_pods(args: HayhooksServiceArgs) -> tuple[int, str]:
+    """The fewest pods that run, and the key that sets it: `autoscaling.minReplicas` with an autoscaler."""
+    if args.autoscaling.enabled:
+        return args.autoscaling.min_replicas, "autoscaling.minReplicas"
+    return args.replicas, "replicas"
+
+
+def most_pods(args: HayhooksServiceArgs) -> int:
+    return args.autoscaling.max_replicas if args.autoscaling.enabled else args.replicas
+
+
+def scaling_problems(proposal: Proposal) -> list[Problem]:
+    """One owner of the pod count; a disruption budget that lets a drain finish; one durable store for all pods."""
     args = proposal.args
     problems = []
-    if args.resources.memory_limit is None:
+    if args.autoscaling.enabled and "replicas" in args.model_fields_set:
+        problems.append(
+            Problem(
+                "replicas",
+                "set while autoscaling.enabled is true, where the autoscaler owns the count and the Deployment "
+                f"leaves replicas out; leave it unset and set autoscaling.minReplicas instead (now "
+                f"{args.autoscaling.min_replicas}) for the fewest pods",
+            )
+        )
+    budget = args.disruption_budget
+    pods, key = fewest_pods(args)
+    if budget.enabled and budget.min_available is not None and budget.min_available >= pods:
+        problems.append(
+            Problem(
+                "disruptionBudget.minAvailable",
+                f"{budget.min_available} leaves a drain no pod to evict when {pods} run ({key}), so it never "
+                f"finishes; set it below {pods}, or use maxUnavailable",
+            )
+        )
+    store = args.server.durable_store
+    if store is DurableStore.MEMORY and most_pods(args) > 1:
+        problems.append(
+            Problem(
+                "server.durableStore",
+                f"'memory' keeps each pod's durable executions in that pod alone: with up to {most_pods(args)} pods "
+                "a client that starts a run on one pod and follows it on another finds nothing, and a restart "
+                "loses the runs durable mode promises to keep; use 'redis' (server.durableRedisUrl), shared by "
+                "every pod, or run one pod (development)",
+            )
+        )
+    return problems
+
+
+def production_problems(proposal: Proposal) -> list[Problem]:
+    """A memory limit the server starts in, at least two pods (one pod is an outage during a rollout or drain),
+    and a disruption budget that never lets a drain take them all."""
+    args = proposal.args
+    problems = []
+    limit = args.resources.memory_limit
+    if limit is None:
         problems.append(
             Problem("resources.memoryLimit", "required in production (a pod without one can starve its node)")
+        )
+    elif parse_quantity(limit) < MIN_MEMORY_LIMIT_MIB * MIB:
+        problems.append(
+            Problem(
+                "resources.memoryLimit",
+                f"{limit} is below {MIN_MEMORY_LIMIT_MIB}Mi, the least production accepts: the server alone holds "
+                f"about {MEASURED_SERVER_MIB} MiB once started with small pipelines, so the pod would be OOM-killed "
+                "at start; give it what your pipelines need (the default is 2Gi)",
+            )
+        )
+    if args.cache is not None:
+        problems += name_case_problems({f"cache.env[{index}]": name for index, name in enumerate(args.cache.env)})
+    budget = args.disruption_budget
+    pods, key = fewest_pods(args)
+    if budget.enabled and budget.min_available is None and budget.max_unavailable >= pods >= 2:
+        problems.append(
+            Problem(
+                "disruptionBudget.maxUnavailable",
+                f"{budget.max_unavailable} lets a drain evict every pod when {pods} run ({key}): the service is "
+                f"down until they start elsewhere; set it below {pods} (1 keeps the most running)",
+            )
         )
     if args.autoscaling.enabled:
         if args.autoscaling.min_replicas < 2:

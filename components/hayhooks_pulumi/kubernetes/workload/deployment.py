@@ -8,13 +8,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ...planning import SHUTDOWN_MARGIN
+from ...profile import Profile
+from ...scratch import MIB, size_bytes
 from ...server.facts import HOME_DIR, STATUS_PATH, TMP_DIR, run_command, status_url
 from ..metadata import object_meta, selector
 from ..plan import ServicePlan
 from ..secrets.csi import csi_mount, csi_volume, uses_csi
 from ..secrets.env import secret_env
 from .configmap import configmap_items
-from .models import CacheMedium
+from .models import CacheMedium, SpreadPolicy
 from .service import PORT_NAME
 
 CONTAINER_NAME = "hayhooks"
@@ -26,6 +28,10 @@ CACHE_VOLUME = "cache"
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
 REPLICAS_PATH = "spec.replicas"
+# What the container writes outside its emptyDirs (its root filesystem is read-only): its logs, of which the
+# kubelet's default rotation keeps at most 5 files of 10Mi.
+LOG_ALLOWANCE_BYTES = 64 * MIB
+WHEN_UNSATISFIABLE = {SpreadPolicy.REQUIRED: "DoNotSchedule", SpreadPolicy.PREFERRED: "ScheduleAnyway"}
 
 
 def server_command(plan: ServicePlan) -> tuple[list[str], list[str]]:
@@ -117,12 +123,24 @@ def container_env(plan: ServicePlan, config_secret: pulumi.Input[str] | None) ->
     return [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in plan.env.items()] + secret_env(plan, config_secret)
 
 
+def ephemeral_storage(plan: ServicePlan) -> str:
+    """What the pod may write to the node's disk: its disk-backed emptyDirs (`/tmp`, `HOME`, a `disk` cache) at
+    their size limits, and its logs. Requested and the limit alike, so the scheduler places the pod where that
+    much is free and the kubelet evicts this pod, not its neighbours, when it writes more."""
+    scratch, cache = plan.args.scratch, plan.args.cache
+    total = size_bytes(scratch.tmp_size) + size_bytes(scratch.home_size) + LOG_ALLOWANCE_BYTES
+    if cache is not None and cache.medium is CacheMedium.DISK:
+        total += size_bytes(cache.size)
+    return f"{total // MIB}Mi" if total % MIB == 0 else str(total)
+
+
 def resources(plan: ServicePlan) -> k8s.core.v1.ResourceRequirementsArgs:
     spec = plan.args.resources
+    storage = ephemeral_storage(plan)
     limits = {k: v for k, v in (("cpu", spec.cpu_limit), ("memory", spec.memory_limit)) if v is not None}
     return k8s.core.v1.ResourceRequirementsArgs(
-        requests={"cpu": spec.cpu_request, "memory": spec.memory_request},
-        limits=limits or None,
+        requests={"cpu": spec.cpu_request, "memory": spec.memory_request, "ephemeral-storage": storage},
+        limits={**limits, "ephemeral-storage": storage},
     )
 
 
@@ -210,15 +228,29 @@ def tolerations(plan: ServicePlan) -> list[k8s.core.v1.TolerationArgs]:
     ]
 
 
+def spread_choices(plan: ServicePlan) -> dict[str, SpreadPolicy]:
+    """How strictly the pods are spread over nodes and zones (`pod.spread`, defaulted by profile)."""
+    spread = plan.args.pod.spread
+    production = plan.args.profile is Profile.PRODUCTION
+    return {
+        HOST_KEY: spread.nodes or (SpreadPolicy.REQUIRED if production else SpreadPolicy.PREFERRED),
+        ZONE_KEY: spread.zones or SpreadPolicy.PREFERRED,
+    }
+
+
 def spread(plan: ServicePlan) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
+    """Nodes whose taints the pods do not tolerate count as no domain (`nodeTaintsPolicy: Honor`): otherwise an
+    empty control-plane node would hold a required spread's skew, and a rollout's extra pod could not schedule."""
     return [
         k8s.core.v1.TopologySpreadConstraintArgs(
             max_skew=1,
             topology_key=key,
-            when_unsatisfiable="ScheduleAnyway",
+            when_unsatisfiable=WHEN_UNSATISFIABLE[choice],
             label_selector=selector(plan),
+            node_taints_policy="Honor",
         )
-        for key in (HOST_KEY, ZONE_KEY)
+        for key, choice in spread_choices(plan).items()
+        if choice is not SpreadPolicy.OFF
     ]
 
 
@@ -270,7 +302,7 @@ def deployment_args(
                     ),
                     containers=[container(plan, image, config_secret)],
                     volumes=volumes(plan, configmap_name),
-                    topology_spread_constraints=spread(plan),
+                    topology_spread_constraints=spread(plan) or None,
                     node_selector=pod.node_selector or None,
                     tolerations=tolerations(plan) or None,
                     image_pull_secrets=[

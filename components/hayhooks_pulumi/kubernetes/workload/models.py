@@ -12,7 +12,7 @@ from ...model import ConfigModel
 from ...quantity import parse_quantity
 from ...scratch import Size
 from ...server.env import UserEnvName
-from ...types import Annotations, Labels, ObjectName, QualifiedName, absolute, is_label_value, unique_items
+from ...types import Annotations, Labels, ObjectName, QualifiedName, Unit, absolute, is_label_value, unique_items
 
 
 class ResourcesArgs(ConfigModel):
@@ -46,18 +46,18 @@ class ResourcesArgs(ConfigModel):
 class ProbesArgs(ConfigModel):
     """Health checks. Start-up is probed on `/status`, readiness on `/status/<pipeline>`, liveness on the TCP port."""
 
-    startup_budget_seconds: Annotated[int, Field(ge=10, le=3600)] = 180
+    startup_budget_seconds: Annotated[int, Field(ge=10, le=3600), Unit.SECONDS] = 180
     """Seconds the slowest start-up (loading every pipeline) may take before the pod is restarted."""
-    readiness_period_seconds: Annotated[int, Field(ge=1, le=300)] = 10
+    readiness_period_seconds: Annotated[int, Field(ge=1, le=300), Unit.SECONDS] = 10
     """Seconds between readiness checks."""
-    liveness_period_seconds: Annotated[int, Field(ge=1, le=300)] = 20
+    liveness_period_seconds: Annotated[int, Field(ge=1, le=300), Unit.SECONDS] = 20
     """Seconds between liveness checks."""
 
 
 class LifecycleArgs(ConfigModel):
     """How a pod stops: a pause before SIGTERM, then the server's own drain (`server.gracefulShutdownTimeout`)."""
 
-    pre_stop_sleep_seconds: Annotated[int, Field(ge=0, le=120)] = 5
+    pre_stop_sleep_seconds: Annotated[int, Field(ge=0, le=120), Unit.SECONDS] = 5
     """Seconds a stopping pod keeps serving before SIGTERM, so endpoints and load balancers drop it first (the
     preStop `sleep` handler, which needs Kubernetes >= 1.30); `0`: no preStop hook, for older clusters."""
 
@@ -65,7 +65,7 @@ class LifecycleArgs(ConfigModel):
 class RolloutArgs(ConfigModel):
     """How long `pulumi up` waits for a rollout before it fails."""
 
-    timeout_seconds: Annotated[int, Field(ge=60, le=86400)] | None = None
+    timeout_seconds: Annotated[int, Field(ge=60, le=86400), Unit.SECONDS] | None = None
     """Seconds `pulumi up` waits for the Deployment's pods to be updated and ready, and for the Service's
     endpoints. Default: derived, as pods are replaced one at a time: `pods × (probes.startupBudgetSeconds +
     probes.readinessPeriodSeconds + 60)`, at least the provider's 600, where pods is `autoscaling.maxReplicas`
@@ -98,7 +98,7 @@ class TolerationArgs(ConfigModel):
     """The taint's value, with `Equal`; unset with `Exists`."""
     effect: TaintEffect | None = None
     """`NoSchedule`, `PreferNoSchedule` or `NoExecute`; unset: every effect."""
-    toleration_seconds: Annotated[int, Field(ge=0)] | None = None
+    toleration_seconds: Annotated[int, Field(ge=0), Unit.SECONDS] | None = None
     """With `effect: NoExecute`: seconds a pod stays on a node after the taint appears; unset: for ever."""
 
     @model_validator(mode="after")
@@ -115,8 +115,32 @@ class TolerationArgs(ConfigModel):
         return self
 
 
+class SpreadPolicy(StrEnum):
+    """How strictly the scheduler spreads the pods over a topology (a `topologySpreadConstraints` entry)."""
+
+    REQUIRED = "required"
+    """`DoNotSchedule`: a pod waits rather than land where the spread would be uneven by more than one."""
+    PREFERRED = "preferred"
+    """`ScheduleAnyway`: the scheduler prefers an even spread, and places the pod anyway when it cannot."""
+    OFF = "off"
+    """No constraint."""
+
+
+class SpreadArgs(ConfigModel):
+    """How the pods are spread over nodes and zones, so that losing one node (or zone) never takes them all."""
+
+    nodes: SpreadPolicy | None = None
+    """Over nodes (`kubernetes.io/hostname`, which every node has). Default: `required` in production (two pods
+    never share a node while another eligible node has fewer; on a one-node cluster they still start), `preferred`
+    in development. Nodes whose taints the pods do not tolerate, or that `pod.nodeSelector` excludes, do not
+    count."""
+    zones: SpreadPolicy | None = None
+    """Over zones (`topology.kubernetes.io/zone`). Default `preferred`, which spreads where the nodes carry the
+    label and is ignored where they do not; `required` keeps pods off nodes without the label."""
+
+
 class PodArgs(ConfigModel):
-    """Where and how the pods are scheduled, beyond what the component decides (security, probes, spreading)."""
+    """Where and how the pods are scheduled, beyond what the component decides (security, probes)."""
 
     annotations: Annotations = Field(default_factory=dict)
     """Annotations on the pods, e.g. for a service mesh or a log collector."""
@@ -128,6 +152,8 @@ class PodArgs(ConfigModel):
     """Secrets (type `kubernetes.io/dockerconfigjson`, in the namespace) to pull a private image with."""
     priority_class_name: ObjectName | None = None
     """A PriorityClass for the pods; unset: the cluster's default."""
+    spread: SpreadArgs = Field(default_factory=SpreadArgs)
+    """How the pods are spread over nodes and zones."""
 
 
 class CacheMedium(StrEnum):
@@ -174,11 +200,11 @@ class AutoscalingArgs(ConfigModel):
 
     enabled: bool = False
     """Create the autoscaler."""
-    min_replicas: Annotated[int, Field(ge=1)] = 2
+    min_replicas: Annotated[int, Field(ge=1), Unit.PODS] = 2
     """Fewest pods (at least 2 in production)."""
-    max_replicas: Annotated[int, Field(ge=1)] = 6
+    max_replicas: Annotated[int, Field(ge=1), Unit.PODS] = 6
     """Most pods."""
-    target_cpu_utilization: Annotated[int, Field(ge=10, le=100)] = 70
+    target_cpu_utilization: Annotated[int, Field(ge=10, le=100), Unit.PERCENT] = 70
     """Average CPU use, in percent of the request, the autoscaler aims for."""
 
     @field_validator("max_replicas")
@@ -191,9 +217,20 @@ class AutoscalingArgs(ConfigModel):
 
 
 class DisruptionBudgetArgs(ConfigModel):
-    """A PodDisruptionBudget that keeps capacity during drains and never blocks them."""
+    """A PodDisruptionBudget that keeps capacity during drains and never blocks them: it must leave a drain at
+    least one pod to evict, and keep at least one pod running (in production; see `maxUnavailable`)."""
 
     enabled: bool = True
     """Create the PodDisruptionBudget."""
-    max_unavailable: Annotated[int, Field(ge=1)] = 1
-    """Pods a voluntary disruption may take at once (at least 1, so node drains can proceed)."""
+    max_unavailable: Annotated[int, Field(ge=1), Unit.PODS] = 1
+    """Pods a voluntary disruption may take at once (at least 1, so node drains can proceed); in production fewer
+    than the fewest pods that run (`replicas`, or `autoscaling.minReplicas`), so a drain never evicts them all."""
+    min_available: Annotated[int, Field(ge=1), Unit.PODS] | None = None
+    """Instead of `maxUnavailable`: pods a voluntary disruption must leave running; fewer than the fewest pods that
+    run (`replicas`, or `autoscaling.minReplicas`), or a drain could never evict one and would never finish."""
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> DisruptionBudgetArgs:
+        if self.min_available is not None and "max_unavailable" in self.model_fields_set:
+            raise ValueError("set maxUnavailable or minAvailable, not both (a PodDisruptionBudget takes one)")
+        return self

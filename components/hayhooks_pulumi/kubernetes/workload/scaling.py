@@ -10,10 +10,13 @@ from ..plan import ServicePlan
 
 
 def disruption_budget_args(plan: ServicePlan) -> k8s.policy.v1.PodDisruptionBudgetInitArgs:
+    """`minAvailable` where the config sets it, else `maxUnavailable` (a budget takes one of them)."""
+    budget = plan.args.disruption_budget
     return k8s.policy.v1.PodDisruptionBudgetInitArgs(
         metadata=object_meta(plan, plan.name),
         spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-            max_unavailable=plan.args.disruption_budget.max_unavailable,
+            max_unavailable=budget.max_unavailable if budget.min_available is None else None,
+            min_available=budget.min_available,
             selector=selector(plan),
             unhealthy_pod_eviction_policy="AlwaysAllow",
         ),

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, field_validator
 
 from ....model import ConfigModel, OneOfModel
-from ....types import DnsLabel, HeaderName, HttpsUrl, ProxyUrl, WildcardHostNames, dns_label, is_subdomain, unique
+from ....types import DnsLabel, HeaderName, HttpsUrl, ProxyUrl, Unit, WildcardHostNames, dns_label, is_subdomain, unique
 from ...secrets.models import SecretSource
 from ..models import BasicAuthUser
 
@@ -126,6 +126,6 @@ class GatewayArgs(ConfigModel):
     """Also route `/docs`, `/redoc` and `/openapi.json`."""
     expose_status: bool = True
     """Route `GET /status` (pipeline list) to authenticated clients."""
-    accepted_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
+    accepted_timeout_seconds: Annotated[int, Field(ge=10, le=3600), Unit.SECONDS] = 300
     """Seconds `pulumi up` waits for the Gateway to accept the HTTPRoute (its `Accepted` condition) before it
     fails."""

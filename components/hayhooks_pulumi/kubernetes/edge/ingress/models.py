@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, ValidationInfo, field_validator
 
 from ....model import ConfigModel
-from ....types import DnsLabel, HeaderNames, ProxyUrl, WildcardHostName
+from ....types import DnsLabel, HeaderNames, ProxyUrl, Unit, WildcardHostName
 from ..models import BasicAuthUser
 from .controllers import IngressController
 
@@ -49,7 +49,7 @@ class IngressArgs(ConfigModel):
     """A networking.k8s.io/v1 Ingress routing only what clients need."""
 
     host: WildcardHostName
-    """Public host name, e.g. `hayhooks.example.com`."""
+    """Public host name, e.g. `hayhooks.example.com`; not a wildcard (`*.example.com`), which has no URL to call."""
     controller: IngressController = IngressController.NGINX
     """`nginx` (ingress-nginx annotations) or `traefik` (a Traefik Middleware)."""
     class_name: str | None = None
@@ -72,7 +72,7 @@ class IngressArgs(ConfigModel):
     `ingressEndpoint` set; a controller behind a LoadBalancer Service that stays pending never does. `false`
     marks the Ingress `pulumi.com/skipAwait`: `up` goes on once the API server has it (routing works all the
     same)."""
-    read_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 300
+    read_timeout_seconds: Annotated[int, Field(ge=1, le=3600), Unit.SECONDS] = 300
     """Seconds ingress-nginx waits for the server between two reads of an answer (`proxy-read-timeout`), long
     enough for streamed answers. Traefik sets its timeouts on the entry point, not per Ingress."""
     annotations: dict[str, str] = Field(default_factory=dict)
@@ -80,6 +80,17 @@ class IngressArgs(ConfigModel):
     sets itself (it would replace the component's value: change the option that sets it); in production, any
     ingress-nginx `auth-*` and `satisfy` annotation and Traefik's `router.middlewares` (authentication is
     `auth`'s)."""
+
+    @field_validator("host")
+    @classmethod
+    def _one_host(cls, value: str) -> str:
+        if value.startswith("*."):
+            raise ValueError(
+                f"{value!r} is a wildcard: the Ingress would answer every subdomain with this service, and the "
+                f"service would have no URL to call (publicUrl would be https://{value}); name the one host clients "
+                f"use, e.g. hayhooks.{value[2:]}"
+            )
+        return value
 
     @field_validator("annotations")
     @classmethod
