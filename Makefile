@@ -99,6 +99,14 @@ policies/venv/.installed: policies/requirements.txt components/pyproject.toml
 bench: setup
 	$(BIN)/python benchmarks/bench.py --check
 
+# Regenerates components/hayhooks_pulumi/server/releases.json, the settings of each Hayhooks release the package
+# knows, from each release's own settings class: installs them into cached scratch venvs outside the repository
+# (~/.cache/hayhooks-pulumi/hayhooks-releases). VERSIONS="2.1.0 2.0.2" for others than the default selection.
+VERSIONS ?=
+.PHONY: server-settings
+server-settings: setup
+	$(BIN)/python -m hayhooks_pulumi.server.generate $(if $(VERSIONS),--versions $(VERSIONS))
+
 # Regenerates the component plugin's schema types and components/schema.json from the models; commit both.
 .PHONY: schema
 schema: setup
