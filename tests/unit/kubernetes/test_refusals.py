@@ -108,7 +108,11 @@ def test_unknown_keys_are_errors(path: str) -> None:
         ({"secrets": {"K": {"fromConfig": "k"}}}, "secrets.K.fromConfig", "secret_values={'K': <value>}"),
         ({"server": {"host": "127.0.0.1"}}, "server.host", "unreachable through the Service and the probes"),
         ({"secrets": {"K": {}}}, "secrets.K", "exactly one of fromStore, fromSecret, fromConfig"),
-        ({"secrets": {"HAYHOOKS_X": {"fromConfig": "k"}}}, "secrets.HAYHOOKS_X", "not a setting of Hayhooks"),
+        (
+            {"secrets": {"HAYHOOKS_X": {"fromConfig": "k"}}},
+            "secrets.HAYHOOKS_X",
+            "not a setting of any Hayhooks release",
+        ),
         ({"resources": {"memoryRequest": "4Gi", "memoryLimit": "2Gi"}}, "resources.memoryLimit", "below the request"),
         ({"resources": {"cpuRequest": "lots"}}, "resources.cpuRequest", "is not a quantity"),
         ({"namespace": {"name": "Bad_Name"}}, "namespace.name", "is not a DNS label"),
