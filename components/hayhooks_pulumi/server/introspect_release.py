@@ -76,17 +76,18 @@ def _type_text(annotation: Any) -> str:
     return text or str(annotation).replace("typing.", "")
 
 
-def _json(value: Any) -> Any:
+def _json(value: Any, reveal: bool = False) -> Any:
+    """A value as JSON; a secret masked, unless `reveal` (the parse of a test's stand-in values)."""
     if isinstance(value, enum.Enum):
-        return _json(value.value)
+        return _json(value.value, reveal)
     if isinstance(value, list | tuple):
-        return [_json(item) for item in value]
+        return [_json(item, reveal) for item in value]
     if isinstance(value, dict):
-        return {str(k): _json(v) for k, v in value.items()}
+        return {str(k): _json(v, reveal) for k, v in value.items()}
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if hasattr(value, "get_secret_value"):
-        return "**********"
+        return value.get_secret_value() if reveal else "**********"
     return str(value)
 
 
@@ -151,7 +152,7 @@ def _logger_variables() -> list[str]:
 def parse() -> dict[str, Any]:
     """The settings as the server parses the process's environment: each field's value, as JSON."""
     instance = _settings_class()()
-    return {name: _json(getattr(instance, name)) for name in type(instance).model_fields}
+    return {name: _json(getattr(instance, name), reveal=True) for name in type(instance).model_fields}
 
 
 if __name__ == "__main__":
