@@ -107,7 +107,9 @@ VERSIONS ?=
 server-settings: setup
 	$(BIN)/python -m hayhooks_pulumi.server.generate $(if $(VERSIONS),--versions $(VERSIONS))
 
-# Regenerates the component plugin's schema types and components/schema.json from the models; commit both.
+# Regenerates from the models the component plugin's schema types and components/schema.json, and the JSON Schema
+# of stack files (components/hayhooks_pulumi/stack.schema.json); commit all three.
 .PHONY: schema
 schema: setup
 	$(BIN)/python -m hayhooks_pulumi.plugin.codegen
+	$(BIN)/python -m hayhooks_pulumi.stack_schema

@@ -227,4 +227,7 @@ def _as_variable(value: object) -> object:
 UserEnvName = Annotated[str, AfterValidator(user_env_name)]
 SecretEnvName = Annotated[str, AfterValidator(secret_env_name)]
 # A string in the Pulumi schema (one type per key); stack files and Python may give a bool, number or list too.
-AdvancedValue = Annotated[str, BeforeValidator(_as_variable)]
+# The schema of stack files takes what a YAML stack file may write (`json_schema_input_type`).
+AdvancedValue = Annotated[
+    str, BeforeValidator(_as_variable, json_schema_input_type=str | bool | int | float | list[str])
+]

@@ -42,6 +42,7 @@ from hayhooks_pulumi.server.settings_table import (
     TYPED_SETTINGS,
     SettingKind,
 )
+from helpers.bad_inputs import ADVANCED_REFUSALS, REFUSALS
 from helpers.paths import REPO
 from helpers.render import render
 from hypothesis import HealthCheck, example, given
@@ -441,73 +442,6 @@ def _only_problem(config: dict) -> Problem:
     return problems[0]
 
 
-REFUSALS = [
-    ({"cors": {"allowOrigins": ["https://a.example.com/"]}}, "cors.allowOrigins[0]", ["no trailing slash"]),
-    (
-        {"cors": {"allowOrigins": ["https://ok.example.com", "https://a.example.com/api"]}},
-        "cors.allowOrigins[1]",
-        ["'https://a.example.com/api'", "no path"],
-    ),
-    ({"cors": {"allowOrigins": ["app.example.com"]}}, "cors.allowOrigins[0]", ["scheme://host[:port]"]),
-    ({"cors": {"allowOrigins": ["ftp://a.example.com"]}}, "cors.allowOrigins[0]", ["scheme://host[:port]"]),
-    ({"cors": {"allowOrigins": ["https://App.Example.com"]}}, "cors.allowOrigins[0]", ["lowercase"]),
-    ({"cors": {"allowOrigins": ["https://a.example.com:443"]}}, "cors.allowOrigins[0]", ["default port"]),
-    ({"cors": {"allowOrigins": ["http://a.example.com:80"]}}, "cors.allowOrigins[0]", ["default port"]),
-    ({"cors": {"allowOrigins": ["https://a.example.com:70000"]}}, "cors.allowOrigins[0]", ["1..65535"]),
-    ({"cors": {"allowOrigins": ["https://a.example.com\n"]}}, "cors.allowOrigins[0]", ["not an origin"]),
-    ({"cors": {"allowOrigins": ["https://[1:2:3:4:5:6:7:8:9]"]}}, "cors.allowOrigins[0]", ["IPv6"]),
-    ({"cors": {"allowOrigins": ["https://a..example.com"]}}, "cors.allowOrigins[0]", ["host name"]),
-    ({"cors": {"allowMethods": ["get"]}}, "cors.allowMethods[0]", ["'get'", "uppercase", "GET", "OPTIONS"]),
-    ({"cors": {"allowMethods": ["GET", "CONNECT"]}}, "cors.allowMethods[1]", ["'CONNECT'"]),
-    ({"cors": {"allowHeaders": ["Content-Type", "X Bad"]}}, "cors.allowHeaders[1]", ["header name"]),
-    ({"cors": {"exposeHeaders": ["X-Trace\n"]}}, "cors.exposeHeaders[0]", ["header name"]),
-    ({"cors": {"allowOriginRegex": ""}}, "cors.allowOriginRegex", ["leave the key out"]),
-    ({"cors": {"allowOriginRegex": "(["}}, "cors.allowOriginRegex", ["not a valid regular expression"]),
-    (
-        {"cors": {"allowOrigins": ["*"], "allowCredentials": True}},
-        "cors.allowCredentials",
-        ["allowOrigins '*'", "list the origins"],
-    ),
-    ({"cors": {"maxAge": -1}}, "cors.maxAge", ["greater than or equal to 0"]),
-    ({"cors": {"maxAge": 86401}}, "cors.maxAge", ["less than or equal to 86400"]),
-    ({"startupDeploy": {"workers": 0}}, "startupDeploy.workers", ["greater than or equal to 1"]),
-    ({"startupDeploy": {"workers": 33}}, "startupDeploy.workers", ["less than or equal to 32"]),
-    ({"startupDeploy": {"strategy": "PARALLEL"}}, "startupDeploy.strategy", ["'sequential'", "'parallel'"]),
-    ({"deployConcurrency": "serial"}, "deployConcurrency", ["'serialized'", "'parallel'"]),
-    ({"port": 80}, "port", ["greater than or equal to 1024"]),
-    ({"port": 65536}, "port", ["less than or equal to 65535"]),
-    ({"gracefulShutdownTimeout": 301}, "gracefulShutdownTimeout", ["less than or equal to 300"]),
-    ({"gracefulShutdownTimeout": -1}, "gracefulShutdownTimeout", ["greater than or equal to 0"]),
-    ({"pipelinesDir": "pipelines"}, "pipelinesDir", ["absolute path"]),
-    ({"pipelinesDir": "./pipelines"}, "pipelinesDir", ["absolute path"]),
-    ({"pipelinesDir": "/"}, "pipelinesDir", ["other than /"]),
-    ({"extraEnv": {"HAYHOOKS_FOO": "1"}}, "extraEnv.HAYHOOKS_FOO", ["not a setting", "ignores it silently"]),
-    # A typo of a setting: once "is a server setting owned by this model".
-    (
-        {"extraEnv": {"HAYHOOKS_LOG_LEVLE": "INFO"}},
-        "extraEnv.HAYHOOKS_LOG_LEVLE",
-        ["not a setting of any Hayhooks release this package knows", "a typo", "did you mean HAYHOOKS_LOG_LEVEL?"],
-    ),
-    ({"extraEnv": {"HAYHOOKS_LOG_LEVEL": "INFO"}}, "extraEnv.HAYHOOKS_LOG_LEVEL", ["set by server.logLevel"]),
-    ({"extraEnv": {"hayhooks_port": "1"}}, "extraEnv.hayhooks_port", ["set by server.port"]),
-    ({"extraEnv": {"HAYHOOKS_MONITORING_ENABLED": "0"}}, "extraEnv.HAYHOOKS_MONITORING_ENABLED", ["server.advanced"]),
-    ({"extraEnv": {"WEB_CONCURRENCY": "2"}}, "extraEnv.WEB_CONCURRENCY", ["not allowed", "hayhooks run"]),
-    ({"extraEnv": {"LOG": "DEBUG"}}, "extraEnv.LOG", ["not allowed", "logLevel"]),
-    ({"extraEnv": {"FORWARDED_ALLOW_IPS": "*"}}, "extraEnv.FORWARDED_ALLOW_IPS", ["typed key"]),
-    ({"extraEnv": {"HAYSTACK_TELEMETRY_ENABLED": "True"}}, "extraEnv.HAYSTACK_TELEMETRY_ENABLED", ["typed key"]),
-    ({"extraEnv": {"1ST": "x"}}, "extraEnv.1ST", ["not a valid environment variable name"]),
-    ({"extraEnv": {"MY-VAR": "x"}}, "extraEnv.MY-VAR", ["not a valid environment variable name"]),
-    ({"extraEnv": {"A[0]": "x"}}, "extraEnv.A[0]", ["not a valid environment variable name"]),
-    ({"extraEnv": {"list[str]": "x"}}, "extraEnv.list[str]", ["not a valid environment variable name"]),
-    ({"extraEnv": {"OK": 1}}, "extraEnv.OK", ["valid string"]),
-    ({"cors": {"allowOrigin": ["https://a.example.com"]}}, "cors.allowOrigin", ["unknown key"]),
-    ({"logLevels": "INFO"}, "logLevels", ["unknown key"]),
-    ({"startupDeploy": {"worker": 2}}, "startupDeploy.worker", ["unknown key"]),
-    ({"logFormat": "json"}, "logFormat", ["'default'", "'verbose'"]),
-    ({"durableMode": "maybe"}, "durableMode", ["bool"]),
-]
-
-
 @pytest.mark.parametrize(("config", "path", "fragments"), REFUSALS, ids=[r[1] for r in REFUSALS])
 def test_refusal_names_the_key(config: dict, path: str, fragments: list[str]) -> None:
     problem = _only_problem(config)
@@ -846,40 +780,6 @@ def test_secret_settings_are_accepted_as_secrets_only() -> None:
             ServerSettings.model_validate({"extraEnv": {name: "plain"}})
     with pytest.raises(ValidationError, match=r"is set by server\.showTracebacks; use that key"):
         HayhooksServiceArgs.model_validate({"secrets": {"HAYHOOKS_SHOW_TRACEBACKS": {"fromConfig": "k"}}})
-
-
-ADVANCED_REFUSALS = [
-    (
-        {"advanced": {"HAYHOOKS_ADDITONAL_PYTHON_PATH": "/x"}},
-        "advanced",
-        ["did you mean HAYHOOKS_ADDITIONAL_PYTHON_PATH"],
-    ),
-    ({"advanced": {"HF_HOME": "/x"}}, "advanced", ["not a setting of any Hayhooks release this package knows"]),
-    ({"advanced": {"HAYHOOKS_ROOT_PATH": "/x"}}, "advanced", ["set by server.rootPath"]),
-    # Read by the server's logger, not AppSettings: once answered "not a setting; did you mean HAYHOOKS_PORT?".
-    ({"advanced": {"HAYHOOKS_LOG_LEVEL": "DEBUG"}}, "advanced", ["set by server.logLevel; use that key"]),
-    ({"advanced": {"HAYHOOKS_LOG_FORMAT": "verbose"}}, "advanced", ["set by server.logFormat; use that key"]),
-    ({"advanced": {"HAYHOOKS_CORS_ALLOW_ORIGINS": ["*"]}}, "advanced", ["set by server.cors.allowOrigins"]),
-    ({"advanced": {"HAYHOOKS_MCP_PORT": 9000}}, "advanced", ["the component"]),
-    ({"advanced": {"HAYHOOKS_TRACING_TOKEN": "t0ken"}}, "advanced", ["secrets.HAYHOOKS_TRACING_TOKEN"]),
-    ({"advanced": {"HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS": "five"}}, "advanced", ["takes an integer"]),
-    ({"advanced": {"HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS": 2.5}}, "advanced", ["takes an integer"]),
-    ({"advanced": {"HAYHOOKS_MONITORING_ENABLED": "no"}}, "advanced", ["takes true or false"]),
-    ({"advanced": {"HAYHOOKS_FILES_TO_IGNORE_PATTERNS": "*.tmp"}}, "advanced", ["takes a list of strings"]),
-    ({"advanced": {"HAYHOOKS_FILES_TO_IGNORE_PATTERNS": [1]}}, "advanced", []),
-    ({"advanced": {"HAYHOOKS_ADDITIONAL_PYTHON_PATH": {"a": 1}}}, "advanced.HAYHOOKS_ADDITIONAL_PYTHON_PATH", []),
-    ({"rootPath": "hayhooks"}, "rootPath", ["not a path prefix", "/hayhooks"]),
-    ({"rootPath": "/hayhooks/"}, "rootPath", ["none at the end"]),
-    ({"durableRedisUrl": "http://redis:6379"}, "durableRedisUrl", ["not a Redis URL"]),
-    ({"durableRedisUrl": "redis://redis:0"}, "durableRedisUrl", ["the port must be a number 1..65535"]),
-    ({"durableRedisUrl": "redis://:s3cret@redis:6379/0"}, "durableRedisUrl", ["secrets.HAYHOOKS_DURABLE_REDIS_URL"]),
-    ({"durableStore": "postgres"}, "durableStore", ["'redis' or 'memory'"]),
-    ({"streamingComponents": ["a,b"]}, "streamingComponents", ["no commas"]),
-    ({"streamingComponents": ["llm", "all"]}, "streamingComponents", ["'all' stands alone"]),
-    ({"streamingComponents": ["llm", "llm"]}, "streamingComponents", ["lists a component twice"]),
-    ({"streamingComponents": "all"}, "streamingComponents", []),
-    ({"tracing": {"enabled": True, "token": "x"}}, "tracing.token", ["unknown key"]),
-]
 
 
 @pytest.mark.parametrize(("config", "path", "fragments"), ADVANCED_REFUSALS)
