@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         return _refuse(out, reason)
 
     from ..errors import ConfigError
+    from .graph import write_graph
     from .stackfile import StackFileError
     from .writer import DuplicateObjectError, DuplicateUrnError, check_unique_urns, summary, tree, write_render
 
@@ -189,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     staging = Path(tempfile.mkdtemp(prefix=f".render-{args.stack}-", dir=out.parent))
     try:
         records = write_render(staging, registrations, outputs)
+        write_graph(staging, records)
         (staging / RENDER_MARKER).write_text(
             "Written by hayhooks_pulumi.render; the next render to this directory replaces it whole.\n"
         )
