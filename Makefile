@@ -40,6 +40,15 @@ CHECK_ARGS = --stack $(STACK) --out $(OUT) $(if $(CRDS),--crd-dir $(CRDS)) $(if 
 check: setup
 	$(BIN)/python -m hayhooks_pulumi.policy.check $(strip $(CHECK_ARGS))
 
+# What a change does to a stack's render: renders it at BASE (a temporary git worktree) and in the working tree and
+# prints the changes resource by resource and field by field, secrets redacted. The command exits 0 (no change),
+# 1 (changes) or 2 (error); through make, 1 and 2 are make's "Error 1" and "Error 2". FORMAT=markdown: for a PR.
+BASE ?= main
+FORMAT ?= text
+.PHONY: diff
+diff: setup
+	$(BIN)/python -m hayhooks_pulumi.render.diff --stack $(STACK) --base $(BASE) --format $(FORMAT)$(if $(CONFIG), --config $(CONFIG))
+
 # Regenerates the packaged CRD schemas (components/hayhooks_pulumi/crds) from the upstream files that
 # .github/crds.lock pins: UPSTREAM=<folder of those files>, or without it fetched from upstream.
 UPSTREAM ?=
