@@ -7,10 +7,26 @@ JSON Schema can say of it.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-# `merged(key, REMOVE)` deletes the key.
+# `with_key(args, key, REMOVE)` deletes the key.
 REMOVE = object()
+
+
+def with_key(args: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of `args` with one dotted key set (REMOVE deletes it); `args` itself is not changed."""
+    args = copy.deepcopy(args)
+    *parents, last = path.split(".")
+    node = args
+    for key in parents:
+        node = node.setdefault(key, {})
+    if value is REMOVE:
+        node.pop(last, None)
+    else:
+        node[last] = value
+    return args
+
 
 # `server` settings: (config, path of the one problem, fragments of its message).
 REFUSALS: list[tuple[dict[str, Any], str, list[str]]] = [

@@ -20,7 +20,7 @@ from hayhooks_pulumi.docker.args import HayhooksContainerArgs
 from hayhooks_pulumi.errors import user_loc
 from hayhooks_pulumi.kubernetes.args import HayhooksServiceArgs
 from hayhooks_pulumi.stack_schema import SCHEMA_FILE, schema_text, stack_schema
-from helpers.bad_inputs import ADVANCED_REFUSALS, INVALID_VALUES, PRODUCTION_REFUSALS, REFUSALS, REMOVE, UNKNOWN_KEYS
+from helpers.bad_inputs import ADVANCED_REFUSALS, INVALID_VALUES, PRODUCTION_REFUSALS, REFUSALS, UNKNOWN_KEYS, with_key
 from helpers.docker import dev_args
 from helpers.kubernetes import base_args
 from pydantic import BaseModel, ValidationError
@@ -54,19 +54,6 @@ EXPRESSIBLE = {
 PROJECT = "hayhooks"
 
 
-def _set(args: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    args = copy.deepcopy(args)
-    *parents, last = path.split(".")
-    node = args
-    for key in parents:
-        node = node.setdefault(key, {})
-    if value is REMOVE:
-        node.pop(last, None)
-    else:
-        node[last] = value
-    return args
-
-
 def _with_server(args: dict[str, Any], server: dict[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(args)
     merged["server"] = {**merged.get("server", {}), **server}
@@ -80,9 +67,9 @@ def corpus() -> list[tuple[str, str, dict[str, Any]]]:
         cases.append((f"server-{index}-{path}", "kubernetes", _with_server(base_args(), config)))
         cases.append((f"server-{index}-{path}-docker", "docker", _with_server(dev_args(), config)))
     for key, value, path, _ in PRODUCTION_REFUSALS:
-        cases.append((f"production-{path}", "kubernetes", _set(base_args(), key, value)))
+        cases.append((f"production-{path}", "kubernetes", with_key(base_args(), key, value)))
     for path in UNKNOWN_KEYS:
-        cases.append((f"unknown-{path}", "kubernetes", _set(base_args(), path, 1)))
+        cases.append((f"unknown-{path}", "kubernetes", with_key(base_args(), path, 1)))
     for index, (patch, path, _) in enumerate(INVALID_VALUES):
         cases.append((f"invalid-{index}-{path}", "kubernetes", {**base_args(), **patch}))
     return cases

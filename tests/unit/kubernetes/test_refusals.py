@@ -6,23 +6,14 @@ from typing import Any
 
 import pytest
 from hayhooks_pulumi import ConfigError, HayhooksService
-from helpers.bad_inputs import INVALID_VALUES, PRODUCTION_REFUSALS, REMOVE, UNKNOWN_KEYS
+from helpers.bad_inputs import INVALID_VALUES, PRODUCTION_REFUSALS, UNKNOWN_KEYS, with_key
 from helpers.engine import register
 from helpers.kubernetes import base_args, refusal
 
 
 def merged(path: str, value: Any) -> dict[str, Any]:
     """base_args() with one dotted key set (REMOVE deletes it)."""
-    args = base_args()
-    *parents, last = path.split(".")
-    node = args
-    for key in parents:
-        node = node.setdefault(key, {})
-    if value is REMOVE:
-        node.pop(last, None)
-    else:
-        node[last] = value
-    return args
+    return with_key(base_args(), path, value)
 
 
 @pytest.mark.parametrize(("key", "value", "path", "message"), PRODUCTION_REFUSALS)
