@@ -65,70 +65,59 @@ def declared_version(version: str) -> str:
     return version
 
 
+def _official(image: ImageRef) -> bool:
+    """The official image, or a mirror of it: a repository whose last component is `hayhooks`."""
+    return image.repository.rsplit("/", 1)[-1] == RELEASE_REPOSITORY
+
+
 def _tagged(image: ImageRef) -> str | None:
     """The release an image's tag names, for the official image (or a mirror of it) only."""
-    if image.repository.rsplit("/", 1)[-1] != RELEASE_REPOSITORY:
-        return None
-    return releases.tag_version(image.tag)
+    return releases.tag_version(image.tag) if _official(image) else None
 
 
-def select_release(
-    image: ImageRef | None, image_given: bool, declared: str | None, prefix: str = "server"
-) -> tuple[ServerVersion | None, list[Problem], list[str]]:
+Selected = tuple[ServerVersion | None, list[Problem], list[str]]
+
+
+def _refused(path: str, message: str) -> Selected:
+    return None, [Problem(path, message)], []
+
+
+def select_release(image: ImageRef | None, image_given: bool, declared: str | None, prefix: str = "server") -> Selected:
     """The release of a stack from its image and `server.version`: (the release, problems, warnings). None when it
     cannot be told (the problems say why), or when the image itself is missing (its own problem says so)."""
     key = f"{prefix}.version"
+    known = releases.known_versions()
     tagged = _tagged(image) if image is not None else None
     if declared is not None:
         if tagged is not None and tagged != declared:
-            return (
-                None,
-                [
-                    Problem(
-                        key,
-                        f"says {declared}, but the image {image} is Hayhooks {tagged}: leave {key} unset (the "
-                        "tag names the release) or make the two agree",
-                    )
-                ],
-                [],
+            return _refused(
+                key,
+                f"says {declared}, but the image {image} is Hayhooks {tagged}: leave {key} unset (the tag names "
+                "the release) or make the two agree",
             )
         return _known_or_newer(declared, key)
     if image is None:
-        if image_given:
-            return (
-                None,
-                [
-                    Problem(
-                        key,
-                        "required when the image is an Output (known only at deploy time, so its tag cannot say "
-                        f"the release): name the Hayhooks release it runs, one of {releases.known_versions()}",
-                    )
-                ],
-                [],
-            )
-        return None, [], []
-    if tagged is None:
-        what = (
-            (f"its tag {image.tag!r} names no release" if image.tag else "it has no tag")
-            if image.repository.rsplit("/", 1)[-1] == RELEASE_REPOSITORY
-            else "it is not the official image's repository"
+        if not image_given:
+            return None, [], []
+        return _refused(
+            key,
+            "required when the image is an Output (known only at deploy time, so its tag cannot say the "
+            f"release): name the Hayhooks release it runs, one of {known}",
         )
-        return (
-            None,
-            [
-                Problem(
-                    key,
-                    f"required: the image {image} does not say which Hayhooks release it runs ({what}; an official "
-                    f"image's tag does, e.g. deepset/hayhooks:v{releases.newest().version}); name it, one of "
-                    f"{releases.known_versions()}",
-                )
-            ],
-            [],
+    newest = releases.newest().version
+    if tagged is None:
+        if not _official(image):
+            why = "it is not the official image's repository"
+        else:
+            why = f"its tag {image.tag!r} names no release" if image.tag else "it has no tag"
+        return _refused(
+            key,
+            f"required: the image {image} does not say which Hayhooks release it runs ({why}; an official "
+            f"image's tag does, e.g. deepset/hayhooks:v{newest}); name it, one of {known}",
         )
     found = releases.find(tagged)
     if found is not None:
         return ServerVersion(tagged, found), [], []
-    newest = releases.newest().version
     if version_key(tagged) > releases.newest().key:
         hint = (
             f"to run it, set {key}: {tagged}: its settings are then checked against {newest}'s, and a variable only "
@@ -136,20 +125,12 @@ def select_release(
         )
     else:
         hint = f"use an image of one of those releases, e.g. deepset/hayhooks:v{newest}"
-    return (
-        None,
-        [
-            Problem(
-                "image",
-                f"{image} is Hayhooks {tagged}, whose settings this package does not know: it knows "
-                f"{releases.known_versions()}; {hint}",
-            )
-        ],
-        [],
+    return _refused(
+        "image", f"{image} is Hayhooks {tagged}, whose settings this package does not know: it knows {known}; {hint}"
     )
 
 
-def _known_or_newer(version: str, key: str) -> tuple[ServerVersion | None, list[Problem], list[str]]:
+def _known_or_newer(version: str, key: str) -> Selected:
     found = releases.find(version)
     if found is not None:
         return ServerVersion(version, found), [], []
