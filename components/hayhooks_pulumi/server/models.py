@@ -15,7 +15,7 @@ from ..types import Unit, absolute_path
 from .cors import CorsSettings
 from .env import AdvancedValue, UserEnvName, check_advanced
 from .facts import DEFAULT_PORT, WILDCARD
-from .releases import newest, version_key
+from .releases import VERSION_PATTERN, newest, version_key
 from .version import declared_version
 
 
@@ -101,7 +101,9 @@ ComponentName = Annotated[str, AfterValidator(_component_name)]
 class ServerSettings(ConfigModel):
     """Every setting of the production guide, as the server reads it from its environment."""
 
-    version: Annotated[str, AfterValidator(declared_version)] | None = None
+    version: Annotated[str, AfterValidator(declared_version)] | None = Field(
+        default=None, json_schema_extra={"pattern": VERSION_PATTERN}
+    )
     """The Hayhooks release the image runs, e.g. `2.1.0`: its settings are checked against that release's (a
     setting it lacks is refused). Unset: the official image's tag says it (`deepset/hayhooks:v2.1.0@sha256:...`);
     set it for an image whose tag does not (your own build, an Output known only at deploy time), or for a release

@@ -22,7 +22,9 @@ DATA_FILE = Path(__file__).with_name("releases.json")
 FORMAT = 1
 # How an official image's tag names its release: `v2.1.0` (`2.1.0` is taken too).
 _RELEASE_TAG = re.compile(r"^v?([0-9]+\.[0-9]+\.[0-9]+)$")
-_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+VERSION_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+$"
+"""How `server.version` names a release (the schema of stack files says it too)."""
+_VERSION = re.compile(VERSION_PATTERN)
 
 
 class SettingKind(StrEnum):
