@@ -62,7 +62,8 @@ def _probe_value(setting: ReleaseSetting) -> Any:
     if setting.kind is SettingKind.LIST:
         if setting.choices:
             return [setting.choices[0]] if default != [setting.choices[0]] else [setting.choices[-1]]
-        return [*default, "probe"]
+        # One item of its own: a value no default has, and naming nothing the server acts on.
+        return ["probe"]
     if setting.choices:
         return next(choice for choice in setting.choices if choice != default)
     return _TEXT.format(field=setting.field)
