@@ -124,6 +124,12 @@ def test_the_prod_graph_draws_the_ingress_its_auth_the_pods_and_where_their_secr
     )
 
 
+def test_the_render_says_it_wrote_the_graph(stack_render: Renders) -> None:
+    rendered = stack_render("prod")
+    assert "  graph.mmd: a picture of what the stack deploys" in rendered.result.stdout.splitlines()[-1]
+    assert (rendered.out / "graph.mmd").is_file()
+
+
 def test_a_gateway_graph_draws_the_route_its_gateway_and_security_policy(stack_render: Renders) -> None:
     path = next(p for p in EXAMPLES if p.stem == "gateway-envoy-basic")
     graph, objects = _rendered(stack_render(path.stem, path))

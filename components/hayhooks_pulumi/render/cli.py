@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     staging = Path(tempfile.mkdtemp(prefix=f".render-{args.stack}-", dir=out.parent))
     try:
         records = write_render(staging, registrations, outputs)
-        write_graph(staging, records)
+        graph = write_graph(staging, records)
         (staging / RENDER_MARKER).write_text(
             "Written by hayhooks_pulumi.render; the next render to this directory replaces it whole.\n"
         )
@@ -207,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         print(tree(records))
     print(summary(records, args.stack, out))
+    if graph is not None:
+        print(f"  {graph.name}: a picture of what the stack deploys (Mermaid, which GitHub draws)")
     return 0
 
 
