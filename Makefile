@@ -40,6 +40,15 @@ CHECK_ARGS = --stack $(STACK) --out $(OUT) $(if $(CRDS),--crd-dir $(CRDS)) $(if 
 check: setup
 	$(BIN)/python -m hayhooks_pulumi.policy.check $(strip $(CHECK_ARGS))
 
+# What a change does to a stack's render: renders it at BASE (a temporary git worktree) and in the working tree and
+# prints the changes resource by resource and field by field, secrets redacted. The command exits 0 (no change),
+# 1 (changes) or 2 (error); through make, 1 and 2 are make's "Error 1" and "Error 2". FORMAT=markdown: for a PR.
+BASE ?= main
+FORMAT ?= text
+.PHONY: diff
+diff: setup
+	$(BIN)/python -m hayhooks_pulumi.render.diff --stack $(STACK) --base $(BASE) --format $(FORMAT)$(if $(CONFIG), --config $(CONFIG))
+
 # Regenerates the packaged CRD schemas (components/hayhooks_pulumi/crds) from the upstream files that
 # .github/crds.lock pins: UPSTREAM=<folder of those files>, or without it fetched from upstream.
 UPSTREAM ?=
@@ -99,7 +108,17 @@ policies/venv/.installed: policies/requirements.txt components/pyproject.toml
 bench: setup
 	$(BIN)/python benchmarks/bench.py --check
 
-# Regenerates the component plugin's schema types and components/schema.json from the models; commit both.
+# Regenerates components/hayhooks_pulumi/server/releases.json, the settings of each Hayhooks release the package
+# knows, from each release's own settings class: installs them into cached scratch venvs outside the repository
+# (~/.cache/hayhooks-pulumi/hayhooks-releases). VERSIONS="2.1.0 2.0.2" for others than the default selection.
+VERSIONS ?=
+.PHONY: server-settings
+server-settings: setup
+	$(BIN)/python -m hayhooks_pulumi.server.generate $(if $(VERSIONS),--versions $(VERSIONS))
+
+# Regenerates from the models the component plugin's schema types and components/schema.json, and the JSON Schema
+# of stack files (components/hayhooks_pulumi/stack.schema.json); commit all three.
 .PHONY: schema
 schema: setup
 	$(BIN)/python -m hayhooks_pulumi.plugin.codegen
+	$(BIN)/python -m hayhooks_pulumi.stack_schema

@@ -143,7 +143,7 @@ def located_problems(
     for item in error.errors(include_url=False):
         # A model_validator's message carries its own path after "Value error, ".
         message = str(item["msg"]).removeprefix("Value error, ")
-        loc = _user_loc(item["loc"])
+        loc = user_loc(item["loc"])
         unit = _unit_at(model, loc) if model is not None else None
         problems.append((loc, Problem(format_path(loc), _friendly(item["type"], message, item, unit))))
     return problems
@@ -197,7 +197,7 @@ def _unit_hint(unit: Unit, value: Any) -> str:
     )
 
 
-def _user_loc(loc: Loc) -> list[str | int]:
+def user_loc(loc: Loc) -> list[str | int]:
     """The location without pydantic's own parts. An invalid dict key ends in `(..., key, "[key]")`:
     the key is the user's own, kept whatever it looks like (`[`, `str`, even `[key]`)."""
     key: list[str | int] = []

@@ -13,6 +13,8 @@ from .image import ImageRef, parse_image
 from .pipelines import PipelineSet, durable_problems, load_pipelines
 from .profile import Profile
 from .server.facts import HOME_DIR, IMAGE_DIRS, TMP_DIR
+from .server.models import ServerSettings
+from .server.version import ServerVersion, select_release, setting_problems
 from .types import dns_label
 
 APP_NAME = "hayhooks"
@@ -158,6 +160,24 @@ def check_image(problems: Problems, image: str | None, keyword: object, profile:
     with problems.collect():
         return parse_image(image, profile)
     return None
+
+
+def check_release(
+    problems: Problems, image: ImageRef | None, keyword: object, server: ServerSettings, secrets: Iterable[str]
+) -> tuple[ServerVersion | None, list[str]]:
+    """The Hayhooks release the stack runs (the image's tag, or `server.version`) and the warnings about it; what of
+    the settings that release lacks joins the problems. `keyword`: the component's `image=`, whose tag cannot be
+    read before anything registers when it is an Output."""
+    if problems.left_out("server.version"):
+        return None, []
+    is_output = keyword is not None and not isinstance(keyword, str)
+    release, found, notes = select_release(image, is_output, server.version)
+    problems.extend(found)
+    if release is None:
+        return None, notes
+    lacking, more = setting_problems(server, release, secrets)
+    problems.extend(lacking)
+    return release, [*notes, *more]
 
 
 def check_bind_address(problems: Problems, host: str, reached_by: str, limit_with: str) -> None:

@@ -245,3 +245,22 @@ def test_renovate_groups_the_image_with_the_server_package(renovate: dict[str, A
 
     assert image and package and image[0]["groupName"] == package[0]["groupName"]
     assert image[0]["automerge"] is False
+
+
+def test_preview_posts_the_render_diff_of_each_stack_beside_pulumi_preview(preview: dict[str, Any]) -> None:
+    job = preview["jobs"]["render-diff"]
+
+    assert job["strategy"]["matrix"]["stack"] == STACKS
+    # It needs no secret: it runs for forks too (no `if`), which get it in the job summary.
+    assert "if" not in job and "secrets." not in json.dumps(job)
+    [checkout] = uses(job, "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 0  # the base commit, for the diff's worktree
+    [compare] = [s for s in steps(job) if "hayhooks_pulumi.render.diff" in s.get("run", "")]
+    assert compare["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    assert '--base "$BASE_SHA" --format markdown' in compare["run"]
+    assert 'if [ "$status" -gt 1 ]; then exit "$status"; fi' in compare["run"]  # 1 (changes) is a result
+    assert "$GITHUB_STEP_SUMMARY" in compare["run"]
+    [post] = [s for s in steps(job) if "gh api" in s.get("run", "")]
+    assert post["if"] == FORK_GUARD and job["permissions"]["pull-requests"] == "write"
+    assert "<!-- hayhooks-render-diff:$STACK -->" in post["run"] and "--method PATCH" in post["run"]
+    assert job["env"]["STACK"] == "${{ matrix.stack }}"

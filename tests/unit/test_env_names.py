@@ -11,6 +11,7 @@ import pytest
 from hayhooks_pulumi import ConfigError, HayhooksService
 from hayhooks_pulumi.docker.plan import plan_container
 from hayhooks_pulumi.kubernetes.plan import plan_service
+from hayhooks_pulumi.server import releases
 from helpers.engine import register
 from helpers.paths import REPO
 
@@ -24,7 +25,8 @@ OWNED = {
     "HAYSTACK_TELEMETRY_ENABLED": "owned by this model",
     "HAYHOOKS_PORT": "is set by server.port; use that key",
     "hayhooks_port": "is set by server.port; use that key",
-    "HAYHOOKS_LOG_LEVLE": "not a setting of Hayhooks 2.1.0 (the server ignores it silently, so a typo is refused); "
+    "HAYHOOKS_LOG_LEVLE": "not a setting of any Hayhooks release this package knows "
+    f"({releases.known_versions()}) (the server ignores it silently, so a typo is refused); "
     "did you mean HAYHOOKS_LOG_LEVEL?",
     "1ST": "not a valid environment variable name",
 }

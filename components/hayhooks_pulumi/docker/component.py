@@ -11,6 +11,7 @@ import pulumi_docker as docker
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
 from ..outputs import exports
+from ..server.version import warn
 from ..tokens import CONTAINER_TOKEN, kind_of
 from .args import HayhooksContainerArgs
 from .container import REPLACE_ON_CHANGES, container_args
@@ -60,6 +61,7 @@ class HayhooksContainer(pulumi.ComponentResource):
             plan = plan_container(name, args, image=image, secret_values=values)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.plan = plan
+        warn(plan.warnings, self)
         child = pulumi.ResourceOptions(parent=self)
         image_ref = resolve_image(image if image is not None else str(plan.image), plan.args.profile)
 

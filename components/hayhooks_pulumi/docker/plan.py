@@ -17,6 +17,7 @@ from ..planning import (
     check_name,
     check_pipelines,
     check_pipelines_dir,
+    check_release,
     check_secret_names,
     recommended_labels,
     validate_args,
@@ -26,6 +27,7 @@ from ..profile import Profile
 from ..server.checks import server_problems
 from ..server.env import plain_env
 from ..server.logs import log_color_problems, with_log_colors
+from ..server.version import ServerVersion
 from .args import HayhooksContainerArgs
 from .envfile import env_file_production_problems, env_file_variables
 from .publish import publish_production_problems, published_url
@@ -71,6 +73,10 @@ class ContainerPlan:
     pipelines' volume and copy): nothing that changes with a release may be among them."""
     env_file: dict[str, str] = field(default_factory=dict, repr=False)
     """Variables read from `envFile`; their values are secret."""
+    server_version: ServerVersion | None = None
+    """The Hayhooks release the container runs and the settings table it was checked against."""
+    warnings: tuple[str, ...] = ()
+    """What the checks let pass but the deployer should read (a release newer than the package knows)."""
 
     @property
     def container_name(self) -> str:
@@ -120,6 +126,7 @@ def plan_container(
     base = Path(cwd) if cwd is not None else Path.cwd()
     args = without_profile_rules(args, problems)
     image_ref = check_image(problems, args.image, image, args.profile)
+    release, notes = check_release(problems, image_ref, image, args.server, args.secrets)
     host_path = (base / args.pipelines_path).resolve()
     pipelines = check_pipelines(problems, str(host_path), durable=args.server.durable_mode)
 
@@ -128,7 +135,7 @@ def plan_container(
 
     server = with_log_colors(args.server, args.profile)
     problems.extend(log_color_problems(server))
-    plain = plain_env(server)
+    plain = plain_env(server, release.table if release is not None else None)
     check_secret_names(problems, args.secrets, plain)
     secret_names, missing = config_secrets(args, plain, secret_values or {})
     problems.extend(missing)
@@ -150,4 +157,6 @@ def plan_container(
         # Without an image the recommended labels leave out `app.kubernetes.io/version`.
         stable_labels=recommended_labels(name, None, args.labels),
         env_file=env_file,
+        server_version=release,
+        warnings=tuple(notes),
     )

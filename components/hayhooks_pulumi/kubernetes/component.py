@@ -14,6 +14,7 @@ import pulumi_random as random
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
 from ..outputs import Secret, exports
+from ..server.version import warn
 from ..tokens import SERVICE_TOKEN, kind_of
 from .args import HayhooksServiceArgs
 from .claims import claim_shared
@@ -111,6 +112,7 @@ class HayhooksService(pulumi.ComponentResource):
         elif namespace is not None:
             plan = dataclasses.replace(plan, namespace_ref=namespace)
         self.plan = plan
+        warn(plan.warnings, self)
         image_ref = resolve_image(image if image is not None else str(plan.image), plan.args.profile)
 
         depends: list[pulumi.Resource] = self._required_crds(plan) if plan.args.check_crds else []

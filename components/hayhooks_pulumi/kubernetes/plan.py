@@ -18,6 +18,7 @@ from ..planning import (
     check_name,
     check_pipelines,
     check_pipelines_dir,
+    check_release,
     recommended_labels,
     validate_args,
     without_profile_rules,
@@ -27,6 +28,7 @@ from ..server.checks import server_problems
 from ..server.env import plain_env
 from ..server.logs import log_color_problems, with_log_colors
 from ..server.models import ServerSettings
+from ..server.version import ServerVersion
 from .args import HayhooksServiceArgs
 from .edge.gateway import checks as gateway
 from .edge.gateway.models import GatewayArgs
@@ -85,6 +87,10 @@ class ServicePlan:
     namespace_ref: pulumi.Input[str] | None = None
     """The namespace as the `namespace=` keyword's Output gives it, checked against `namespace`; the objects carry
     it in their metadata, and so depend on what creates the namespace."""
+    server_version: ServerVersion | None = None
+    """The Hayhooks release the pods run and the settings table it was checked against."""
+    warnings: tuple[str, ...] = ()
+    """What the checks let pass but the deployer should read (a release newer than the package knows)."""
 
     @property
     def namespace_input(self) -> pulumi.Input[str]:
@@ -140,6 +146,7 @@ def plan_service(
     if namespace is not None:
         args = with_keyword_namespace(args, namespace, problems)
     image_ref = check_image(problems, args.image, image, args.profile)
+    release, notes = check_release(problems, image_ref, image, args.server, args.secrets)
     pipelines = check_pipelines(problems, args.pipelines_path, durable=args.server.durable_mode)
     check_bind_address(problems, args.server.host, "the Service and the probes", "the NetworkPolicy")
     check_pipelines_dir(problems, args.server.pipelines_dir)
@@ -158,7 +165,8 @@ def plan_service(
     problems.extend([problem for problem in ingress.cors_problems(proposal) if problem.path not in reported])
     problems.raise_if_any()
     assert pipelines is not None
-    env = plain_env(_effective_server(args), args.cache.variables if args.cache is not None else None)
+    assert release is not None
+    env = plain_env(_effective_server(args), release.table, args.cache.variables if args.cache is not None else None)
     return ServicePlan(
         name=name,
         args=args,
@@ -168,6 +176,8 @@ def plan_service(
         env=env,
         labels=recommended_labels(name, image_ref, args.labels),
         egress=(*args.network_policy.egress, *derived_egress),
+        server_version=release,
+        warnings=tuple(notes),
     )
 
 

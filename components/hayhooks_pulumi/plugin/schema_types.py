@@ -76,6 +76,8 @@ class TracingSettings(TypedDict):
 class ServerSettings(TypedDict):
     "Every setting of the production guide, as the server reads it from its environment."
 
+    version: NotRequired[str]
+    "The Hayhooks release the image runs, e.g. `2.1.0`: its settings are checked against that release's (a setting it lacks is refused). Unset: the official image's tag says it (`deepset/hayhooks:v2.1.0@sha256:...`); set it for an image whose tag does not (your own build, an Output known only at deploy time), or for a release newer than the newest this package knows, which is then checked against the newest's settings, with a warning, and takes its new variables through `advanced`."
     host: NotRequired[str]
     "Address the server binds inside its container. `0.0.0.0` so probes and the Service reach it. Default: `\"0.0.0.0\"`."
     port: NotRequired[int]
@@ -115,7 +117,7 @@ class ServerSettings(TypedDict):
     extra_env: NotRequired[dict[str, str]]
     "Further plain environment variables for pipelines, never secrets (use `secrets`): production refuses a name that holds a credential by convention (`*_API_KEY`, `*_TOKEN`, `*_SECRET`, `*PASSWORD*`, `*_CREDENTIALS`, `*_PRIVATE_KEY`, ...). Default: `{}`."
     advanced: NotRequired[dict[str, str]]
-    "Any other setting of Hayhooks 2.1.0 by its variable, e.g. `HAYHOOKS_ADDITIONAL_PYTHON_PATH: /opt/shared`, `HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS: 5`: a string, number, `true`/`false` or list of strings, as the setting's type is. Names and types are checked against the server's settings; one with a typed key here, or a secret, is refused. Default: `{}`."
+    "Any other setting of the Hayhooks release the stack runs, by its variable, e.g. `HAYHOOKS_ADDITIONAL_PYTHON_PATH: /opt/shared`, `HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS: 5`: a string, number, `true`/`false` or list of strings, as the setting's type is. Names and types are checked against that release's settings (a release newer than the package knows takes any HAYHOOKS_* name, with a warning); one with a typed key here, or a secret, is refused. Default: `{}`."
 
 
 class Resources(TypedDict):

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..server.cors import matches_any_origin
 from ..server.facts import LEGACY_LOG_LEVEL, UPLOAD_PATHS, WILDCARD
-from ..server.settings_table import SETTINGS, Reader, SettingKind, env_of
+from ..server.settings_table import SETTINGS, Reader, env_of
 from .objects import as_mapping, as_seq
 
 # The variables the checks read, named by the settings table the builders write them from.
@@ -32,10 +32,8 @@ LOG_LEVEL_ENV = env_of("logLevel")
 LEGACY_LOG_ENV = LEGACY_LOG_LEVEL
 DURABLE_ENV = env_of("durableMode")
 PIPELINES_DIR_ENV = env_of("pipelinesDir")
-# Every integer port setting the kubelet's link variables (<SERVICE>_PORT=tcp://...) can hit.
-PORT_ENVS = tuple(
-    s.env for s in SETTINGS if s.reader is Reader.APP and s.kind is SettingKind.INT and s.field.endswith("port")
-)
+# Every port setting the component pins, which the kubelet's link variables (<SERVICE>_PORT=tcp://...) can hit.
+PORT_ENVS = tuple(s.env for s in SETTINGS if s.reader is Reader.APP and s.field.endswith("port"))
 
 _NOISY_LEVELS = {"DEBUG", "TRACE"}
 # pydantic's boolean strings, which the server's settings parse.

@@ -104,19 +104,24 @@ def _refuse(out: Path, reason: str) -> int:
 @contextlib.contextmanager
 def offline_render() -> Iterator[list[str]]:
     """While the program runs: a production image's placeholder digest is a warning, not an error (a review of
-    a stack still waiting for its digest is no deployment); yields the warnings' texts, each once."""
+    a stack still waiting for its digest is no deployment); yields the warnings' texts, each once, with those of a
+    release newer than the package knows."""
     from ..image import RENDER_OFFLINE_ENV, PlaceholderDigestWarning
+    from ..server.version import ServerVersionWarning
+
+    shown = (PlaceholderDigestWarning, ServerVersionWarning)
 
     before = os.environ.get(RENDER_OFFLINE_ENV)
     os.environ[RENDER_OFFLINE_ENV] = "1"
     texts: list[str] = []
     try:
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", PlaceholderDigestWarning)
+            for category in shown:
+                warnings.simplefilter("always", category)
             try:
                 yield texts
             finally:
-                texts.extend(dict.fromkeys(str(w.message) for w in caught if w.category is PlaceholderDigestWarning))
+                texts.extend(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, shown)))
     finally:
         if before is None:
             os.environ.pop(RENDER_OFFLINE_ENV, None)
@@ -148,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         return _refuse(out, reason)
 
     from ..errors import ConfigError
+    from .graph import write_graph
     from .stackfile import StackFileError
     from .writer import DuplicateObjectError, DuplicateUrnError, check_unique_urns, summary, tree, write_render
 
@@ -184,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     staging = Path(tempfile.mkdtemp(prefix=f".render-{args.stack}-", dir=out.parent))
     try:
         records = write_render(staging, registrations, outputs)
+        graph = write_graph(staging, records)
         (staging / RENDER_MARKER).write_text(
             "Written by hayhooks_pulumi.render; the next render to this directory replaces it whole.\n"
         )
@@ -200,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         print(tree(records))
     print(summary(records, args.stack, out))
+    if graph is not None:
+        print(f"  {graph.name}: a picture of what the stack deploys (Mermaid, which GitHub draws)")
     return 0
 
 

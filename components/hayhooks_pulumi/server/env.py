@@ -17,17 +17,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 
 from ..types import env_name
-from .facts import HAYHOOKS_VERSION, HOME_DIR, LEGACY_LOG_LEVEL
+from . import releases
+from .facts import HOME_DIR, LEGACY_LOG_LEVEL
 from .logs import plain_loggers_env
-from .settings_table import (
-    APP_SETTINGS,
-    OWNED_ENV,
-    SECRET_SETTINGS,
-    SERVER_VARIABLES,
-    SETTINGS,
-    TYPED_SETTINGS,
-    SettingKind,
-)
+from .releases import Release
+from .settings_table import OWNED_ENV, SECRET_SETTINGS, SETTINGS, TYPED_SETTINGS, SettingKind
 
 if TYPE_CHECKING:
     from .models import ServerSettings
@@ -71,24 +65,38 @@ def is_credential_name(name: str) -> bool:
     return bool(CREDENTIAL_NAME.search(name)) and name.upper() not in NOT_CREDENTIALS
 
 
-def server_env(settings: ServerSettings) -> dict[str, str]:
-    """The environment variables the server parses, in a stable order, each exactly as it reads them."""
+def server_env(settings: ServerSettings, release: Release | None = None) -> dict[str, str]:
+    """The environment variables the server of `release` (default: the newest known) parses, in a stable order,
+    each exactly as it reads them. A variable the release does not read is left out: what a value of it would
+    mean there is checked before (`typed_value`, `server.version`)."""
+    release = release or releases.newest()
     env: dict[str, str] = {}
     for setting in SETTINGS:
-        value = setting.fixed if setting.key is None else _written(setting.kind, _value_at(settings, setting.key))
+        if not setting.read_by(release):
+            continue
+        value = setting.fixed if setting.key is None else typed_value(settings, setting.key, release)
         if value is not None:
             env[setting.env] = value
-    env.update(plain_loggers_env(settings))
+    env.update({name: value for name, value in plain_loggers_env(settings).items() if release.reads(name)})
     env.update(settings.advanced)
     env.update(settings.extra_env)
     return env
 
 
-def plain_env(settings: ServerSettings, target_env: Mapping[str, str] | None = None) -> dict[str, str]:
+def typed_value(settings: ServerSettings, key: str, release: Release | None = None) -> str | None:
+    """The text a typed key (`cors.allowOrigins`) writes, None when unset (the server's default applies)."""
+    setting = next(s for s in SETTINGS if s.key == key)
+    kind = setting.kind_in(release or releases.newest())
+    return _written(kind or SettingKind.STR, _value_at(settings, key))
+
+
+def plain_env(
+    settings: ServerSettings, release: Release | None = None, target_env: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The plain environment a target gives the server: its settings, `server.extraEnv`, HOME, then the target's
     own variables (Kubernetes' cache paths). The one place it is computed: the container's env and the `env`
     output both read the plan's copy of it, so they cannot drift."""
-    return {**server_env(settings), "HOME": HOME_DIR, **(target_env or {})}
+    return {**server_env(settings, release), "HOME": HOME_DIR, **(target_env or {})}
 
 
 def _value_at(model: Any, key: str) -> Any:
@@ -141,32 +149,42 @@ def secret_env_name(name: str) -> str:
     return name if name in SECRET_SETTINGS else user_env_name(name)
 
 
-def _setting_refusal(name: str) -> str | None:
+def _setting_refusal(name: str, newer: bool = False) -> str | None:
     """Why the server's variable `name` may not be set as a plain variable (`server.advanced`, `server.extraEnv`):
-    a secret, a setting with a typed key, or no setting at all (a typo: the server ignores it silently, so it is
-    refused, with the nearest name). None: a setting of the server's without a typed key."""
+    a secret, a setting with a typed key, or no setting of any release known (a typo: the server ignores it
+    silently, so it is refused, with the nearest name; for a release newer than the table, `newer`, a HAYHOOKS_*
+    name passes). None: a setting of the server's without a typed key."""
     if name in SECRET_SETTINGS:
         return f"{name} is {SECRET_SETTINGS[name]}: set it in secrets.{name}, never as plain text"
     if name in TYPED_SETTINGS:
         return f"{name} is set by {TYPED_SETTINGS[name]}; use that key"
-    if not name.startswith("HAYHOOKS_") or name.removeprefix("HAYHOOKS_").lower() not in APP_SETTINGS:
-        # Compared without the prefix every candidate shares, which would make any HAYHOOKS_X look close.
-        known = {variable.removeprefix("HAYHOOKS_"): variable for variable in SERVER_VARIABLES}
-        close = difflib.get_close_matches(name.upper().removeprefix("HAYHOOKS_"), list(known), n=1)
-        hint = f"; did you mean {known[close[0]]}?" if close else ""
-        typo = " (the server ignores it silently, so a typo is refused)" if name.startswith("HAYHOOKS_") else ""
-        return f"{name} is not a setting of Hayhooks {HAYHOOKS_VERSION}{typo}{hint}"
-    return None
+    if name.startswith("HAYHOOKS_") and (name in releases.app_settings() or newer):
+        return None
+    # Compared without the prefix every candidate shares, which would make any HAYHOOKS_X look close.
+    known = {variable.removeprefix("HAYHOOKS_"): variable for variable in releases.server_variables()}
+    close = difflib.get_close_matches(name.upper().removeprefix("HAYHOOKS_"), list(known), n=1)
+    hint = f"; did you mean {known[close[0]]}?" if close else ""
+    typo = " (the server ignores it silently, so a typo is refused)" if name.startswith("HAYHOOKS_") else ""
+    newer_hint = (
+        f"; a setting of a release newer than {releases.newest().version}: set server.version to that release"
+        if name.startswith("HAYHOOKS_")
+        else ""
+    )
+    known_releases = releases.known_versions()
+    return (
+        f"{name} is not a setting of any Hayhooks release this package knows ({known_releases}){typo}{hint}{newer_hint}"
+    )
 
 
-def check_advanced(name: str, value: str) -> None:
-    """A `server.advanced` entry: a setting of the server's without a typed key, in the form its type reads."""
-    refusal = _setting_refusal(name)
+def check_advanced(name: str, value: str, newer: bool = False) -> None:
+    """A `server.advanced` entry: a setting of the server's without a typed key, in the form its type reads (the
+    type of the newest release that has it; the release a stack runs is checked for having it by its plan)."""
+    refusal = _setting_refusal(name, newer)
     if refusal is not None:
         raise ValueError(refusal)
-    kind = APP_SETTINGS[name.removeprefix("HAYHOOKS_").lower()]
-    if not _reads_as(kind, value):
-        raise ValueError(f"{name} takes {_KIND_FORMS[kind]}, not {value!r}")
+    known = releases.app_settings().get(name)
+    if known is not None and not _reads_as(known.kind, value):
+        raise ValueError(f"{name} takes {_KIND_FORMS[known.kind]}, not {value!r}")
 
 
 _KIND_FORMS = {
@@ -209,4 +227,7 @@ def _as_variable(value: object) -> object:
 UserEnvName = Annotated[str, AfterValidator(user_env_name)]
 SecretEnvName = Annotated[str, AfterValidator(secret_env_name)]
 # A string in the Pulumi schema (one type per key); stack files and Python may give a bool, number or list too.
-AdvancedValue = Annotated[str, BeforeValidator(_as_variable)]
+# The schema of stack files takes what a YAML stack file may write (`json_schema_input_type`).
+AdvancedValue = Annotated[
+    str, BeforeValidator(_as_variable, json_schema_input_type=str | bool | int | float | list[str])
+]

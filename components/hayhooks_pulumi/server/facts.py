@@ -6,9 +6,6 @@ written here is the one copy of it (a port, a route, a mount, the command line).
 
 from __future__ import annotations
 
-# The release the settings table (`settings_table`) was generated from; the image's, never a dependency here.
-HAYHOOKS_VERSION = "2.1.0"
-
 DEFAULT_PORT = 1416
 # The MCP and A2A servers' ports: pinned by the component, so a Service link variable cannot replace them.
 MCP_PORT = 1417

@@ -8,13 +8,15 @@ from enum import StrEnum
 from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from ..model import ConfigModel
 from ..types import Unit, absolute_path
 from .cors import CorsSettings
 from .env import AdvancedValue, UserEnvName, check_advanced
 from .facts import DEFAULT_PORT, WILDCARD
+from .releases import VERSION_PATTERN, newest, version_key
+from .version import declared_version
 
 
 class LogLevel(StrEnum):
@@ -99,6 +101,14 @@ ComponentName = Annotated[str, AfterValidator(_component_name)]
 class ServerSettings(ConfigModel):
     """Every setting of the production guide, as the server reads it from its environment."""
 
+    version: Annotated[str, AfterValidator(declared_version)] | None = Field(
+        default=None, json_schema_extra={"pattern": VERSION_PATTERN}
+    )
+    """The Hayhooks release the image runs, e.g. `2.1.0`: its settings are checked against that release's (a
+    setting it lacks is refused). Unset: the official image's tag says it (`deepset/hayhooks:v2.1.0@sha256:...`);
+    set it for an image whose tag does not (your own build, an Output known only at deploy time), or for a release
+    newer than the newest this package knows, which is then checked against the newest's settings, with a
+    warning, and takes its new variables through `advanced`."""
     host: str = "0.0.0.0"
     """Address the server binds inside its container. `0.0.0.0` so probes and the Service reach it."""
     port: Annotated[int, Field(ge=1024, le=65535)] = DEFAULT_PORT
@@ -152,10 +162,11 @@ class ServerSettings(ConfigModel):
     that holds a credential by convention (`*_API_KEY`, `*_TOKEN`, `*_SECRET`, `*PASSWORD*`, `*_CREDENTIALS`,
     `*_PRIVATE_KEY`, ...)."""
     advanced: dict[str, AdvancedValue] = Field(default_factory=dict)
-    """Any other setting of Hayhooks 2.1.0 by its variable, e.g. `HAYHOOKS_ADDITIONAL_PYTHON_PATH: /opt/shared`,
-    `HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS: 5`: a string, number, `true`/`false` or list of strings, as the
-    setting's type is. Names and types are checked against the server's settings; one with a typed key here, or
-    a secret, is refused."""
+    """Any other setting of the Hayhooks release the stack runs, by its variable, e.g.
+    `HAYHOOKS_ADDITIONAL_PYTHON_PATH: /opt/shared`, `HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS: 5`: a string, number,
+    `true`/`false` or list of strings, as the setting's type is. Names and types are checked against that release's
+    settings (a release newer than the package knows takes any HAYHOOKS_* name, with a warning); one with a typed
+    key here, or a secret, is refused."""
 
     @field_validator("pipelines_dir")
     @classmethod
@@ -208,9 +219,11 @@ class ServerSettings(ConfigModel):
 
     @field_validator("advanced")
     @classmethod
-    def _advanced(cls, values: dict[str, AdvancedValue]) -> dict[str, AdvancedValue]:
+    def _advanced(cls, values: dict[str, AdvancedValue], info: ValidationInfo) -> dict[str, AdvancedValue]:
+        version = info.data.get("version")
+        newer = version is not None and version_key(version) > newest().key
         for name, value in values.items():
-            check_advanced(name, value)
+            check_advanced(name, value, newer)
         return dict(sorted(values.items()))
 
     @field_validator("host")

@@ -6,41 +6,14 @@ from typing import Any
 
 import pytest
 from hayhooks_pulumi import ConfigError, HayhooksService
+from helpers.bad_inputs import INVALID_VALUES, PRODUCTION_REFUSALS, UNKNOWN_KEYS, with_key
 from helpers.engine import register
 from helpers.kubernetes import base_args, refusal
-
-REMOVE = object()
 
 
 def merged(path: str, value: Any) -> dict[str, Any]:
     """base_args() with one dotted key set (REMOVE deletes it)."""
-    args = base_args()
-    *parents, last = path.split(".")
-    node = args
-    for key in parents:
-        node = node.setdefault(key, {})
-    if value is REMOVE:
-        node.pop(last, None)
-    else:
-        node[last] = value
-    return args
-
-
-PRODUCTION_REFUSALS = [
-    ("server.cors.allowOrigins", ["*"], "server.cors.allowOrigins", "'*' is refused in production"),
-    ("server.cors.allowMethods", ["*"], "server.cors.allowMethods", "'*' is refused in production"),
-    ("server.showTracebacks", True, "server.showTracebacks", "must be false in production"),
-    ("server.logLevel", "DEBUG", "server.logLevel", "DEBUG is refused in production"),
-    ("server.logLevel", "TRACE", "server.logLevel", "TRACE is refused in production"),
-    ("server.durableMode", False, "server.durableMode", "must be true in production"),
-    ("image", "deepset/hayhooks:v2.1.0", "image", "docker buildx imagetools inspect deepset/hayhooks:v2.1.0"),
-    ("ingress.auth", "none", "ingress.auth", "needs authentication"),
-    ("ingress.tlsSecretName", REMOVE, "ingress.tlsSecretName", "required in production"),
-    ("replicas", 1, "replicas", "at least 2 in production"),
-    ("autoscaling", {"enabled": True, "minReplicas": 1}, "autoscaling.minReplicas", "at least 2 in production"),
-    ("resources.memoryLimit", None, "resources.memoryLimit", "required in production"),
-    ("server.extraEnv", {"OPENAI_API_KEY": "sk-x"}, "server.extraEnv.OPENAI_API_KEY", "secrets.OPENAI_API_KEY"),
-]
+    return with_key(base_args(), path, value)
 
 
 @pytest.mark.parametrize(("key", "value", "path", "message"), PRODUCTION_REFUSALS)
@@ -86,10 +59,7 @@ def test_all_problems_are_reported_at_once() -> None:
     assert {p.path for p in error.problems} == {"server.showTracebacks", "server.logLevel", "replicas"}
 
 
-@pytest.mark.parametrize(
-    "path",
-    ["replica", "server.cors.allowOrigin", "ingress.tlsSecret", "autoscaling.minReplica", "secrets.KEY.fromStor"],
-)
+@pytest.mark.parametrize("path", UNKNOWN_KEYS)
 def test_unknown_keys_are_errors(path: str) -> None:
     args = merged(path, 1)
     error, registrations = refusal(args)
@@ -98,33 +68,7 @@ def test_unknown_keys_are_errors(path: str) -> None:
     assert registrations == {}
 
 
-@pytest.mark.parametrize(
-    ("args_patch", "path", "message"),
-    [
-        ({"requiredPipelines": ["missing"]}, "requiredPipelines[0]", "'missing' is not in"),
-        ({"pipelinesPath": "/nonexistent/pipelines"}, "pipelinesPath", "is not a directory"),
-        ({"secrets": {"K": {"fromStore": {"remoteKey": "x"}}}}, "secretStore", "required by secrets.K.fromStore"),
-        # Passed by the program, not read from a stack: the argument is what is missing.
-        ({"secrets": {"K": {"fromConfig": "k"}}}, "secrets.K.fromConfig", "secret_values={'K': <value>}"),
-        ({"server": {"host": "127.0.0.1"}}, "server.host", "unreachable through the Service and the probes"),
-        ({"secrets": {"K": {}}}, "secrets.K", "exactly one of fromStore, fromSecret, fromConfig"),
-        ({"secrets": {"HAYHOOKS_X": {"fromConfig": "k"}}}, "secrets.HAYHOOKS_X", "not a setting of Hayhooks"),
-        ({"resources": {"memoryRequest": "4Gi", "memoryLimit": "2Gi"}}, "resources.memoryLimit", "below the request"),
-        ({"resources": {"cpuRequest": "lots"}}, "resources.cpuRequest", "is not a quantity"),
-        ({"namespace": {"name": "Bad_Name"}}, "namespace.name", "is not a DNS label"),
-        (
-            {
-                "ingress": {
-                    "host": "hayhooks.example.com",
-                    "annotations": {"nginx.ingress.kubernetes.io/configuration-snippet": "x"},
-                }
-            },
-            "ingress.annotations",
-            "snippet",
-        ),
-        ({"autoscaling": {"minReplicas": 5, "maxReplicas": 3}}, "autoscaling.maxReplicas", "at least minReplicas"),
-    ],
-)
+@pytest.mark.parametrize(("args_patch", "path", "message"), INVALID_VALUES)
 def test_invalid_values_name_their_key(args_patch: dict[str, Any], path: str, message: str) -> None:
     error, registrations = refusal({**base_args(), **args_patch})
     problem = next((p for p in error.problems if p.path == path), None)

@@ -32,17 +32,17 @@ import loguru
 import pytest
 import yaml
 from hayhooks_pulumi.errors import ConfigError, Problem, from_validation_error
+from hayhooks_pulumi.server import releases
 from hayhooks_pulumi.server.cors import CorsSettings
 from hayhooks_pulumi.server.env import FORBIDDEN_ENV, server_env
-from hayhooks_pulumi.server.facts import HAYHOOKS_VERSION
 from hayhooks_pulumi.server.models import DeployConcurrency, LogFormat, LogLevel, ServerSettings, StartupDeployStrategy
 from hayhooks_pulumi.server.settings_table import (
-    APP_SETTINGS,
     LOGGER_SETTINGS,
     SECRET_SETTINGS,
     TYPED_SETTINGS,
     SettingKind,
 )
+from helpers.bad_inputs import ADVANCED_REFUSALS, REFUSALS
 from helpers.paths import REPO
 from helpers.render import render
 from hypothesis import HealthCheck, example, given
@@ -442,73 +442,6 @@ def _only_problem(config: dict) -> Problem:
     return problems[0]
 
 
-REFUSALS = [
-    ({"cors": {"allowOrigins": ["https://a.example.com/"]}}, "cors.allowOrigins[0]", ["no trailing slash"]),
-    (
-        {"cors": {"allowOrigins": ["https://ok.example.com", "https://a.example.com/api"]}},
-        "cors.allowOrigins[1]",
-        ["'https://a.example.com/api'", "no path"],
-    ),
-    ({"cors": {"allowOrigins": ["app.example.com"]}}, "cors.allowOrigins[0]", ["scheme://host[:port]"]),
-    ({"cors": {"allowOrigins": ["ftp://a.example.com"]}}, "cors.allowOrigins[0]", ["scheme://host[:port]"]),
-    ({"cors": {"allowOrigins": ["https://App.Example.com"]}}, "cors.allowOrigins[0]", ["lowercase"]),
-    ({"cors": {"allowOrigins": ["https://a.example.com:443"]}}, "cors.allowOrigins[0]", ["default port"]),
-    ({"cors": {"allowOrigins": ["http://a.example.com:80"]}}, "cors.allowOrigins[0]", ["default port"]),
-    ({"cors": {"allowOrigins": ["https://a.example.com:70000"]}}, "cors.allowOrigins[0]", ["1..65535"]),
-    ({"cors": {"allowOrigins": ["https://a.example.com\n"]}}, "cors.allowOrigins[0]", ["not an origin"]),
-    ({"cors": {"allowOrigins": ["https://[1:2:3:4:5:6:7:8:9]"]}}, "cors.allowOrigins[0]", ["IPv6"]),
-    ({"cors": {"allowOrigins": ["https://a..example.com"]}}, "cors.allowOrigins[0]", ["host name"]),
-    ({"cors": {"allowMethods": ["get"]}}, "cors.allowMethods[0]", ["'get'", "uppercase", "GET", "OPTIONS"]),
-    ({"cors": {"allowMethods": ["GET", "CONNECT"]}}, "cors.allowMethods[1]", ["'CONNECT'"]),
-    ({"cors": {"allowHeaders": ["Content-Type", "X Bad"]}}, "cors.allowHeaders[1]", ["header name"]),
-    ({"cors": {"exposeHeaders": ["X-Trace\n"]}}, "cors.exposeHeaders[0]", ["header name"]),
-    ({"cors": {"allowOriginRegex": ""}}, "cors.allowOriginRegex", ["leave the key out"]),
-    ({"cors": {"allowOriginRegex": "(["}}, "cors.allowOriginRegex", ["not a valid regular expression"]),
-    (
-        {"cors": {"allowOrigins": ["*"], "allowCredentials": True}},
-        "cors.allowCredentials",
-        ["allowOrigins '*'", "list the origins"],
-    ),
-    ({"cors": {"maxAge": -1}}, "cors.maxAge", ["greater than or equal to 0"]),
-    ({"cors": {"maxAge": 86401}}, "cors.maxAge", ["less than or equal to 86400"]),
-    ({"startupDeploy": {"workers": 0}}, "startupDeploy.workers", ["greater than or equal to 1"]),
-    ({"startupDeploy": {"workers": 33}}, "startupDeploy.workers", ["less than or equal to 32"]),
-    ({"startupDeploy": {"strategy": "PARALLEL"}}, "startupDeploy.strategy", ["'sequential'", "'parallel'"]),
-    ({"deployConcurrency": "serial"}, "deployConcurrency", ["'serialized'", "'parallel'"]),
-    ({"port": 80}, "port", ["greater than or equal to 1024"]),
-    ({"port": 65536}, "port", ["less than or equal to 65535"]),
-    ({"gracefulShutdownTimeout": 301}, "gracefulShutdownTimeout", ["less than or equal to 300"]),
-    ({"gracefulShutdownTimeout": -1}, "gracefulShutdownTimeout", ["greater than or equal to 0"]),
-    ({"pipelinesDir": "pipelines"}, "pipelinesDir", ["absolute path"]),
-    ({"pipelinesDir": "./pipelines"}, "pipelinesDir", ["absolute path"]),
-    ({"pipelinesDir": "/"}, "pipelinesDir", ["other than /"]),
-    ({"extraEnv": {"HAYHOOKS_FOO": "1"}}, "extraEnv.HAYHOOKS_FOO", ["not a setting", "ignores it silently"]),
-    # A typo of a setting: once "is a server setting owned by this model".
-    (
-        {"extraEnv": {"HAYHOOKS_LOG_LEVLE": "INFO"}},
-        "extraEnv.HAYHOOKS_LOG_LEVLE",
-        ["not a setting of Hayhooks 2.1.0", "a typo", "did you mean HAYHOOKS_LOG_LEVEL?"],
-    ),
-    ({"extraEnv": {"HAYHOOKS_LOG_LEVEL": "INFO"}}, "extraEnv.HAYHOOKS_LOG_LEVEL", ["set by server.logLevel"]),
-    ({"extraEnv": {"hayhooks_port": "1"}}, "extraEnv.hayhooks_port", ["set by server.port"]),
-    ({"extraEnv": {"HAYHOOKS_MONITORING_ENABLED": "0"}}, "extraEnv.HAYHOOKS_MONITORING_ENABLED", ["server.advanced"]),
-    ({"extraEnv": {"WEB_CONCURRENCY": "2"}}, "extraEnv.WEB_CONCURRENCY", ["not allowed", "hayhooks run"]),
-    ({"extraEnv": {"LOG": "DEBUG"}}, "extraEnv.LOG", ["not allowed", "logLevel"]),
-    ({"extraEnv": {"FORWARDED_ALLOW_IPS": "*"}}, "extraEnv.FORWARDED_ALLOW_IPS", ["typed key"]),
-    ({"extraEnv": {"HAYSTACK_TELEMETRY_ENABLED": "True"}}, "extraEnv.HAYSTACK_TELEMETRY_ENABLED", ["typed key"]),
-    ({"extraEnv": {"1ST": "x"}}, "extraEnv.1ST", ["not a valid environment variable name"]),
-    ({"extraEnv": {"MY-VAR": "x"}}, "extraEnv.MY-VAR", ["not a valid environment variable name"]),
-    ({"extraEnv": {"A[0]": "x"}}, "extraEnv.A[0]", ["not a valid environment variable name"]),
-    ({"extraEnv": {"list[str]": "x"}}, "extraEnv.list[str]", ["not a valid environment variable name"]),
-    ({"extraEnv": {"OK": 1}}, "extraEnv.OK", ["valid string"]),
-    ({"cors": {"allowOrigin": ["https://a.example.com"]}}, "cors.allowOrigin", ["unknown key"]),
-    ({"logLevels": "INFO"}, "logLevels", ["unknown key"]),
-    ({"startupDeploy": {"worker": 2}}, "startupDeploy.worker", ["unknown key"]),
-    ({"logFormat": "json"}, "logFormat", ["'default'", "'verbose'"]),
-    ({"durableMode": "maybe"}, "durableMode", ["bool"]),
-]
-
-
 @pytest.mark.parametrize(("config", "path", "fragments"), REFUSALS, ids=[r[1] for r in REFUSALS])
 def test_refusal_names_the_key(config: dict, path: str, fragments: list[str]) -> None:
     problem = _only_problem(config)
@@ -770,25 +703,21 @@ def test_trusted_proxies_reach_uvicorn_as_networks_it_trusts() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_the_pinned_list_of_server_settings_is_the_installed_servers(hayhooks_settings: ModuleType) -> None:
-    """The settings table is generated from AppSettings, not imported (hayhooks is no dependency of the package)."""
+def test_the_table_of_the_installed_release_is_its_settings_class(hayhooks_settings: ModuleType) -> None:
+    """The generated table (`releases.json`) of the release installed here, against its own AppSettings: every
+    field, its kind written in the form pydantic-settings parses (tests/live/test_releases.py does this for every
+    release of the table, in each release's own venv)."""
     fields = hayhooks_settings.AppSettings.model_fields
-    assert importlib.metadata.version("hayhooks") == HAYHOOKS_VERSION
-    assert set(APP_SETTINGS) == set(fields)
-    for name, field in fields.items():
-        # What the kind writes must be what pydantic-settings parses: JSON for lists, true/false, numbers.
-        sample = {
-            SettingKind.LIST: [],
-            SettingKind.BOOL: True,
-            SettingKind.INT: field.default if isinstance(field.default, int) else 1,
-            SettingKind.FLOAT: 1.5,
-            SettingKind.STR: "x",
-        }[APP_SETTINGS[name]]
+    release = releases.find(importlib.metadata.version("hayhooks"))
+    assert release is not None, "the installed hayhooks is not a release of the table: run `make server-settings`"
+    assert {setting.field for setting in release.settings.values()} == set(fields)
+    for setting in release.settings.values():
+        field = fields[setting.field]
         origin = typing.get_origin(field.annotation)
-        if APP_SETTINGS[name] is SettingKind.LIST:
-            assert origin is list, name
-        elif APP_SETTINGS[name] is not SettingKind.STR:
-            assert field.annotation is type(sample), name
+        if setting.kind is SettingKind.LIST:
+            assert origin is list, setting.env
+        elif setting.kind is not SettingKind.STR:
+            assert field.annotation.__name__ == setting.kind.value, setting.env
     owned = {*TYPED_SETTINGS, *SECRET_SETTINGS} - set(LOGGER_SETTINGS)
     assert {name.removeprefix("HAYHOOKS_").lower() for name in owned} <= set(fields)
 
@@ -851,40 +780,6 @@ def test_secret_settings_are_accepted_as_secrets_only() -> None:
             ServerSettings.model_validate({"extraEnv": {name: "plain"}})
     with pytest.raises(ValidationError, match=r"is set by server\.showTracebacks; use that key"):
         HayhooksServiceArgs.model_validate({"secrets": {"HAYHOOKS_SHOW_TRACEBACKS": {"fromConfig": "k"}}})
-
-
-ADVANCED_REFUSALS = [
-    (
-        {"advanced": {"HAYHOOKS_ADDITONAL_PYTHON_PATH": "/x"}},
-        "advanced",
-        ["did you mean HAYHOOKS_ADDITIONAL_PYTHON_PATH"],
-    ),
-    ({"advanced": {"HF_HOME": "/x"}}, "advanced", ["not a setting of Hayhooks 2.1.0"]),
-    ({"advanced": {"HAYHOOKS_ROOT_PATH": "/x"}}, "advanced", ["set by server.rootPath"]),
-    # Read by the server's logger, not AppSettings: once answered "not a setting; did you mean HAYHOOKS_PORT?".
-    ({"advanced": {"HAYHOOKS_LOG_LEVEL": "DEBUG"}}, "advanced", ["set by server.logLevel; use that key"]),
-    ({"advanced": {"HAYHOOKS_LOG_FORMAT": "verbose"}}, "advanced", ["set by server.logFormat; use that key"]),
-    ({"advanced": {"HAYHOOKS_CORS_ALLOW_ORIGINS": ["*"]}}, "advanced", ["set by server.cors.allowOrigins"]),
-    ({"advanced": {"HAYHOOKS_MCP_PORT": 9000}}, "advanced", ["the component"]),
-    ({"advanced": {"HAYHOOKS_TRACING_TOKEN": "t0ken"}}, "advanced", ["secrets.HAYHOOKS_TRACING_TOKEN"]),
-    ({"advanced": {"HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS": "five"}}, "advanced", ["takes an integer"]),
-    ({"advanced": {"HAYHOOKS_DURABLE_MAX_RUN_ATTEMPTS": 2.5}}, "advanced", ["takes an integer"]),
-    ({"advanced": {"HAYHOOKS_MONITORING_ENABLED": "no"}}, "advanced", ["takes true or false"]),
-    ({"advanced": {"HAYHOOKS_FILES_TO_IGNORE_PATTERNS": "*.tmp"}}, "advanced", ["takes a list of strings"]),
-    ({"advanced": {"HAYHOOKS_FILES_TO_IGNORE_PATTERNS": [1]}}, "advanced", []),
-    ({"advanced": {"HAYHOOKS_ADDITIONAL_PYTHON_PATH": {"a": 1}}}, "advanced.HAYHOOKS_ADDITIONAL_PYTHON_PATH", []),
-    ({"rootPath": "hayhooks"}, "rootPath", ["not a path prefix", "/hayhooks"]),
-    ({"rootPath": "/hayhooks/"}, "rootPath", ["none at the end"]),
-    ({"durableRedisUrl": "http://redis:6379"}, "durableRedisUrl", ["not a Redis URL"]),
-    ({"durableRedisUrl": "redis://redis:0"}, "durableRedisUrl", ["the port must be a number 1..65535"]),
-    ({"durableRedisUrl": "redis://:s3cret@redis:6379/0"}, "durableRedisUrl", ["secrets.HAYHOOKS_DURABLE_REDIS_URL"]),
-    ({"durableStore": "postgres"}, "durableStore", ["'redis' or 'memory'"]),
-    ({"streamingComponents": ["a,b"]}, "streamingComponents", ["no commas"]),
-    ({"streamingComponents": ["llm", "all"]}, "streamingComponents", ["'all' stands alone"]),
-    ({"streamingComponents": ["llm", "llm"]}, "streamingComponents", ["lists a component twice"]),
-    ({"streamingComponents": "all"}, "streamingComponents", []),
-    ({"tracing": {"enabled": True, "token": "x"}}, "tracing.token", ["unknown key"]),
-]
 
 
 @pytest.mark.parametrize(("config", "path", "fragments"), ADVANCED_REFUSALS)

@@ -7,13 +7,14 @@ import json
 
 import pytest
 from hayhooks_pulumi.model import ConfigModel
+from hayhooks_pulumi.server import releases
 from hayhooks_pulumi.server.env import server_env
 from hayhooks_pulumi.server.models import ServerSettings
 from hayhooks_pulumi.server.settings_table import SETTINGS, Reader, SettingKind
 from pydantic import ValidationError
 
-# Keys of `ServerSettings` that are not one variable each.
-_NOT_SETTINGS = {"extraEnv", "advanced"}
+# Keys of `ServerSettings` that are not one variable each (`version` says which release's table applies).
+_NOT_SETTINGS = {"extraEnv", "advanced", "version"}
 
 
 def _leaf_keys(model: type[ConfigModel], prefix: str = "") -> list[str]:
@@ -46,15 +47,19 @@ def test_a_row_written_by_the_component_says_why_and_nobody_else_may_set_it() ->
                 ServerSettings.model_validate({"advanced": {setting.env: setting.fixed}})
 
 
-def test_every_written_variable_has_the_form_of_its_kind() -> None:
-    env = server_env(ServerSettings.model_validate({"rootPath": "/x", "durableRedisUrl": "redis://r:6379/0"}))
+@pytest.mark.parametrize("release", releases.releases(), ids=str)
+def test_every_written_variable_has_the_form_of_its_kind_in_each_release(release: releases.Release) -> None:
+    env = server_env(ServerSettings.model_validate({"rootPath": "/x", "durableRedisUrl": "redis://r:6379/0"}), release)
     for setting in SETTINGS:
         if setting.env not in env:
+            assert setting.fixed is None or not setting.read_by(release), setting.env
             continue
+        assert setting.read_by(release), f"{setting.env} is written for {release}, which does not read it"
         text = env[setting.env]
-        if setting.kind is SettingKind.BOOL:
+        kind = setting.kind_in(release)
+        if kind is SettingKind.BOOL:
             assert text in ("true", "false"), setting.env
-        elif setting.kind is SettingKind.INT:
+        elif kind is SettingKind.INT:
             assert int(text) >= 0, setting.env
-        elif setting.kind is SettingKind.LIST:
+        elif kind is SettingKind.LIST:
             assert isinstance(json.loads(text), list), setting.env
