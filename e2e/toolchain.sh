@@ -61,7 +61,8 @@ probe() {
   local rc=0
   log "asking the Go module proxy ($(go env GOPROXY))"
   probe_one pulumi "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" || rc=1
-  probe_one pulumi-language-python "$PULUMI_LANGUAGE_PYTHON_MODULE@latest" || rc=1
+  probe_one pulumi-language-python "github.com/pulumi/pulumi/sdk/v3@$PULUMI_LANGUAGE_PYTHON_VERSION" || rc=1
+  probe_one "  (its own module)" "$PULUMI_LANGUAGE_PYTHON_MODULE@latest" || true
   probe_one pulumi-resource-kubernetes "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_PSEUDO" || rc=1
   probe_one "  (wanted 4.34.2)" "github.com/pulumi/pulumi-kubernetes/provider/v4@v4.34.2" || true
   probe_one pulumi-resource-random "$PULUMI_RANDOM_MODULE@latest" || rc=1
@@ -69,6 +70,7 @@ probe() {
   probe_one etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" || rc=1
   probe_one kube-apiserver,... "k8s.io/kubernetes@$KUBERNETES_VERSION" || rc=1
   probe_one kwok "sigs.k8s.io/kwok@$KWOK_VERSION" || rc=1
+  probe_one registry "github.com/distribution/distribution/v3@$REGISTRY_VERSION" || rc=1
   return $rc
 }
 
@@ -93,7 +95,7 @@ build_etcd() {
 }
 
 build_kubernetes() {
-  local tools=(kube-apiserver kube-controller-manager kube-scheduler kubectl) missing=() t
+  local tools=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy) missing=() t
   for t in "${tools[@]}"; do have "$t" "$KUBERNETES_VERSION" || missing+=("$t"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "building ${missing[*]} $KUBERNETES_VERSION"
@@ -147,6 +149,18 @@ build_kwok() {
   rm -rf "$root/kwok-stages" && mkdir -p "$root/kwok-stages"
   for stage in "${KWOK_STAGES[@]}"; do install -m644 "$mod/kustomize/stage/$stage" "$root/kwok-stages/"; done
   echo "$KWOK_VERSION" >"$root/kwok-stages/.version"
+}
+
+# The image registry the real-container tests pull the locally built Hayhooks image from, by digest, as a
+# cluster pulls from its registry (e2e/registry.py serves it on loopback).
+build_registry() {
+  have registry "$REGISTRY_VERSION" && return 0
+  local m=github.com/distribution/distribution/v3
+  log "building registry $REGISTRY_VERSION"
+  local d; d=$(wrapper registry)
+  (cd "$d" && go get "$m/cmd/registry@$REGISTRY_VERSION" && timed go build -trimpath \
+    -ldflags "-X $m/version.version=$REGISTRY_VERSION" -o "$bin/registry" "$m/cmd/registry")
+  record registry built "$REGISTRY_VERSION" "$m@$REGISTRY_VERSION"
 }
 
 # The non-local replace lines of a go.mod, as `go mod edit` arguments.
@@ -217,6 +231,31 @@ PY
     "$m@$PULUMI_KUBERNETES_PSEUDO (the pinned SDK is 4.34.2; its commit is not served)"
 }
 
+# The Python language host, which `pulumi preview|up` of a Python program needs (the Automation API's inline
+# programs do without it). From v3.80.0 on it is a module of its own that the proxy refuses; v3.79.0 is the
+# last sdk/v3 release that holds it. It runs `pulumi-language-python-exec`, a script that must sit beside
+# it, taken from the sdk/v3 release of the CLI (module-cache files have no mode bits: install -m755).
+build_language_python() {
+  local exec_script
+  exec_script=$(moddir "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")/python/cmd/pulumi-language-python-exec
+  install -m755 "$exec_script" "$bin/pulumi-language-python-exec"
+  have pulumi-language-python "$PULUMI_LANGUAGE_PYTHON_VERSION" && return 0
+  local m=github.com/pulumi/pulumi/sdk/v3
+  log "building pulumi-language-python $PULUMI_LANGUAGE_PYTHON_VERSION ($m/python/cmd/pulumi-language-python)"
+  local d gomod edits; d=$(wrapper pulumi-language-python)
+  gomod=$(go mod download -json "$m@$PULUMI_LANGUAGE_PYTHON_VERSION" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
+  mapfile -t edits < <(replaces_of "$gomod")
+  (
+    cd "$d"
+    go mod edit -require "$m@$PULUMI_LANGUAGE_PYTHON_VERSION" "${edits[@]}"
+    go get "$m/python/cmd/pulumi-language-python@$PULUMI_LANGUAGE_PYTHON_VERSION"
+    timed go build -trimpath -ldflags "-X $m/go/common/version.Version=$PULUMI_LANGUAGE_PYTHON_VERSION" \
+      -o "$bin/pulumi-language-python" "$m/python/cmd/pulumi-language-python"
+  )
+  record pulumi-language-python built "$PULUMI_LANGUAGE_PYTHON_VERSION" \
+    "$m@$PULUMI_LANGUAGE_PYTHON_VERSION python/cmd/pulumi-language-python (${edits[*]:-no replaces}); exec script of $m@$PULUMI_VERSION"
+}
+
 build_language_yaml() {
   have pulumi-language-yaml "$PULUMI_YAML_VERSION" && return 0
   local m=github.com/pulumi/pulumi-yaml
@@ -252,9 +291,8 @@ build() {
   timed build_pulumi
   timed build_kubernetes_provider
   timed build_language_yaml
-  refuse pulumi-language-python "$PULUMI_LANGUAGE_PYTHON_MODULE@latest" \
-    "every Python program under the real engine: pulumi preview/up/destroy of the stacks, policy packs, the component plugin" \
-    || log "pulumi-language-python is served now: add its build"
+  timed build_language_python
+  timed build_registry
   refuse pulumi-resource-random "$PULUMI_RANDOM_MODULE@$PULUMI_RANDOM_VERSION" \
     "RandomPassword (basic auth and API keys) under the real engine" || log "pulumi-resource-random is served now: add its build"
   log "cache: $root ($(du -sh "$root" | cut -f1))"

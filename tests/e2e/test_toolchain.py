@@ -23,7 +23,10 @@ PIECES = {
     "kube-controller-manager",
     "kube-scheduler",
     "kubectl",
+    "kubelet",
+    "kube-proxy",
     "kwok",
+    "registry",
 }
 
 
@@ -60,11 +63,12 @@ def test_every_piece_is_built_or_its_refusal_recorded(manifest: dict[str, tuple[
 def test_the_control_plane_programs_are_the_versions_asked_for(manifest: dict[str, tuple[str, str, str]]) -> None:
     asked = versions()
     kubernetes = asked["KUBERNETES_VERSION"]
-    for program in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+    for program in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"):
         assert f"Kubernetes {kubernetes}" in version_of(program, "--version"), program
     assert f"Client Version: {kubernetes}" in version_of("kubectl", "version", "--client")
     assert f"etcd Version: {asked['ETCD_VERSION'].lstrip('v')}" in version_of("etcd", "--version")
     assert asked["KWOK_VERSION"] in version_of("kwok", "--version")
+    assert asked["REGISTRY_VERSION"] in version_of("registry", "--version")
 
 
 def test_the_pulumi_cli_and_kubernetes_provider_are_the_versions_asked_for(
@@ -85,3 +89,14 @@ def test_the_pulumi_cli_and_kubernetes_provider_are_the_versions_asked_for(
     finally:
         provider.kill()
         provider.wait(timeout=10)
+
+
+def test_the_python_language_host_is_the_release_asked_for_with_its_exec_script(
+    manifest: dict[str, tuple[str, str, str]],
+) -> None:
+    """v3.79.0 of sdk/v3, the last that holds it (its own module is refused), beside the CLI's exec script."""
+    asked = versions()
+    assert manifest["pulumi-language-python"][:2] == ("built", asked["PULUMI_LANGUAGE_PYTHON_VERSION"])
+    script = toolchain_dir() / "bin" / "pulumi-language-python-exec"
+    assert script.is_file() and script.stat().st_mode & 0o111, f"{script} is missing or not executable"
+    assert "pulumi" in script.read_text()
