@@ -51,7 +51,7 @@ from .support import (
 
 pytestmark = pytest.mark.live
 
-NGINX_HINT = "install the Debian/Ubuntu package `nginx` (apt-get install -y nginx), or run `make live-deps` as root"
+NGINX_HINT = "install the Debian/Ubuntu package `nginx` (apt-get install -y nginx), or run `make host-packages` as root"
 NGINX_USER = "nobody"
 
 
