@@ -1,9 +1,11 @@
-"""A local Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver, kube-controller-manager,
-kube-scheduler and kwok (fake nodes: pods become Ready without a kubelet), from the toolchain that
-`e2e/toolchain.sh` builds.
+"""A local Kubernetes cluster on 127.0.0.1: etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+kwok's node (pods become Ready without a kubelet: what needs many nodes or no runtime), and a real node
+(e2e/node.py: the kubelet, kube-proxy and containerd; its pods run the locally built images, pulled by digest
+from a registry on loopback, e2e/registry.py), from the toolchain `e2e/toolchain.sh` builds and the images
+`e2e/image.py` builds.
 
-    python3 e2e/cluster.py up [--dir DIR]     start it, install the packaged CRDs, print `export` lines
-    python3 e2e/cluster.py down [--dir DIR]   stop every process it started and remove DIR
+    python3 e2e/cluster.py up [--dir DIR] [--no-real-node]   start it, install the packaged CRDs, print exports
+    python3 e2e/cluster.py down [--dir DIR]                  stop all it started, put the host back, remove DIR
 
 The test session uses `Cluster` directly: its processes die with the test process (PR_SET_PDEATHSIG)
 as well as on `stop()`, so a failed or timed-out run leaves nothing behind. Standard library only.
@@ -26,6 +28,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import image
+from node import NODE_NAME, TAINT_KEY, Node, NodeError
+from registry import Registry
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 CRD_DIR = REPO / "components" / "hayhooks_pulumi" / "crds"
@@ -35,6 +41,7 @@ TOKEN = "hayhooks-e2e-admin"  # a local, loopback-only cluster's admin token; ne
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/24"
 NODE_ANNOTATION = "kwok.x-k8s.io/node"
+KWOK_NODE = "kwok-node-0"
 START_TIMEOUT = 120.0
 PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 DEFAULT_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hayhooks-pulumi" / "cluster"
@@ -71,8 +78,13 @@ class Cluster:
     detached: bool = False
     # A cluster the user already has (HAYHOOKS_E2E_KUBECONFIG): used as it is, never started or stopped.
     existing: Path | None = None
+    # A real node beside kwok's: its images come from `registry` (this cluster's own when none is given).
+    real_node: bool = False
+    registry: Registry | None = None
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    node: Node | None = None
+    own_registry: bool = False
 
     @property
     def bin(self) -> Path:
@@ -120,7 +132,9 @@ class Cluster:
             self._start_controllers()
             self._add_node()
             self.install_crds()
-            self.kubectl("wait", "--for=condition=Ready", "node", "--all", "--timeout=60s")
+            self.kubectl("wait", "--for=condition=Ready", "node", KWOK_NODE, "--timeout=60s")
+            if self.real_node:
+                self._start_real_node()
             self._wait_default_service_account()
         except BaseException:
             self.stop(remove=False)
@@ -134,6 +148,37 @@ class Cluster:
                 ["openssl", "rsa", "-in", str(key), "-pubout", "-out", str(pub)], check=True, capture_output=True
             )
         (self.root / "tokens.csv").write_text(f'{TOKEN},admin,admin,"system:masters"\n')
+        self._kubelet_client_certificate()
+
+    def _kubelet_client_certificate(self) -> None:
+        """How the API server proves itself to the real node's kubelet (for logs, exec, port-forward): a client
+        certificate from a CA of this cluster's own, the only one the kubelet accepts."""
+        pki = self.root / "kubelet-client"
+        if (pki / "client.crt").exists():
+            return
+        pki.mkdir(parents=True, exist_ok=True)
+        openssl = ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-days", "365"]
+        for command in (
+            [*openssl, "-x509", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=hayhooks-e2e-kubelet-client-ca"],
+            [*openssl[:-2], "-keyout", "client.key", "-out", "client.csr", "-subj", "/O=system:masters/CN=apiserver"],
+            [
+                "openssl",
+                "x509",
+                "-req",
+                "-in",
+                "client.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "client.crt",
+                "-days",
+                "365",
+            ],
+        ):
+            subprocess.run(command, cwd=pki, check=True, capture_output=True)
 
     def _spawn(self, name: str, args: Sequence[str]) -> None:
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
@@ -182,6 +227,9 @@ class Cluster:
                 "--service-account-issuer=https://kubernetes.default.svc",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
                 "--endpoint-reconciler-type=none",
+                f"--kubelet-client-certificate={self.root / 'kubelet-client' / 'client.crt'}",
+                f"--kubelet-client-key={self.root / 'kubelet-client' / 'client.key'}",
+                "--kubelet-preferred-address-types=InternalIP",
                 "--enable-priority-and-fairness=false",
                 "--profiling=false",
             ],
@@ -262,6 +310,40 @@ class Cluster:
         }
         self.kubectl("apply", "-f", "-", input=json.dumps(node))
 
+    def _start_real_node(self) -> None:
+        hayhooks = image.cached()
+        if hayhooks is None:
+            raise ClusterError("the real node runs the locally built Hayhooks image: run `make images` first")
+        pause = image.build_pause()
+        if self.registry is None:
+            self.registry = Registry(self.bin / "registry", self.root / "registry.log")
+            self.own_registry = True
+            self.registry.start(None if self.detached else die_with_parent)
+        self.registry.ensure(hayhooks)
+        self.node = Node(
+            root=self.root / "node",
+            bin=self.bin,
+            kubeconfig=self.kubeconfig,
+            registry=self.registry.address,
+            sandbox_image=self.registry.ensure(pause),
+            client_ca=self.root / "kubelet-client" / "ca.crt",
+            service_cidr=SERVICE_CIDR,
+            fake_pod_cidr=POD_CIDR,
+            preexec_fn=None if self.detached else die_with_parent,
+        )
+        try:
+            self.node.start()
+        except NodeError as error:
+            raise ClusterError(str(error)) from error
+
+    @property
+    def hayhooks_image(self) -> str:
+        """The locally built Hayhooks image, by digest, as the real node pulls it."""
+        hayhooks = image.cached()
+        if self.registry is None or hayhooks is None:
+            raise ClusterError("no real node in this cluster: the image is served only with one")
+        return self.registry.reference(hayhooks)
+
     def _wait_default_service_account(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while self.kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode != 0:
@@ -311,6 +393,16 @@ class Cluster:
         """Stop every process this cluster started (newest first), then remove its folder."""
         if self.existing is not None:
             return
+        node = self.node or (Node.stopping(self.root / "node", self.bin) if (self.root / "node").exists() else None)
+        if node is not None:
+            problems = node.stop()
+            if problems:
+                print(f"cluster: could not put back on the host: {', '.join(problems)}", file=sys.stderr)
+            self.node = None
+        if self.registry is not None and self.own_registry:
+            self.registry.stop()
+        elif self.registry is None and (self.root / "registry.pid").exists():
+            Registry(self.bin / "registry", self.root / "registry.log").stop()
         pids = {name: proc.pid for name, proc in self.procs.items()}
         for pid_file in self.root.glob("*.pid"):
             with contextlib.suppress(ValueError, OSError):
@@ -366,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="e2e/cluster.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("up", "down"))
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help=f"state folder (default {DEFAULT_DIR})")
+    parser.add_argument("--no-real-node", action="store_true", help="kwok's node only: no kubelet, no containers")
     args = parser.parse_args(argv)
     root = args.dir.resolve()
     if args.command == "down":
@@ -378,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     if any(root.glob("*.pid")):
         print(f"error: a cluster is running at {root}: `make cluster-down` first", file=sys.stderr)
         return 2
-    cluster = Cluster(root, detached=True)
+    cluster = Cluster(root, detached=True, real_node=not args.no_real_node)
     try:
         cluster.start()
     except ClusterError as error:
@@ -388,6 +481,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# Kubernetes {version} on {cluster.server} (state in {root}); to use it:")
     for name, value in cluster.env().items():
         print(f"export {name}={value}")
+    if cluster.real_node:
+        print(f"# a real node, {NODE_NAME}, runs pods that tolerate its taint {TAINT_KEY}; the image it pulls:")
+        print(f"export HAYHOOKS_IMAGE={cluster.hayhooks_image}")
     print("# stop it with: make cluster-down")
     return 0
 
