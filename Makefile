@@ -63,8 +63,24 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: setup lint live-deps toolchain
+test: setup lint host-packages toolchain images e2e-venv
 	$(BIN)/python -m pytest
+
+# The interpreter the end-to-end tests run the programs, the policy pack and the component plugin with:
+# requirements.txt with the Kubernetes SDK at the version of the provider the toolchain builds
+# (e2e/versions.env), so that SDK and provider match exactly, and pulumi-policy for the pack.
+E2E_VENV := .venv-e2e
+E2E_KUBERNETES = $(shell sed -n 's/^PULUMI_KUBERNETES_VERSION=//p' e2e/versions.env)
+.PHONY: e2e-venv
+e2e-venv: $(E2E_VENV)/.installed
+
+$(E2E_VENV)/.installed: requirements.txt requirements-dev.txt e2e/versions.env components/pyproject.toml
+	rm -rf $(E2E_VENV) && $(PYTHON) -m venv $(E2E_VENV)
+	{ sed 's/^pulumi-kubernetes==.*/pulumi-kubernetes==$(E2E_KUBERNETES)/' requirements.txt; \
+	  grep '^pulumi-policy==' requirements-dev.txt; } >$(E2E_VENV)/requirements.txt
+	$(QUIET_BUILD) $(E2E_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(QUIET_BUILD) $(E2E_VENV)/bin/python -m pip install --quiet -r $(E2E_VENV)/requirements.txt
+	touch $@
 
 # The real programs the end-to-end tests (tests/e2e) run, built from Go modules into a cache outside
 # the repository, only what is missing: see e2e/toolchain.sh and e2e/versions.env.
@@ -72,18 +88,27 @@ test: setup lint live-deps toolchain
 toolchain:
 	e2e/toolchain.sh build
 
-# A local control plane on 127.0.0.1 (etcd, kube-apiserver, controller-manager, scheduler, kwok) with
-# the packaged CRDs installed; prints the export lines to use it. `make cluster-down` stops it.
+# The local Hayhooks image (deepset's recipe, rebuilt from Debian and PyPI) and the node's pause image, built
+# once into ~/.cache/hayhooks-pulumi/images: e2e/image.py.
+.PHONY: images
+images: host-packages
+	$(PYTHON) e2e/image.py build >/dev/null
+	$(PYTHON) e2e/image.py pause >/dev/null
+
+# A local cluster on 127.0.0.1 (etcd, kube-apiserver, controller-manager, scheduler, kwok's node and a real
+# node: kubelet, kube-proxy, containerd) with the packaged CRDs installed; prints the export lines to use it.
+# `make cluster-down` stops it and puts the host back as it was.
 .PHONY: cluster cluster-down
-cluster: toolchain
+cluster: toolchain images
 	$(PYTHON) e2e/cluster.py up
 cluster-down:
 	$(PYTHON) e2e/cluster.py down
 
-# nginx for the live tests (tests/live): apt-get as root on Debian/Ubuntu, else a message naming the package.
-.PHONY: live-deps
-live-deps:
-	tests/live/ensure-nginx.sh
+# What the live and end-to-end tests run for real from Debian's packages (nginx, the Docker engine, containerd,
+# runc, CNI plugins, iptables, debootstrap): apt-get as root on Debian/Ubuntu, else a message naming them.
+.PHONY: host-packages
+host-packages:
+	e2e/packages.sh
 
 clean:
 	rm -rf build .pytest_cache

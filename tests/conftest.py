@@ -13,14 +13,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import hypothesis  # noqa: F401  imported before the mock engine runs: see below
+import image
 import pytest
+from cluster import die_with_parent, toolchain_dir
 from hayhooks_pulumi.render.mocks import RecordingMonitor
 from helpers import engine
 from helpers.paths import EXAMPLES
 from helpers.render import DOCKER_ENGINE_ENV, Rendered, Renders
+from registry import Registry, RegistryError
 
 # Debian's Python 3.11.2 can fail to compile a module imported late in the session, after the
 # mock engine's threads ran ("AST constructor recursion depth mismatch"); hypothesis' pytest
@@ -56,3 +60,36 @@ def example_renders(stack_render: Renders) -> dict[str, Rendered]:
     with ThreadPoolExecutor(max_workers=4) as pool:
         rendered = pool.map(lambda path: stack_render(path.stem, path), EXAMPLES)
         return {path.stem: render for path, render in zip(EXAMPLES, rendered, strict=True)}
+
+
+@pytest.fixture(scope="session")
+def images() -> tuple[image.Image, image.Image]:
+    """The locally built Hayhooks image and the node's pause image (`make images`); a missing one fails."""
+    hayhooks = image.cached()
+    if hayhooks is None:
+        pytest.fail("no locally built Hayhooks image: run `make images` (e2e/image.py build)", pytrace=False)
+    try:
+        return hayhooks, image.build_pause()
+    except image.ImageError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def registry(images: tuple[image.Image, image.Image], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """The registry on loopback the real containers pull the images from, by digest; stopped at the end."""
+    binary = toolchain_dir() / "bin" / "registry"
+    if not binary.is_file():
+        pytest.fail(f"{binary} is missing: run `make toolchain`", pytrace=False)
+    served = Registry(binary, tmp_path_factory.mktemp("registry") / "registry.log")
+    try:
+        served.start(die_with_parent)
+        for built in images:
+            served.ensure(built)
+    except (RegistryError, OSError) as error:
+        served.stop()
+        pytest.fail(f"the image registry did not start: {error}", pytrace=False)
+    print(f"images: {image.describe(images[0])} served as {served.reference(images[0])}")
+    try:
+        yield served
+    finally:
+        served.stop()

@@ -1,7 +1,13 @@
-"""The end-to-end suite's cluster: a real kube-apiserver with etcd, kube-controller-manager,
-kube-scheduler and kwok on 127.0.0.1, started once per session in a temporary folder and stopped at
-the end whatever happened (its processes also die with the test process). HAYHOOKS_E2E_KUBECONFIG
-names a cluster of your own (kind, say) to use instead; it is used as it is and never stopped.
+"""The end-to-end suite's cluster and engine.
+
+The cluster: a real kube-apiserver with etcd, kube-controller-manager, kube-scheduler and kwok on 127.0.0.1,
+started once per session in a temporary folder and stopped at the end whatever happened (its processes also
+die with the test process). HAYHOOKS_E2E_KUBECONFIG names a cluster of your own (kind, say) to use instead;
+it is used as it is and never stopped.
+
+The engine: `e2e/engine.py` runs a project's program through the Automation API with the toolchain's CLI,
+a file backend and a passphrase of the test's own, in the interpreter of `make e2e-venv` (the project's SDK,
+with pulumi-kubernetes at the provider's version). A stack an engine test made is destroyed after it.
 
 A piece that is missing fails the test that needs it, naming it; nothing here skips."""
 
@@ -9,22 +15,25 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cluster import Cluster, ClusterError
+from engine import Engine
+from registry import Registry
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "e2e"))
-
-from cluster import Cluster, ClusterError  # noqa: E402
-
-from .support import describe_toolchain  # noqa: E402
+from .support import (
+    E2E_NAMESPACES,
+    RANDOM_PASSWORD,
+    RANDOM_STANDIN,
+    STANDIN_DIR,
+    describe_toolchain,
+    sdk_python,
+)
 
 EXISTING = "HAYHOOKS_E2E_KUBECONFIG"
-# The namespaces the stacks, examples and tests create and delete.
-E2E_NAMESPACES = ("hayhooks", "assistants", "gateways", "envoy-gateway-system")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -32,7 +41,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def cluster(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> Iterator[Cluster]:
     existing = os.environ.get(EXISTING)
     if existing:
         kube = Cluster(tmp_path_factory.mktemp("existing-cluster"), existing=Path(existing).resolve())
@@ -40,7 +49,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         if taken:
             pytest.fail(f"{existing} has {', '.join(taken)}, which the e2e tests create and delete", pytrace=False)
     else:
-        kube = Cluster(tmp_path_factory.mktemp("cluster"))
+        kube = Cluster(tmp_path_factory.mktemp("cluster"), real_node=True, registry=registry)
     try:
         kube.start()
     except (ClusterError, OSError) as error:
@@ -53,7 +62,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 @pytest.fixture(scope="session")
 def server_version(cluster: Cluster) -> str:
-    return json.loads(cluster.kubectl("version", "-o", "json").stdout)["serverVersion"]["gitVersion"]
+    return str(json.loads(cluster.kubectl("version", "-o", "json").stdout)["serverVersion"]["gitVersion"])
+
+
+@pytest.fixture(scope="session")
+def sdk() -> Path:
+    """The interpreter with the project's SDK (`make e2e-venv`), checked to hold what the engine tests need."""
+    python = sdk_python()
+    if not python.is_file():
+        pytest.fail(f"no {python}: run `make e2e-venv` (the end-to-end tests' interpreter)", pytrace=False)
+    return python
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +81,39 @@ def _what_it_ran_against(request: pytest.FixtureRequest) -> None:
         version = request.getfixturevalue("server_version")
         where = os.environ.get(EXISTING) or "the local control plane"
         print(f"ran against Kubernetes {version} ({where}); toolchain: {describe_toolchain()}")
+
+
+def _sdk_versions(python: Path) -> str:
+    code = "import importlib.metadata as m; print(m.version('pulumi'), m.version('pulumi_kubernetes'))"
+    out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    return f"Python SDK pulumi {out[0]}, pulumi-kubernetes {out[1]}"
+
+
+@pytest.fixture
+def engines(cluster: Cluster, sdk: Path, tmp_path: Path) -> Iterator[Callable[..., Engine]]:
+    """`engines(project, stack)`: the real engine for one stack of a project folder; each stack made is
+    destroyed after the test. The pulumi-random stand-in is on PATH; a test whose stack used it says so."""
+    made: list[Engine] = []
+
+    def make(project: Path, stack: str, **kwargs: object) -> Engine:
+        engine = Engine(
+            project=project,
+            stack=stack,
+            root=tmp_path / f"engine-{len(made)}-{stack}",
+            toolchain=cluster.toolchain,
+            python=sdk,
+            path=(STANDIN_DIR,),
+            extra_env={"KUBECONFIG": str(cluster.kubeconfig)},
+            **kwargs,  # type: ignore[arg-type]
+        )
+        made.append(engine)
+        return engine
+
+    print(f"engine: pulumi {describe_toolchain(only='pulumi')} via the Automation API; {_sdk_versions(sdk)}")
+    try:
+        yield make
+    finally:
+        for engine in reversed(made):
+            engine.teardown()
+            if RANDOM_PASSWORD in engine.types_seen:
+                print(f"STAND-IN: {RANDOM_STANDIN} served the RandomPassword of stack {engine.stack!r}")

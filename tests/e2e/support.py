@@ -1,23 +1,115 @@
-"""What the end-to-end tests share: renders of a project (the repository's stacks and examples come from
-the session's `stack_render`), reading them back as the objects an API server receives, and what
-`make toolchain` built."""
+"""What the end-to-end tests share: project folders for the engine, renders read back as the objects an API
+server receives, the controllers the local cluster lacks (played by the tests), and what `make toolchain`
+and `make e2e-venv` made."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
-from cluster import toolchain_dir  # e2e/, which tests/e2e/conftest.py puts on sys.path
+from cluster import Cluster, toolchain_dir
+from engine import Outcome
+from hayhooks_pulumi.render.schemas import rendered_manifests  # e2e/, which tests/e2e/conftest.py puts on sys.path
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 CONSUMER = REPO / "examples" / "consumer"
-# Applied first, as the engine orders them: what the rest lives in or refers to.
-FIRST = ("Namespace", "ServiceAccount", "Secret", "ConfigMap")
+# The namespaces the stacks, examples and tests create and delete.
+E2E_NAMESPACES = ("hayhooks", "assistants", "gateways", "envoy-gateway-system")
+STANDIN_DIR = Path(__file__).resolve().parent / "standin"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
+RANDOM_STANDIN = "the pulumi-random stand-in (tests/e2e/standin; pulumi-random cannot be built here)"
+RESTRICTED = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+}
+
+
+def sdk_python() -> Path:
+    """The end-to-end tests' interpreter (`make e2e-venv`): the project's SDK, pulumi-kubernetes at the
+    provider's version."""
+    return REPO / ".venv-e2e" / "bin" / "python"
+
+
+# ------------------------------------------------------------------------------------------------ projects
+
+
+def stack_file(
+    source: Path, changes: dict[str, Any] | None = None, config: dict[str, Any] | None = None, image: str | None = None
+) -> str:
+    """A stack file's text with `changes` applied to its `<project>:service` (dotted paths), `config` keys set or,
+    given None, removed, and the image replaced (in `service.image`, or a `<project>:image` key of its own)."""
+    stack = yaml.safe_load(source.read_text())
+    if image is not None:
+        services = [v for k, v in stack["config"].items() if k.endswith(":service")]
+        for service in services:
+            service["image"] = image
+        if not services:
+            [key] = [k for k in stack["config"] if k.endswith(":image")]
+            stack["config"][key] = image
+    if changes:
+        [key] = [k for k in stack["config"] if k.endswith(":service")]
+        for path, value in changes.items():
+            *parents, leaf = path.split(".")
+            node = stack["config"][key]
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+    for key, value in (config or {}).items():
+        if value is None:
+            stack["config"].pop(key, None)
+        else:
+            stack["config"][key] = value
+    return yaml.safe_dump(stack, sort_keys=False)
+
+
+def project_copy(
+    root: Path,
+    stack: str,
+    source: Path = REPO / "Pulumi.prod.yaml",
+    changes: dict[str, Any] | None = None,
+    config: dict[str, Any] | None = None,
+    project: Path = REPO,
+    image: str | None = None,
+) -> Path:
+    """A project folder for the engine: `Pulumi.yaml` and the pipelines of `project` copied (once; a test may
+    change a pipeline), its program linked unchanged, and `Pulumi.<stack>.yaml` written from `source` with
+    the changes a test names. Written again on each call, so a test changes its stack file this way too.
+
+    `image`: the repository's stack files name the image by a placeholder digest, which `pulumi up` refuses
+    (it is no image's); the tests give the local rebuild's reference by digest (`Cluster.hayhooks_image`)."""
+    folder = root / f"project-{project.name}"
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        shutil.copy(project / "Pulumi.yaml", folder / "Pulumi.yaml")
+        (folder / "__main__.py").symlink_to(project / "__main__.py")
+        shutil.copytree(project / "pipelines", folder / "pipelines")
+    target = folder / f"Pulumi.{stack}.yaml"
+    text = stack_file(source, changes, config, image)
+    if target.exists():
+        # Keep what the engine added (the encryption salt, secrets set with `pulumi config set --secret`).
+        kept = yaml.safe_load(target.read_text())
+        fresh = yaml.safe_load(text)
+        for key, value in (kept.get("config") or {}).items():
+            if isinstance(value, dict) and "secure" in value and key not in (config or {}):
+                fresh["config"][key] = value
+        if "encryptionsalt" in kept:
+            fresh["encryptionsalt"] = kept["encryptionsalt"]
+        text = yaml.safe_dump(fresh, sort_keys=False)
+    target.write_text(text)
+    return folder
+
+
+# ------------------------------------------------------------------------------------------------ renders
 
 
 @dataclass(frozen=True)
@@ -27,11 +119,11 @@ class Render:
 
     @property
     def files(self) -> list[Path]:
-        return sorted((self.out / "manifests").glob("*.yaml"))
+        """Every manifest in apply order, the Secrets' templates (values redacted) among them."""
+        return rendered_manifests(self.out)
 
     def objects(self) -> list[dict[str, Any]]:
-        bodies = [yaml.safe_load(path.read_text()) for path in self.files]
-        return sorted(bodies, key=lambda b: FIRST.index(b["kind"]) if b["kind"] in FIRST else len(FIRST))
+        return [yaml.safe_load(path.read_text()) for path in self.files]
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [body for body in self.objects() if body["kind"] == kind]
@@ -69,6 +161,174 @@ def api_resource(body: dict[str, Any]) -> str:
     return f"{body['kind']}.{version}.{group}" if group else body["kind"]
 
 
+# ------------------------------------------------------------------------------------------------ the cluster
+
+
+def stored(cluster: Cluster, body: dict[str, Any]) -> dict[str, Any] | None:
+    args = ["get", api_resource(body), body["metadata"]["name"], "-o", "json", "--ignore-not-found"]
+    if "namespace" in body["metadata"]:
+        args += ["-n", body["metadata"]["namespace"]]
+    text = cluster.kubectl(*args).stdout
+    return json.loads(text) if text.strip() else None
+
+
+def live(cluster: Cluster, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+    args = ["get", kind, name, "-o", "json", "--ignore-not-found"] + (["-n", namespace] if namespace else [])
+    result = cluster.kubectl(*args)
+    return json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def names(cluster: Cluster, kind: str, namespace: str) -> set[str]:
+    listed = json.loads(cluster.kubectl("get", kind, "-n", namespace, "-o", "json").stdout)["items"]
+    return {item["metadata"]["name"] for item in listed if not item["metadata"].get("deletionTimestamp")}
+
+
+def ensure_namespace(cluster: Cluster, name: str) -> bool:
+    """A namespace a stack refers to but does not create, made as its cluster would have it (`restricted`);
+    True when this call made it."""
+    if live(cluster, "namespace", "", name) is not None:
+        return False
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": RESTRICTED}}
+    cluster.kubectl("apply", "--server-side", "--field-manager=hayhooks-e2e", "-f", "-", input=json.dumps(body))
+    return True
+
+
+def delete_namespaces(cluster: Cluster, *namespaces: str) -> None:
+    if namespaces:
+        cluster.kubectl("delete", "namespace", *namespaces, "--wait=true", "--timeout=120s", "--ignore-not-found")
+
+
+def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.5)
+    return value
+
+
+# ------------------------------------------------------------------------------------------------ controllers
+
+# The ingress address the test publishes as the ingress controller would: a name in a reserved TLD.
+INGRESS_ADDRESS = {"hostname": "ingress.hayhooks-e2e.invalid"}
+GATEWAY_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
+
+
+def _condition(kind: str, reason: str) -> dict[str, str]:
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {"type": kind, "status": "True", "reason": reason, "message": reason, "lastTransitionTime": now}
+
+
+def published_status(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The status each missing controller writes once it has done its part, in the shape its CRD validates;
+    None when it has written it already."""
+    status = body.get("status") or {}
+    if body["kind"] == "ExternalSecret":
+        if any(c.get("type") == "Ready" for c in status.get("conditions", [])):
+            return None
+        return {"conditions": [_condition("Ready", "SecretSynced")]}
+    if body["kind"] == "HTTPRoute":
+        if status.get("parents"):
+            return None
+        parents = body["spec"]["parentRefs"]
+        conditions = [_condition("Accepted", "Accepted")]
+        return {
+            "parents": [
+                {"parentRef": p, "controllerName": GATEWAY_CONTROLLER, "conditions": conditions} for p in parents
+            ]
+        }
+    if body["kind"] == "Ingress":
+        if status.get("loadBalancer", {}).get("ingress"):
+            return None
+        return {"loadBalancer": {"ingress": [INGRESS_ADDRESS]}}
+    raise AssertionError(f"no controller played for {body['kind']}")
+
+
+class Controllers:
+    """STAND-IN for the controllers the local cluster lacks, until stopped: the External Secrets Operator
+    (an ExternalSecret becomes Ready, and the Secret it names is written, owned by it, with test values),
+    ingress-nginx or Traefik (an Ingress gets an address) and Envoy Gateway (an HTTPRoute is Accepted). Each is
+    what the real controller writes, through the API server; nothing is fetched from a store or routed. A test
+    that starts it says so in its output."""
+
+    RESOURCES: ClassVar[dict[str, str]] = {
+        "ExternalSecret": "externalsecrets.external-secrets.io",
+        "HTTPRoute": "httproutes.gateway.networking.k8s.io",
+        "Ingress": "ingresses.networking.k8s.io",
+    }
+
+    def __init__(self, cluster: Cluster, ingress: bool = True) -> None:
+        self.cluster = cluster
+        self.kinds = [k for k in self.RESOURCES if ingress or k != "Ingress"]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.played: set[str] = set()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            for kind in self.kinds:
+                listed = self.cluster.kubectl("get", self.RESOURCES[kind], "-A", "-o", "json", check=False)
+                if listed.returncode != 0:
+                    continue
+                for item in json.loads(listed.stdout)["items"]:
+                    status = published_status(item)
+                    if status is None:
+                        continue
+                    meta = item["metadata"]
+                    if kind == "ExternalSecret":
+                        self._write_synced_secret(item)
+                    self.cluster.kubectl(
+                        "patch",
+                        self.RESOURCES[kind],
+                        meta["name"],
+                        "-n",
+                        meta["namespace"],
+                        "--subresource=status",
+                        "--type=merge",
+                        "-p",
+                        json.dumps({"status": status}),
+                        check=False,
+                    )
+                    self.played.add(kind)
+
+    def _write_synced_secret(self, item: dict[str, Any]) -> None:
+        """The Secret the operator writes from the store (`creationPolicy: Owner`: owned by the ExternalSecret, so
+        it goes with it), each key a test value naming where the store would have it from."""
+        spec, meta = item["spec"], item["metadata"]
+        target = spec.get("target", {}).get("name") or meta["name"]
+        data = {
+            entry["secretKey"]: f"e2e-store-value:{entry['remoteRef']['key']}:{entry['remoteRef'].get('property', '')}"
+            for entry in spec.get("data", [])
+        }
+        owner = {
+            "apiVersion": item["apiVersion"],
+            "kind": "ExternalSecret",
+            "name": meta["name"],
+            "uid": meta["uid"],
+            "controller": True,
+        }
+        secret = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": target, "namespace": meta["namespace"], "ownerReferences": [owner]},
+            "stringData": data,
+        }
+        self.cluster.kubectl(
+            "apply", "--server-side", "--field-manager=e2e-external-secrets", "-f", "-", input=json.dumps(secret)
+        )
+
+    def __enter__(self) -> Controllers:
+        print(f"STAND-IN: the test plays the controllers of {', '.join(self.kinds)} (status writes only)")
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+
+# ------------------------------------------------------------------------------------------------ toolchain
+
+
 def toolchain_manifest() -> dict[str, tuple[str, str, str]]:
     """What e2e/toolchain.sh recorded per piece: (status, version, detail)."""
     path = toolchain_dir() / "manifest.tsv"
@@ -78,10 +338,105 @@ def toolchain_manifest() -> dict[str, tuple[str, str, str]]:
     return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
 
-def describe_toolchain() -> str:
+def describe_toolchain(only: str | None = None) -> str:
     rows = toolchain_manifest()
     if not rows:
         return f"no toolchain at {toolchain_dir()}: run `make toolchain`"
     return "; ".join(
-        f"{name} {version if status != 'refused' else 'REFUSED'}" for name, (status, version, _) in rows.items()
+        f"{name} {version if status != 'refused' else 'REFUSED'}"
+        for name, (status, version, _) in rows.items()
+        if only is None or name == only
     )
+
+
+# ------------------------------------------------------------------------------------------------ render vs cluster
+
+
+def rendered_resources(out: Path) -> list[dict[str, Any]]:
+    """resources.json of a render: every resource the program registered, with its inputs."""
+    return list(json.loads((out / "resources.json").read_text()))
+
+
+def rendered_names(out: Path) -> set[tuple[str, str]]:
+    return {(r["type"], r["name"]) for r in rendered_resources(out)}
+
+
+def registered(outcome: Outcome) -> set[tuple[str, str]]:
+    """(type, name) of every resource the program registered, as the engine announced them (reads, the stack
+    and the providers left out): what a render's resources.json lists."""
+    found = set()
+    for event in outcome.events:
+        pre = event.get("resource_pre_event")
+        if pre and pre["metadata"]["op"] not in ("read", "read-replacement"):
+            kind, name = pre["metadata"]["type"], pre["metadata"]["urn"].rsplit("::", 1)[-1]
+            if kind != "pulumi:pulumi:Stack" and not kind.startswith("pulumi:providers:"):
+                found.add((kind, name))
+    return found
+
+
+def auto_named(out: Path) -> set[str]:
+    """The resources whose object the provider names (`<resource name>-<8 characters>`): a render shows a
+    stand-in suffix, the cluster another one."""
+    return {
+        r["name"]
+        for r in rendered_resources(out)
+        if isinstance(r["inputs"].get("metadata"), dict) and not r["inputs"]["metadata"].get("name")
+    }
+
+
+def normalised(value: Any, prefixes: set[str]) -> Any:
+    """`value` with every provider-made name written `<resource name>-*`."""
+    if isinstance(value, dict):
+        return {k: normalised(v, prefixes) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalised(v, prefixes) for v in value]
+    if isinstance(value, str):
+        head, _, tail = value.rpartition("-")
+        if head in prefixes and len(tail) == 8 and tail.isalnum():
+            return f"{head}-*"
+    return value
+
+
+def missing_from(sent: Any, kept: Any, path: str = "") -> list[str]:
+    """Where what was sent is not what the API server stored (defaults it added are fine)."""
+    if isinstance(sent, dict):
+        if not isinstance(kept, dict):
+            return [f"{path}: sent a mapping, stored {kept!r}"]
+        return [p for k, v in sent.items() for p in missing_from(v, kept.get(k), f"{path}.{k}")]
+    if isinstance(sent, list):
+        if not isinstance(kept, list) or len(kept) != len(sent):
+            return [f"{path}: sent {sent!r}, stored {kept!r}"]
+        return [p for i, (a, b) in enumerate(zip(sent, kept, strict=True)) for p in missing_from(a, b, f"{path}[{i}]")]
+    return [] if sent == kept else [f"{path}: sent {sent!r}, stored {kept!r}"]
+
+
+def stored_like(cluster: Cluster, body: dict[str, Any], prefixes: set[str]) -> dict[str, Any] | None:
+    """The cluster's object for a rendered one, found by its name or, when the provider names it, by the
+    resource name it starts with; normalised like the render's."""
+    name = normalised(body["metadata"]["name"], prefixes)
+    if not name.endswith("-*"):
+        found = stored(cluster, body)
+        return None if found is None else normalised(found, prefixes)
+    args = ["get", api_resource(body), "-o", "json"]
+    if "namespace" in body["metadata"]:
+        args += ["-n", body["metadata"]["namespace"]]
+    items = json.loads(cluster.kubectl(*args).stdout)["items"]
+    matching = [normalised(i, prefixes) for i in items if normalised(i["metadata"]["name"], prefixes) == name]
+    assert len(matching) <= 1, f"more than one {body['kind']} named {name}"
+    return matching[0] if matching else None
+
+
+def differences_from_render(cluster: Cluster, out: Path) -> dict[str, list[str]]:
+    """Per rendered manifest, where the cluster's object differs from it (its secrets' values left out: a
+    render redacts them). Empty when the engine applied exactly what the render shows."""
+    prefixes = auto_named(out)
+    found: dict[str, list[str]] = {}
+    for path in rendered_manifests(out):
+        body = normalised(yaml.safe_load(path.read_text()), prefixes)
+        if body["kind"] == "Secret":
+            body = {k: v for k, v in body.items() if k not in ("data", "stringData")}
+        kept = stored_like(cluster, body, prefixes)
+        problems = ["not stored"] if kept is None else missing_from(body, kept)
+        if problems:
+            found[path.name] = problems
+    return found

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+from cluster import die_with_parent
+from docker_engine import DockerEngine, DockerError
 from helpers.paths import REPO
 from helpers.render import Renders
 
@@ -58,6 +60,23 @@ def server_fixture(request: pytest.FixtureRequest, render: Render) -> Iterator[L
 def live_server(request: pytest.FixtureRequest, prod_render: Render, hayhooks_installed: None) -> Iterator[LiveServer]:
     """The prod pod's server, started once per test module."""
     yield from server_fixture(request, prod_render)
+
+
+@pytest.fixture(scope="session")
+def docker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerEngine]:
+    """A Docker engine of the session's own (private socket and folders), stopped with all it ran at the end."""
+    engine = DockerEngine(tmp_path_factory.mktemp("docker"))
+    try:
+        engine.start(die_with_parent)
+    except (DockerError, OSError) as error:
+        engine.stop()
+        pytest.fail(f"the test session's Docker engine did not start: {error}", pytrace=False)
+    version = engine.api("GET", "/version")
+    print(f"docker: dockerd {version['Version']} (API {version['ApiVersion']}) at {engine.host}")
+    try:
+        yield engine
+    finally:
+        engine.stop()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

@@ -171,13 +171,15 @@ class HayhooksService(pulumi.ComponentResource):
         """Each CRD the service needs, read from the cluster (see `crd_requirements`); what uses it waits."""
         reads: list[pulumi.Resource] = []
         for requirement in required_crds(plan):
+            if pulumi.runtime.is_dry_run():
+                # Logged before the read and without a resource, so synchronously: a log attached to the read
+                # waits for its URN, which a failed read (the CRD missing) never gives, and the line is lost.
+                pulumi.log.info(f"{KIND} {plan.name!r} {requirement.needs}")
             crd = k8s.apiextensions.v1.CustomResourceDefinition.get(
                 f"{plan.name}-crd-{requirement.crd.replace('.', '-')}",
                 requirement.crd,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            if pulumi.runtime.is_dry_run():
-                pulumi.log.info(requirement.needs, resource=crd)
             crd.spec.apply(functools.partial(_require_served, requirement))
             reads.append(crd)
         return reads

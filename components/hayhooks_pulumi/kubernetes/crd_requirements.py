@@ -3,7 +3,7 @@
 Without the CRD, pulumi-kubernetes previews a custom resource green and fails at `up` ("apiVersion for
 this resource does not exist"). So the component reads each CRD it needs (`checkCrds`), in preview as in
 `up`, before anything that uses it: a missing one fails that read, which `pulumi preview` reports on the
-resource named for the CRD, beside a line naming the operator and the version that serves it; one that
+resource named for the CRD, beside a line of the stack naming the operator and the version that serves it; one that
 does not serve the version the component writes fails with that said.
 """
 

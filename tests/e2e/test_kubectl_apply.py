@@ -1,0 +1,132 @@
+"""The offline render applied as the README offers it to users without a Pulumi CLI: the Secret templates
+filled in and saved beside the rest, then one `kubectl apply --server-side -f <render>/manifests/` of the
+folder, in file order. Every object is admitted at once and
+stored as rendered, the pods run under `restricted`, a second apply changes nothing, deleting the folder leaves
+nothing; and `restricted` is really enforced (a control pod that breaks it is refused).
+
+For prod and `examples/local-cluster.yaml` (the README's own example). kwok plays the kubelet here, so the
+stack files' placeholder digest is never pulled; what the filled-in templates hold is a test value.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cluster import Cluster
+from helpers.render import Renders
+
+from .support import (
+    REPO,
+    Render,
+    delete_namespaces,
+    ensure_namespace,
+    missing_from,
+    ref,
+    stored,
+    wait_for,
+)
+
+FILLED = "e2e-filled-in"
+STACKS = {"prod": None, "local-cluster": REPO / "examples" / "local-cluster.yaml"}
+
+
+def filled_in(render: Render, target: Path) -> Path:
+    """The render's manifests as a user prepares them: each `*.yaml.template` with its `[secret]` values written,
+    saved without `.template`; the folder kubectl is given."""
+    shutil.copytree(render.out / "manifests", target)
+    for template in sorted(target.glob("*.yaml.template")):
+        body = yaml.safe_load(template.read_text())
+        body["stringData"] = {key: FILLED for key in body.get("stringData", {})}
+        template.with_suffix("").write_text(yaml.safe_dump(body, sort_keys=False))
+        template.unlink()
+    return target
+
+
+def kubectl_apply(cluster: Cluster, folder: Path, *extra: str, check: bool = True) -> Any:
+    return cluster.kubectl(
+        "apply", "--server-side", "--field-manager=hayhooks-e2e", "-f", str(folder), *extra, check=check
+    )
+
+
+def as_stored(body: dict[str, Any]) -> dict[str, Any]:
+    """What the API server keeps of a body: a Secret's stringData is stored base64 under data."""
+    if body["kind"] != "Secret":
+        return body
+    return {k: v for k, v in body.items() if k != "stringData"}
+
+
+def objects(folder: Path) -> list[dict[str, Any]]:
+    return [yaml.safe_load(path.read_text()) for path in sorted(folder.glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_folder_applies_in_one_go_is_stored_as_rendered_runs_and_deletes(
+    cluster: Cluster, stack_render: Renders, tmp_path: Path, name: str
+) -> None:
+    rendered = stack_render(name, STACKS[name])
+    assert rendered.result.returncode == 0, rendered.result.stderr
+    render = Render(name, rendered.out)
+    folder = filled_in(render, tmp_path / "manifests")
+    bodies = objects(folder)
+    created = [ns for ns in sorted(render.namespaces - render.own_namespaces) if ensure_namespace(cluster, ns)]
+    try:
+        # One command, as the README says: file order creates each object after what it needs.
+        kubectl_apply(cluster, folder)
+        for body in bodies:
+            kept = stored(cluster, body)
+            assert kept is not None, f"{ref(body)} was not stored"
+            assert missing_from(as_stored(body), kept) == [], f"{ref(body)} is not stored as rendered"
+        for deployment in render.of_kind("Deployment"):
+            meta = deployment["metadata"]
+            cluster.kubectl(
+                "rollout", "status", f"deployment/{meta['name']}", "-n", meta["namespace"], "--timeout=120s"
+            )
+        versions = {ref(b): stored(cluster, b)["metadata"]["resourceVersion"] for b in bodies}  # type: ignore[index]
+        diff = cluster.kubectl("diff", "--server-side", "--field-manager=hayhooks-e2e", "-f", str(folder), check=False)
+        assert diff.returncode == 0, f"a second apply would change:\n{diff.stdout}{diff.stderr}"
+        kubectl_apply(cluster, folder)
+        assert {ref(b): stored(cluster, b)["metadata"]["resourceVersion"] for b in bodies} == versions  # type: ignore[index]
+    finally:
+        cluster.kubectl("delete", "-f", str(folder), "--wait=true", "--timeout=120s", "--ignore-not-found")
+        delete_namespaces(cluster, *created)
+    wait_for(lambda: all(stored(cluster, b) is None for b in bodies), "objects left after deleting the folder")
+
+
+@pytest.fixture
+def restricted_namespace(cluster: Cluster) -> Iterator[str]:
+    name = "hayhooks-restricted-control"
+    ensure_namespace(cluster, name)
+    try:
+        yield name
+    finally:
+        delete_namespaces(cluster, name)
+
+
+def test_restricted_is_enforced_a_control_pod_that_breaks_it_is_refused(
+    cluster: Cluster, restricted_namespace: str
+) -> None:
+    """A pod with no security context at all: valid, admitted where no level is enforced, refused here."""
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "breaks-restricted", "namespace": restricted_namespace},
+        "spec": {"containers": [{"name": "c", "image": "example.invalid/x:1"}]},
+    }
+    refused = cluster.kubectl("apply", "-f", "-", input=json.dumps(pod), check=False)
+    elsewhere = cluster.kubectl(
+        "apply",
+        "--dry-run=server",
+        "-f",
+        "-",
+        input=json.dumps({**pod, "metadata": {**pod["metadata"], "namespace": "default"}}),
+    )
+    assert refused.returncode != 0
+    assert 'violates PodSecurity "restricted:latest"' in refused.stderr
+    assert "runAsNonRoot != true" in refused.stderr and "allowPrivilegeEscalation != false" in refused.stderr
+    assert elsewhere.returncode == 0
