@@ -287,6 +287,8 @@ class Engine:
             return None
         try:
             self.cli("cancel", "--yes", timeout=60)
+            if not self.resources():  # destroyed already (the stack resource goes with the last one)
+                return None
             return self.run("destroy", timeout=timeout)
         except Exception:  # reported by the test's own failure, if any
             return None

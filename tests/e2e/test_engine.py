@@ -1,50 +1,27 @@
-"""The real engine runs this repository's own `__main__.py` for the prod settings on the local cluster:
-preview, up, a second preview with no change, a pipeline change, a `fromConfig` secret rotated with
-`pulumi config set --secret`, the stack's outputs against what the cluster holds, the exported state without a
-plaintext secret, destroy; and the namespace created, adopted, kept.
+"""The real engine runs this repository's own `__main__.py` on kwok's node: the namespace created, adopted, kept;
+the component's URN as the program names it. (The whole prod scenario runs on the real node: test_prod.py.)
 
-What runs: the toolchain's `pulumi` through the Automation API's inline programs (no Python language host),
-the real pulumi-kubernetes provider (the version of `e2e/versions.env`, with the SDK of `make e2e-venv` at the
-same version), the real API server. Stand-ins, each said in the test's output: pulumi-random (the basic-auth
-password; tests/e2e/standin), and the controllers the local cluster lacks (an ExternalSecret's Ready
-condition, an Ingress address: the status the real controllers write). kwok plays the kubelet, so the
-placeholder image digest is never pulled.
-
-What the test copy of the prod stack file changes, and why: a `fromConfig` secret `WEBHOOK_TOKEN` is added,
-to rotate one with `pulumi config set --secret` (the prod file's own secret comes from the store).
+What runs: the toolchain's `pulumi` through the Automation API's inline programs (no Python language host), the
+real pulumi-kubernetes provider (the version of `e2e/versions.env`, with the SDK of `make e2e-venv` at the same
+version), the real API server. Stand-ins, each said in the test's output: pulumi-random (the basic-auth password;
+tests/e2e/standin), and the controllers the local cluster lacks (tests/e2e/support.py). What the test copies of
+the prod stack file change: the image (the local rebuild by digest: `pulumi up` refuses the placeholder), and the
+namespace settings each test is about.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import bcrypt
 import pytest
 from cluster import Cluster
 from engine import Engine
 
-from .support import (
-    REPO,
-    Controllers,
-    differences_from_render,
-    live,
-    names,
-    project_copy,
-    registered,
-    render,
-    rendered_names,
-    wait_for,
-)
+from .support import REPO, Controllers, live, project_copy
 
 NAMESPACE = "hayhooks"
-WEBHOOK = {"secrets.WEBHOOK_TOKEN": {"fromConfig": "webhookToken"}}
-# Objects every namespace has, which no stack makes.
-NAMESPACE_DEFAULTS = {("configmaps", "kube-root-ca.crt"), ("serviceaccounts", "default")}
 
 
 @pytest.fixture(autouse=True)
@@ -52,187 +29,6 @@ def _namespace_removed(cluster: Cluster) -> Any:
     """In production `pulumi destroy` keeps the namespace (namespace.retain): each test removes it after."""
     yield
     cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=true", "--timeout=120s", "--ignore-not-found")
-
-
-def leftovers(cluster: Cluster, namespace: str) -> list[str]:
-    """Every object of every listable namespaced kind in the namespace, but those each namespace has."""
-    kinds = cluster.kubectl("api-resources", "--verbs=list", "--namespaced", "-o", "name").stdout.split()
-    kinds = [k for k in kinds if k not in ("events", "events.events.k8s.io")]
-    listed = json.loads(cluster.kubectl("get", ",".join(kinds), "-n", namespace, "-o", "json").stdout)["items"]
-    found = []
-    for item in listed:
-        kind = item["kind"].lower() + "s"
-        if (kind, item["metadata"]["name"]) not in NAMESPACE_DEFAULTS:
-            found.append(f"{item['kind']}/{item['metadata']['name']}")
-    return found
-
-
-def pods(cluster: Cluster) -> set[str]:
-    return names(cluster, "pods", NAMESPACE)
-
-
-def ready_replicas(cluster: Cluster) -> int:
-    deployment = live(cluster, "deployment", NAMESPACE, "hayhooks")
-    return 0 if deployment is None else int(deployment["status"].get("readyReplicas", 0))
-
-
-def referenced_secrets(deployment: dict[str, Any]) -> set[str]:
-    spec = deployment["spec"]["template"]["spec"]
-    found = set()
-    for container in spec["containers"]:
-        for source in container.get("envFrom", []):
-            if "secretRef" in source:
-                found.add(source["secretRef"]["name"])
-        for env in container.get("env", []):
-            ref = env.get("valueFrom", {}).get("secretKeyRef")
-            if ref:
-                found.add(ref["name"])
-    return found
-
-
-class SecretWatch:
-    """Samples the cluster while an update runs: each Secret the Deployment's pods are pointed at exists."""
-
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster, self.samples, self.missing = cluster, 0, []  # type: ignore[var-annotated]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self.stop.wait(0.2):
-            deployment = live(self.cluster, "deployment", NAMESPACE, "hayhooks")
-            if deployment is None:
-                continue
-            present = names(self.cluster, "secrets", NAMESPACE)
-            gone = referenced_secrets(deployment) - present
-            self.samples += 1
-            if gone:
-                self.missing.append(sorted(gone))
-
-    def __enter__(self) -> SecretWatch:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(timeout=10)
-
-
-def in_order(steps: list[tuple[str, str]], *wanted: tuple[str, str]) -> bool:
-    return all(s in steps for s in wanted) and [steps.index(s) for s in wanted] == sorted(
-        steps.index(s) for s in wanted
-    )
-
-
-def test_prod_through_the_engine_up_no_change_pipeline_change_rotation_outputs_and_destroy(
-    cluster: Cluster, engines: Callable[..., Engine], tmp_path: Path
-) -> None:
-    project = project_copy(tmp_path, "prod", changes=WEBHOOK, image=cluster.hayhooks_image)
-    engine = engines(project, "prod")
-    engine.init()
-    engine.set_config("hayhooks:webhookToken", "token-one", secret=True)
-    assert "token-one" not in (project / "Pulumi.prod.yaml").read_text()
-
-    # preview: the engine plans what the offline render of the same stack file shows.
-    rendered = render("prod", tmp_path / "render", project=project).out
-    preview = engine.preview()
-    assert preview.ok, preview.text()
-    assert registered(preview) == rendered_names(rendered)
-    assert set(preview.summary) == {"create"}, preview.summary
-
-    with Controllers(cluster):
-        up = engine.up()
-    assert up.ok, up.text()
-    # The HPA raises the one pod a new Deployment starts with to minReplicas at its next sync.
-    wait_for(lambda: ready_replicas(cluster) >= 2, "the HPA did not bring the pods to minReplicas", 90)
-    assert differences_from_render(cluster, rendered) == {}
-
-    # The stack's outputs are what the cluster holds; the password is the one its htpasswd accepts.
-    outputs = json.loads((rendered / "outputs.json").read_text())
-    assert up.secret_outputs == {"basicAuthPassword", "apiKeys"}, up.secret_outputs
-    for key in ("namespace", "serviceName", "internalUrl", "publicUrl", "image", "env", "basicAuthUsername"):
-        assert up.outputs[key] == outputs[key], key
-    service = live(cluster, "service", NAMESPACE, up.outputs["serviceName"])
-    assert service is not None
-    deployment = live(cluster, "deployment", NAMESPACE, "hayhooks")
-    assert deployment is not None
-    [container] = deployment["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == up.outputs["image"]
-    plain_env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
-    assert plain_env == up.outputs["env"]
-    password = engine.stack_output("basicAuthPassword")
-    ingress = live(cluster, "ingress", NAMESPACE, "hayhooks")
-    assert ingress is not None
-    htpasswd = live(
-        cluster, "secret", NAMESPACE, ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/auth-secret"]
-    )
-    assert htpasswd is not None
-    user, hashed = base64.b64decode(htpasswd["data"]["auth"]).decode().strip().split(":", 1)
-    assert user == engine.stack_output("basicAuthUsername")
-    assert bcrypt.checkpw(password.encode(), hashed.encode())
-
-    # The state holds no plaintext secret: not the password, its hash, nor the config value.
-    state = json.dumps(engine.export())
-    for plaintext in (password, hashed, "token-one"):
-        assert plaintext not in state
-
-    again = engine.preview(expect_no_changes=True)
-    assert again.ok, again.text()
-    # Nothing to change: only the CRD the component reads (`checkCrds`) is read again.
-    assert set(again.summary) <= {"same", "read"}, again.summary
-
-    # A changed pipeline: a new ConfigMap, created before the Deployment rolls onto it; the old one goes after.
-    old_maps, old_pods = names(cluster, "configmaps", NAMESPACE), pods(cluster)
-    wrapper = project / "pipelines" / "greeter" / "pipeline_wrapper.py"
-    wrapper.write_text(wrapper.read_text() + "\n# a new revision, made by the e2e test\n")
-    planned = engine.preview()
-    assert planned.planned() == {"hayhooks-pipelines": "replace", "hayhooks-deployment": "update"}, planned.planned()
-    with Controllers(cluster):
-        changed = engine.up()
-    assert changed.ok, changed.text()
-    steps = changed.steps()
-    assert in_order(
-        steps,
-        ("create-replacement", "hayhooks-pipelines"),
-        ("update", "hayhooks-deployment"),
-        ("delete-replaced", "hayhooks-pipelines"),
-    ), steps
-    maps = {n for n in names(cluster, "configmaps", NAMESPACE) if n.startswith("hayhooks-pipelines-")}
-    assert len(maps) == 1 and not maps & old_maps, maps
-    wait_for(lambda: pods(cluster) and not pods(cluster) & old_pods, "the pods did not roll onto the new pipelines")
-
-    # Rotation with `pulumi config set --secret`: a new Secret before the pods move to it, the old one after;
-    # sampled while the update runs, the Secret the pods are pointed at always exists.
-    rolled_from = pods(cluster)
-    engine.set_config("hayhooks:webhookToken", "token-two", secret=True)
-    with Controllers(cluster), SecretWatch(cluster) as watch:
-        rotated = engine.up()
-    assert rotated.ok, rotated.text()
-    steps = rotated.steps()
-    assert in_order(
-        steps,
-        ("create-replacement", "hayhooks-config-secret"),
-        ("update", "hayhooks-deployment"),
-        ("delete-replaced", "hayhooks-config-secret"),
-    ), steps
-    assert watch.samples > 0 and watch.missing == [], watch.missing
-    wait_for(lambda: pods(cluster) and not pods(cluster) & rolled_from, "the pods did not roll on the new value")
-    deployment = live(cluster, "deployment", NAMESPACE, "hayhooks")
-    assert deployment is not None
-    values = {}
-    for secret in referenced_secrets(deployment):
-        body = live(cluster, "secret", NAMESPACE, secret)
-        assert body is not None
-        values |= {k: base64.b64decode(v).decode() for k, v in body.get("data", {}).items()}
-    assert values.get("WEBHOOK_TOKEN") == "token-two"
-    assert "token-two" not in json.dumps(engine.export())
-
-    destroyed = engine.destroy()
-    assert destroyed.ok, destroyed.text()
-    # In production the namespace is kept (namespace.retain), emptied of the stack's objects.
-    assert live(cluster, "namespace", "", NAMESPACE) is not None
-    # The store's Secret goes with its ExternalSecret, by the garbage collector, a moment later.
-    wait_for(lambda: leftovers(cluster, NAMESPACE) == [], f"left after destroy: {leftovers(cluster, NAMESPACE)}", 60)
 
 
 def existing_namespace(cluster: Cluster, name: str) -> None:

@@ -14,6 +14,7 @@ them are created first, labelled `restricted` as the components label theirs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,28 @@ def from_config_keys(source: Path) -> list[str]:
     return sorted(set(found))
 
 
+class Clock:
+    """Seconds each phase took, printed with the test's output."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.phases: list[tuple[str, float]] = []
+
+    def mark(self, phase: str) -> None:
+        now = time.monotonic()
+        self.phases.append((phase, now - self.last))
+        self.last = now
+
+    def __call__(self, phase: str, action: Callable[[], Any]) -> Any:
+        self.mark("before " + phase)
+        result = action()
+        self.mark(phase)
+        return result
+
+    def __str__(self) -> str:
+        return ", ".join(f"{phase} {seconds:.1f}s" for phase, seconds in self.phases)
+
+
 def waits_for_address(stack: Render) -> bool:
     return any(SKIP_AWAIT not in (b["metadata"].get("annotations") or {}) for b in stack.of_kind("Ingress"))
 
@@ -91,9 +114,10 @@ def test_the_stack_goes_up_as_rendered_previews_no_change_and_is_destroyed(
     # The offline render of the very stack file the engine runs: what `up` must apply.
     rendered = render(stack, tmp_path / "render", project=project)
     made = [ns for ns in sorted(rendered.namespaces - rendered.own_namespaces) if ensure_namespace(cluster, ns)]
+    clock = Clock()
     try:
         with Controllers(cluster, ingress=waits_for_address(rendered)):
-            up = engine.up()
+            up = clock("up", engine.up)
         assert up.ok, up.text()
         assert registered(up) == rendered_names(rendered.out)
         assert differences_from_render(cluster, rendered.out) == {}
@@ -103,12 +127,15 @@ def test_the_stack_goes_up_as_rendered_previews_no_change_and_is_destroyed(
             status = kept["status"]
             assert status.get("readyReplicas") == status.get("replicas") and status.get("replicas"), status
 
-        again = engine.preview(expect_no_changes=True)
+        clock.mark("checks")
+        again = clock("preview", lambda: engine.preview(expect_no_changes=True))
         assert again.ok, again.text()
 
-        destroyed = engine.destroy()
+        destroyed = clock("destroy", engine.destroy)
         assert destroyed.ok, destroyed.text()
         left = [b["metadata"]["name"] for b in rendered.objects() if b["kind"] != "Namespace" and stored(cluster, b)]
         assert left == [], f"left after destroy: {left}"
     finally:
         delete_namespaces(cluster, *made, *rendered.own_namespaces)
+        clock.mark("namespaces deleted")
+        print(f"{name}: {clock}")

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.paths import REPO
-
-from .support import Process, answers, free_port, http, start_process, stop_process, wait_until
+from helpers.processes import Process, answers, free_port, http, start_process, stop_process, wait_until
 
 HAYHOOKS = Path(sys.executable).parent / "hayhooks"
 START_TIMEOUT = 120.0

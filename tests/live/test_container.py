@@ -30,11 +30,11 @@ import yaml
 from docker_engine import DockerEngine
 from hayhooks_pulumi.pipelines import load_pipelines
 from helpers.paths import REPO
+from helpers.processes import free_port
 from helpers.render import render
 from registry import Registry
 
 from . import pulumi_docker_standin as standin
-from .support import free_port
 
 pytestmark = pytest.mark.live
 

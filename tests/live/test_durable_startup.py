@@ -21,8 +21,7 @@ from hayhooks_pulumi.pipelines import durable_problems, load_pipelines
 from hayhooks_pulumi.server.env import server_env
 from hayhooks_pulumi.server.models import ServerSettings
 from helpers.paths import REPO
-
-from .support import answers, free_port
+from helpers.processes import answers, free_port
 
 pytestmark = pytest.mark.live
 

@@ -24,10 +24,10 @@ from hayhooks_pulumi.server.generate import introspect, release_entry
 from hayhooks_pulumi.server.releases import Release, ReleaseSetting, SettingKind
 from hayhooks_pulumi.server.settings_table import row
 from helpers.paths import REPO
+from helpers.processes import answers, free_port, http, scratch_dir, start_process, stop_process, wait_until
 from helpers.render import render
 
 from .kubelet import Render, materialise, secret_stand_in
-from .support import answers, free_port, http, scratch_dir, start_process, stop_process, wait_until
 
 pytestmark = pytest.mark.live
 

@@ -23,12 +23,36 @@ does not know fails the emulation, so a new annotation cannot be silently ignore
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pwd
 import re
-from collections.abc import Mapping
+import socket
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .kubelet import EmulationError, Render
+from helpers.processes import (
+    Process,
+    Response,
+    free_port,
+    http,
+    require_program,
+    scratch_dir,
+    start_process,
+    stop_process,
+    wait_until,
+)
+
+NGINX_HINT = "install the Debian/Ubuntu package `nginx` (apt-get install -y nginx), or run `make host-packages` as root"
+NGINX_USER = "nobody"
+
+
+class EmulationError(Exception):
+    """The Ingress uses something this emulation does not model: fail loudly, never guess."""
+
 
 PREFIX = "nginx.ingress.kubernetes.io/"
 KNOWN = {
@@ -170,12 +194,18 @@ def cors_location(cors: dict[str, Any]) -> list[str]:
     return lines
 
 
-def service_target(render: Render, namespace: str, backend: dict[str, Any]) -> tuple[str, int | str]:
-    """(Service name, the container port it targets) of an Ingress backend, checked against the render."""
+def service_target(
+    services: Sequence[dict[str, Any]], namespace: str, backend: dict[str, Any]
+) -> tuple[str, int | str]:
+    """(Service name, the container port it targets) of an Ingress backend, checked against the Services given."""
     ref = backend["service"]
-    services = [s for s in render.in_namespace("Service", namespace) if s["metadata"]["name"] == ref["name"]]
+    services = [
+        s
+        for s in services
+        if s["metadata"]["name"] == ref["name"] and s["metadata"].get("namespace", "default") == namespace
+    ]
     if not services:
-        raise EmulationError(f"the Ingress routes to Service {ref['name']!r}, which is not in the render")
+        raise EmulationError(f"the Ingress routes to Service {ref['name']!r}, which is not among the Services given")
     port_ref = ref["port"]
     for port in services[0]["spec"]["ports"]:
         if port.get("name") == port_ref.get("name") or port["port"] == port_ref.get("number"):
@@ -184,7 +214,7 @@ def service_target(render: Render, namespace: str, backend: dict[str, Any]) -> t
 
 
 def nginx_conf(
-    render: Render,
+    services: Sequence[dict[str, Any]],
     ingress: dict[str, Any],
     *,
     prefix: Path,
@@ -192,7 +222,8 @@ def nginx_conf(
     upstream: Mapping[tuple[str, int | str], str],
     htpasswd_file: Path | None,
 ) -> str:
-    """The whole nginx.conf: `upstream` maps (Service, target port) to the live server's `127.0.0.1:<port>`."""
+    """The whole nginx.conf: `upstream` maps (Service, target port) to the address nginx proxies to (a live
+    server's `127.0.0.1:<port>`, or a real Service's `<clusterIP>:<port>`)."""
     notes = annotations(ingress)
     namespace = ingress["metadata"].get("namespace", "default")
     location_settings = [
@@ -226,7 +257,7 @@ def nginx_conf(
             raise EmulationError("a rule without host is not emulated")
         locations = []
         for path in rule["http"]["paths"]:
-            target = service_target(render, namespace, path["backend"])
+            target = service_target(services, namespace, path["backend"])
             if target not in upstream:
                 raise EmulationError(f"no live endpoint for Service {target[0]} port {target[1]}")
             body = "\n".join(
@@ -275,3 +306,86 @@ http {{
 {chr(10).join(servers)}
 }}
 """
+
+
+@dataclass
+class Edge:
+    """Real nginx configured as ingress-nginx applies the Ingress, on a free loopback port."""
+
+    port: int
+    host: str
+    upstream: str
+    access_log: Path
+    process: Process
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        auth: tuple[str, str] | None = None,
+        host: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[Response, str]:
+        """The answer, and the upstream nginx sent the request to ("-" when nginx answered it itself)."""
+        import base64
+
+        test_id = uuid.uuid4().hex
+        headers = {**(headers or {}), "Host": host or self.host, "X-Test-Id": test_id}
+        if auth is not None:
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        response = http(self.port, method, path, body, headers)
+        found: list[str] = []
+
+        def logged() -> bool:
+            found[:] = [line for line in self.access_log.read_text().splitlines() if line.startswith(test_id + " ")]
+            return bool(found)
+
+        wait_until(f"access log line of {method} {path}", logged, timeout=5, proc=self.process)
+        return response, found[0].rsplit("upstream=", 1)[1]
+
+
+@contextlib.contextmanager
+def running_edge(
+    services: Sequence[dict[str, Any]],
+    ingress: dict[str, Any],
+    upstream: Mapping[tuple[str, int | str], str],
+    htpasswd: str | None,
+) -> Iterator[Edge]:
+    """nginx in front of `upstream` as the Ingress says, as an unprivileged user, with a temporary prefix; the
+    htpasswd (the Secret's `auth`) where the controller writes an auth-file Secret. Stopped when the block ends."""
+    nginx = require_program("nginx", NGINX_HINT, extra_path="/usr/sbin:/sbin")
+    namespace = ingress["metadata"].get("namespace", "default")
+    nobody = pwd.getpwnam(NGINX_USER)
+    with scratch_dir("nginx-") as prefix, scratch_dir("nginx-logs-") as logs:
+        os.chown(prefix, nobody.pw_uid, nobody.pw_gid)
+        passwd = None
+        if htpasswd is not None:
+            # /etc/ingress-controller/auth/<namespace>-<ingress>.passwd in the controller.
+            passwd = prefix / f"{namespace}-{ingress['metadata']['name']}.passwd"
+            passwd.write_text(htpasswd)
+            os.chown(passwd, nobody.pw_uid, nobody.pw_gid)
+            os.chmod(passwd, 0o400)
+        port = free_port()
+        conf = prefix / "nginx.conf"
+        conf.write_text(
+            nginx_conf(services, ingress, prefix=prefix, listen=port, upstream=upstream, htpasswd_file=passwd)
+        )
+        argv = [nginx, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log"), "-g", "daemon off;"]
+        process = start_process("nginx", argv, logs, user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[])
+        try:
+
+            def listening() -> bool:
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return True
+                return False
+
+            wait_until("nginx listening", listening, timeout=15, proc=process)
+            [first] = list(upstream.values())[:1]
+            yield Edge(port, ingress["spec"]["rules"][0]["host"], first, prefix / "access.log", process)
+        finally:
+            stop_process(process)
+            error_log = prefix / "error.log"
+            if error_log.exists() and "[emerg]" in error_log.read_text():
+                print(error_log.read_text()[-3000:])
