@@ -1,4 +1,5 @@
-"""Object metadata: every object names its namespace and carries the recommended labels."""
+"""Object metadata: every object names its namespace, carries the recommended labels, and says which stack manages
+it (`hayhooks.deepset.ai/stack`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,20 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .plan import ServicePlan
+
+# Which stack's program manages an object: `<project>/<stack>`. It is what keeps a second stack off
+# the first one's objects: both set it, to different values, and server-side apply refuses a field another manager
+# set to another value. Without it, pulumi-kubernetes before 4.29 (which applies a create) lets a second stack with
+# the same settings take the first one's objects over silently, and its `destroy` would delete them.
+STACK_ANNOTATION = "hayhooks.deepset.ai/stack"
+
+
+def stack_identity() -> str:
+    return f"{pulumi.get_project()}/{pulumi.get_stack()}"
+
+
+def owner_annotations() -> dict[str, str]:
+    return {STACK_ANNOTATION: stack_identity()}
 
 
 def object_meta(
@@ -22,7 +37,7 @@ def object_meta(
         name=name,
         namespace=namespace or plan.namespace_input,
         labels=plan.labels,
-        annotations=annotations or None,
+        annotations={**owner_annotations(), **(annotations or {})},
     )
 
 

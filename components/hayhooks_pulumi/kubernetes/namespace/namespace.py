@@ -6,6 +6,7 @@ from __future__ import annotations
 import pulumi_kubernetes as k8s
 
 from ...profile import Profile
+from ..metadata import owner_annotations
 from ..plan import ServicePlan
 
 POD_SECURITY_LABELS = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")} | {
@@ -18,6 +19,7 @@ def namespace_args(plan: ServicePlan) -> k8s.core.v1.NamespaceInitArgs:
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name=plan.namespace,
             labels={**plan.labels, **POD_SECURITY_LABELS},
+            annotations=owner_annotations(),
         )
     )
 
