@@ -141,6 +141,12 @@ VERSIONS ?=
 server-settings: setup
 	$(BIN)/python -m hayhooks_pulumi.server.generate $(if $(VERSIONS),--versions $(VERSIONS))
 
+# After an interrupted `pulumi up` (a CI runner killed): unlock the stack and adopt or clear what it left pending, so
+# that the next `pulumi up` converges (hayhooks_pulumi.recover; the README's "When an up was interrupted").
+.PHONY: recover
+recover: setup
+	$(BIN)/python -m hayhooks_pulumi.recover --stack $(STACK)
+
 # Regenerates from the models the component plugin's schema types and components/schema.json, and the JSON Schema
 # of stack files (components/hayhooks_pulumi/stack.schema.json); commit all three.
 .PHONY: schema
