@@ -83,6 +83,7 @@ class Cluster:
     registry: Registry | None = None
     ports: dict[str, int] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    args: dict[str, list[str]] = field(default_factory=dict)
     node: Node | None = None
     own_registry: bool = False
 
@@ -192,7 +193,29 @@ class Cluster:
         )
         log.close()
         self.procs[name] = proc
+        self.args[name] = list(args)
         (self.root / f"{name}.pid").write_text(str(proc.pid))
+
+    # ---------------------------------------------------------------- faults (the fault tests inject them)
+
+    def restart(self, name: str) -> float:
+        """Stop one of the control plane's processes (SIGTERM, as a control-plane upgrade does) and start it again
+        with the same arguments; the seconds until the API server answered again."""
+        proc = self.procs[name]
+        _terminate(proc.pid, proc)
+        started = time.monotonic()
+        self._spawn(name, self.args[name])
+        self._wait_ready()
+        return time.monotonic() - started
+
+    def pause(self, name: str, seconds: float) -> None:
+        """Freeze a process (SIGSTOP) for `seconds`, then let it go on (SIGCONT): an etcd that stops answering."""
+        pid = self.procs[name].pid
+        os.killpg(pid, signal.SIGSTOP)
+        try:
+            time.sleep(seconds)
+        finally:
+            os.killpg(pid, signal.SIGCONT)
 
     def _start_etcd(self) -> None:
         client, peer = f"http://{LOOPBACK}:{self.ports['etcd']}", f"http://{LOOPBACK}:{self.ports['etcd-peer']}"

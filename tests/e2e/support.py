@@ -243,6 +243,16 @@ def published_status(body: dict[str, Any]) -> dict[str, Any] | None:
     raise AssertionError(f"no controller played for {body['kind']}")
 
 
+def failed_sync(body: dict[str, Any]) -> dict[str, Any] | None:
+    """What the External Secrets Operator writes when the store refuses it: Ready is False (None: written already)."""
+    conditions = (body.get("status") or {}).get("conditions", [])
+    if any(c.get("type") == "Ready" and c.get("status") == "False" for c in conditions):
+        return None
+    message = "could not get secret data from provider: the store is unreachable"
+    ready = {"type": "Ready", "status": "False", "reason": "SecretSyncedError", "message": message}
+    return {"conditions": [{**ready, "lastTransitionTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}]}
+
+
 class Controllers:
     """STAND-IN for the controllers the local cluster lacks, until stopped: the External Secrets Operator
     (an ExternalSecret becomes Ready, and the Secret it names is written, owned by it, with test values),
@@ -256,8 +266,8 @@ class Controllers:
         "Ingress": "ingresses.networking.k8s.io",
     }
 
-    def __init__(self, cluster: Cluster, ingress: bool = True) -> None:
-        self.cluster = cluster
+    def __init__(self, cluster: Cluster, ingress: bool = True, store_syncs: bool = True) -> None:
+        self.cluster, self.store_syncs = cluster, store_syncs
         self.kinds = [k for k in self.RESOURCES if ingress or k != "Ingress"]
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -270,11 +280,13 @@ class Controllers:
                 if listed.returncode != 0:
                     continue
                 for item in json.loads(listed.stdout)["items"]:
-                    status = published_status(item)
+                    status = (
+                        published_status(item) if self.store_syncs or kind != "ExternalSecret" else failed_sync(item)
+                    )
                     if status is None:
                         continue
                     meta = item["metadata"]
-                    if kind == "ExternalSecret":
+                    if kind == "ExternalSecret" and self.store_syncs:
                         self._write_synced_secret(item)
                     self.cluster.kubectl(
                         "patch",
@@ -317,7 +329,8 @@ class Controllers:
         )
 
     def __enter__(self) -> Controllers:
-        print(f"STAND-IN: the test plays the controllers of {', '.join(self.kinds)} (status writes only)")
+        store = "" if self.store_syncs else " (a store that never syncs: ExternalSecrets Ready=False)"
+        print(f"STAND-IN: the test plays the controllers of {', '.join(self.kinds)}{store}")
         self.thread.start()
         return self
 
