@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import inspect
 import json
@@ -75,14 +76,19 @@ def random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {**inputs, "result": result, "bcryptHash": bcrypt.hashpw(result.encode(), _bcrypt_salt(name)).decode()}
 
 
-def packaged_crd(name: str) -> dict[str, Any]:
+@functools.cache
+def _packaged_crds() -> dict[str, dict[str, Any]]:
+    """The packaged CRDs by name, read once a program: every service that checks its CRDs reads one, and
+    parsing the folder (about a megabyte of schemas) each time cost more than the rest of the read."""
     from ..crds import CRD_DIR
 
-    for path in CRD_DIR.glob("*.json"):
-        crd = json.loads(path.read_text())
-        if crd["metadata"]["name"] == name:
-            return crd
-    return {}
+    crds = (json.loads(path.read_text()) for path in sorted(CRD_DIR.glob("*.json")))
+    return {crd["metadata"]["name"]: crd for crd in crds}
+
+
+def packaged_crd(name: str) -> dict[str, Any]:
+    """The packaged CRD of that name, or `{}`. Shared between reads: the mock engine only serializes it."""
+    return _packaged_crds().get(name, {})
 
 
 def repo_digest(name: str) -> str:
@@ -116,12 +122,12 @@ class RenderMocks(pulumi.runtime.Mocks):
         raise NotImplementedError(f"the offline render cannot answer the function call {args.token}")
 
 
-def _auto_name(request: Any, response: Any) -> str | None:
+def _auto_name(type_: str, inputs: dict[str, Any], response: Any) -> str | None:
     from pulumi.runtime import rpc
 
-    if not request.type.startswith("kubernetes:"):
+    if not type_.startswith("kubernetes:"):
         return None
-    if (rpc.deserialize_properties(request.object).get("metadata") or {}).get("name"):
+    if (inputs.get("metadata") or {}).get("name"):
         return None
     name = (rpc.deserialize_properties(response.object).get("metadata") or {}).get("name")
     return name if isinstance(name, str) else None
@@ -224,6 +230,8 @@ class RecordingMonitor(MockMonitor):
             self._keep_thread_loop()
             from pulumi.runtime import rpc
 
+            # Deserialized once here for the record and the auto-name (a Deployment's inputs are hundreds of values).
+            inputs = rpc.deserialize_properties(request.object)
             self.registrations.append(
                 Registration(
                     type=request.type,
@@ -231,7 +239,7 @@ class RecordingMonitor(MockMonitor):
                     parent_urn=request.parent,
                     urn=response.urn,
                     custom=request.custom,
-                    inputs=rpc.deserialize_properties(request.object),
+                    inputs=inputs,
                     ignore_changes=list(request.ignoreChanges),
                     custom_timeouts={
                         kind: value
@@ -240,7 +248,7 @@ class RecordingMonitor(MockMonitor):
                     },
                     retain_on_delete=request.retainOnDelete,
                     dependencies=list(request.dependencies),
-                    auto_name=_auto_name(request, response),
+                    auto_name=_auto_name(request.type, inputs, response),
                     replace_on_changes=list(request.replaceOnChanges),
                     delete_before_replace=request.deleteBeforeReplace,
                 )
