@@ -7,6 +7,7 @@ import functools
 import hashlib
 import inspect
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,19 +77,34 @@ def random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {**inputs, "result": result, "bcryptHash": bcrypt.hashpw(result.encode(), _bcrypt_salt(name)).decode()}
 
 
+_CRDS_LOCK = threading.Lock()
+
+
 @functools.cache
-def _packaged_crds() -> dict[str, dict[str, Any]]:
-    """The packaged CRDs by name, read once a program: every service that checks its CRDs reads one, and
-    parsing the folder (about a megabyte of schemas) each time cost more than the rest of the read."""
+def _packaged_crd(name: str) -> dict[str, Any]:
+    """The stand-in for a packaged CRD as the cluster returns it to a read, made once a program.
+
+    It is the packaged CRD without its versions' schemas: a read's state is the program's alone (the render writes
+    none), and what a program checks of a CRD is which versions it serves. A schema (tens of kilobytes) serialized
+    by the mock engine and deserialized by the SDK into its typed outputs made each read cost more than any resource
+    a service registers; the schemas stay in the package for the render's checks. The file is looked for under its
+    upstream name (`<group>_<plural>.json`) first, so a read parses one file, not the folder."""
     from ..crds import CRD_DIR
 
-    crds = (json.loads(path.read_text()) for path in sorted(CRD_DIR.glob("*.json")))
-    return {crd["metadata"]["name"]: crd for crd in crds}
+    plural, _, group = name.partition(".")
+    for path in [CRD_DIR / f"{group}_{plural}.json", *sorted(CRD_DIR.glob("*.json"))]:
+        crd = json.loads(path.read_text()) if path.is_file() else {}
+        if crd.get("metadata", {}).get("name") == name:
+            versions = [{k: v for k, v in version.items() if k != "schema"} for version in crd["spec"]["versions"]]
+            return {**crd, "spec": {**crd["spec"], "versions": versions}}
+    return {}
 
 
 def packaged_crd(name: str) -> dict[str, Any]:
-    """The packaged CRD of that name, or `{}`. Shared between reads: the mock engine only serializes it."""
-    return _packaged_crds().get(name, {})
+    """The packaged CRD of that name as a read returns it (see `_packaged_crd`), or `{}`. Shared between reads: the
+    mock engine only serializes it. The SDK's threads read at once: the lock has the first make it, the rest wait."""
+    with _CRDS_LOCK:
+        return _packaged_crd(name)
 
 
 def repo_digest(name: str) -> str:
