@@ -7,11 +7,13 @@ file, pipelines and __main__.py) rendered by the package's own CLI in a fresh in
 (floor.py): a program that registers the same resources with the same inputs directly with the SDK,
 rendered by the same CLI, so the ratio between the two is the package's own cost.
 
-A shared 2-core machine is noisy, so: package and floor alternate, size after size, `--repeat`
-times (which of the two goes first alternates too), and the fastest run of each counts (the others
-measure the machine, not the code). The verdicts use CPU time (user + system, all of the render's
-threads), which another process on the machine disturbs far less than the wall clock; wall times
-are shown beside it. The renders keep Python's bytecode cache as a user's do (a
+A shared 2-core machine is noisy, and in bursts: other work slows a render's CPU as well as its wall
+clock (caches, memory), by a third at times, so the fastest runs of two programs may come from a quiet
+and a busy moment. So each run of the package is paired with one of the floor, back to back (which
+goes first alternates), size after size, `--repeat` times, and a ratio is the median of the pairs'
+ratios: a burst that slows one pair moves the median little. The figures per size are medians too;
+the verdicts use CPU time (user + system, all of the render's threads), which other processes disturb
+less than the wall clock, shown beside it. The renders keep Python's bytecode cache as a user's do (a
 PYTHONDONTWRITEBYTECODE in the environment would have every render compile the package's modules,
 but not the SDK's, which pip compiled at install).
 
@@ -32,6 +34,7 @@ import itertools
 import json
 import os
 import pstats
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,10 +108,21 @@ class Run:
 
 @dataclass(frozen=True)
 class Size:
-    """One size's fastest runs: the package's program and the floor's."""
+    """One size's runs: the package's and the floor's side by side, each pair back to back, in the order they ran."""
 
-    package: Run
-    floor: Run
+    pairs: tuple[tuple[Run, Run], ...]
+
+    @property
+    def package(self) -> Run:
+        return typical([package for package, _ in self.pairs])
+
+    @property
+    def floor(self) -> Run:
+        return typical([floor_run for _, floor_run in self.pairs])
+
+    def ratio(self) -> float:
+        """The package's CPU time over the floor's: the median over the pairs."""
+        return statistics.median(package.cpu / floor_run.cpu for package, floor_run in self.pairs)
 
 
 def write_project(root: Path, services: int, name: str = "services") -> Path:
@@ -148,13 +162,13 @@ def render(project: Path) -> Run:
     )
 
 
-def fastest(runs: list[Run]) -> Run:
-    """Each measure's least over repeated runs of one program (each run's noise only ever adds)."""
+def typical(runs: list[Run]) -> Run:
+    """Each measure's median over repeated runs of one program."""
     return Run(
         services=runs[0].services,
-        cpu=min(run.cpu for run in runs),
-        seconds=min(run.seconds for run in runs),
-        peak_mib=min(run.peak_mib for run in runs),
+        cpu=statistics.median(run.cpu for run in runs),
+        seconds=statistics.median(run.seconds for run in runs),
+        peak_mib=statistics.median(run.peak_mib for run in runs),
         resources=runs[0].resources,
     )
 
@@ -178,16 +192,20 @@ def measure(sizes: tuple[int, ...], repeat: int) -> list[Size]:
         recording = floor.recorded(packages[-1], STACK, environment())
         for project, n in zip(floors, sizes, strict=True):
             floor.write_floor(project, floor.of_services(recording, n))
-        runs: dict[Path, list[Run]] = {project: [] for project in [*packages, *floors]}
+        pairs: list[list[tuple[Run, Run]]] = [[] for _ in sizes]
         for index in range(repeat):
-            for pair in zip(packages, floors, strict=True):
+            for runs, package, floor_project in zip(pairs, packages, floors, strict=True):
                 # Which goes first alternates, so a machine getting busier or quieter favours neither.
-                for project in pair if index % 2 == 0 else reversed(pair):
-                    runs[project].append(render(project))
+                if index % 2 == 0:
+                    package_run = render(package)
+                    runs.append((package_run, render(floor_project)))
+                else:
+                    floor_run = render(floor_project)
+                    runs.append((render(package), floor_run))
         for package, floor_project in zip(packages, floors, strict=True):
             if not same_resources(package / "out", floor_project / "out"):
                 raise SystemExit(f"the floor of {package.name} does not register what the package does")
-    return [Size(fastest(runs[package]), fastest(runs[other])) for package, other in zip(packages, floors, strict=True)]
+    return [Size(tuple(runs)) for runs in pairs]
 
 
 def marginal(runs: list[Run]) -> tuple[float, float, float]:
@@ -223,10 +241,16 @@ def superlinear(runs: list[Run]) -> list[str]:
 
 
 def over_floor(sizes: list[Size]) -> tuple[float, float]:
-    """The package's CPU time over the floor's: at the smallest size, and per extra service up to the largest."""
-    package = marginal([size.package for size in sizes])[0]
-    floor_cost = marginal([size.floor for size in sizes])[0]
-    return sizes[0].package.cpu / sizes[0].floor.cpu, package / floor_cost if floor_cost > 0 else float("inf")
+    """The package's CPU time over the floor's: at the smallest size, and per extra service up to the largest (the
+    median over the largest size's pairs of their costs beyond the smallest size's medians)."""
+    first, last = sizes[0], sizes[-1]
+    extra = last.package.services - first.package.services
+    per_service = []
+    for package, floor_run in last.pairs:
+        floor_cost = (floor_run.cpu - first.floor.cpu) / extra
+        package_cost = (package.cpu - first.package.cpu) / extra
+        per_service.append(package_cost / floor_cost if floor_cost > 0 else float("inf"))
+    return first.ratio(), statistics.median(per_service)
 
 
 def above_limit(sizes: list[Size]) -> list[str]:
@@ -250,10 +274,10 @@ def report(sizes: list[Size]) -> str:
             f"{run.resources}",
             f"{run.cpu:.2f}",
             f"{base.cpu:.2f}",
-            f"{run.cpu / base.cpu:.2f}",
+            f"{size.ratio():.2f}",
             f"{run.seconds:.2f}",
             f"{base.seconds:.2f}",
-            f"{run.seconds / base.seconds:.2f}",
+            f"{statistics.median(p.seconds / f.seconds for p, f in size.pairs):.2f}",
             f"{run.peak_mib:.1f}",
         ]
         lines.append(" ".join(f"{cell:>9}" for cell in cells))
@@ -295,7 +319,7 @@ def profile(services: int, top: int, of_floor: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=textwrap.dedent(__doc__ or ""))
     parser.add_argument("--sizes", type=lambda s: tuple(int(x) for x in s.split(",")), default=SIZES)
-    parser.add_argument("--repeat", type=int, default=3, help="renders per size and program; the fastest counts")
+    parser.add_argument("--repeat", type=int, default=5, help="pairs of renders per size; medians count")
     parser.add_argument(
         "--check", action="store_true", help=f"exit 1 above {LIMIT:g} x the floor or when the cost per service grows"
     )

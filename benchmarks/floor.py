@@ -5,7 +5,8 @@ time it adds to what the SDK needs for the same resources anyway. So `make bench
 run and by the same CLI, a second program per size that registers exactly what the package's program
 registers, with no component and no models: each custom resource by the SDK class a user would call,
 its inputs as plain values (a secret as `Output.secret(value)`), its options (`depends_on` by name,
-`ignore_changes`, timeouts...), and each read by `<class>.get`.
+`ignore_changes`, timeouts...). What the package does besides is its own cost, the floor does none of
+it: the components themselves, their outputs, and the CRDs a service reads to check them (`checkCrds`).
 
 The data is taken from the package's own program under the render's mock engine (`record`, run once
 per bench in a fresh interpreter), so the floor follows whatever the components register without a
@@ -48,8 +49,6 @@ def plain(value):
 
 data = json.loads(Path(__file__).with_name("floor.json").read_text(), object_hook=plain)
 made = {}
-for read in data["reads"]:
-    made[read["name"]] = sdk(read["class"]).get(read["name"], read["id"])
 for resource in data["resources"]:
     options = resource["options"]
     if "custom_timeouts" in options:
@@ -103,14 +102,14 @@ def _options(registration: Any) -> dict[str, Any]:
 
 
 def record(project: Path, stack: str) -> dict[str, Any]:
-    """Run the project's program under the render's mock engine; what it reads and registers, as floor data."""
+    """Run the project's program under the render's mock engine; the custom resources it registers, as floor data."""
     from hayhooks_pulumi.render.cli import offline_render, run_program_recorded
 
     with offline_render():
         monitor, _ = run_program_recorded(project, stack, project / f"Pulumi.{stack}.yaml")
-    # What a floor resource may depend on: reads and custom resources registered before it. Components are the
-    # package's own cost, which the floor leaves out; depending on one fails here (KeyError naming its URN).
-    names = {read.urn: read.name for read in monitor.reads}
+    # A floor resource depends on the custom resources the package's did (registered before it); not on what the
+    # floor leaves out (the components, the CRDs read).
+    names: dict[str, str] = {}
     resources = []
     for registration in monitor.registrations:
         if not registration.custom:
@@ -120,24 +119,19 @@ def record(project: Path, stack: str) -> dict[str, Any]:
                 "class": sdk_class(registration.type),
                 "name": registration.name,
                 "args": {_keyword(key): value for key, value in registration.inputs.items()},
-                "dependsOn": sorted(names[urn] for urn in registration.dependencies),
+                "dependsOn": sorted(names[urn] for urn in registration.dependencies if urn in names),
                 "options": _options(registration),
             }
         )
         names[registration.urn] = registration.name
-    reads = [{"class": sdk_class(read.type), "name": read.name, "id": read.id} for read in monitor.reads]
-    return {"reads": reads, "resources": resources}
+    return {"resources": resources}
 
 
 def of_services(data: dict[str, Any], services: int) -> dict[str, Any]:
     """The part of a recording of the bench program that belongs to its first `services` services (each
     service's resources are named `svc<index>-...`, and none depends on a later service)."""
     owners = {f"svc{index}" for index in range(services)}
-
-    def kept(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [item for item in items if item["name"].split("-", 1)[0] in owners]
-
-    return {"reads": kept(data["reads"]), "resources": kept(data["resources"])}
+    return {"resources": [item for item in data["resources"] if item["name"].split("-", 1)[0] in owners]}
 
 
 def recorded(project: Path, stack: str, env: dict[str, str]) -> dict[str, Any]:

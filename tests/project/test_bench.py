@@ -76,10 +76,10 @@ def test_the_check_needs_three_sizes() -> None:
 
 def test_the_check_fails_above_the_limit_over_the_floor_at_one_service_or_per_service(bench: ModuleType) -> None:
     def sizes(first: float, per_service: float) -> list:
-        # The floor: 1 s at one service, then 50 ms a service.
+        # The floor: 1 s at one service, then 50 ms a service; three repeats alike.
         return [
             bench.Size(
-                package=_run(bench, n, first + per_service * (n - 1)), floor=_run(bench, n, 1.0 + 0.05 * (n - 1))
+                pairs=((_run(bench, n, first + per_service * (n - 1)), _run(bench, n, 1.0 + 0.05 * (n - 1))),) * 3
             )
             for n in (1, 10, 50)
         ]
@@ -89,6 +89,14 @@ def test_the_check_fails_above_the_limit_over_the_floor_at_one_service_or_per_se
     assert first == "at 1 service: 1.30 x the floor's CPU time, more than 1.2 x"
     [per_service] = bench.above_limit(sizes(1.1, 0.065))
     assert per_service == "per extra service: 1.30 x the floor's CPU time, more than 1.2 x"
+
+
+def test_a_ratio_is_the_median_of_the_pairs_so_one_burst_moves_it_little(bench: ModuleType) -> None:
+    quiet = (_run(bench, 1, 1.1), _run(bench, 1, 1.0))
+    burst_on_the_floor = (_run(bench, 1, 1.1), _run(bench, 1, 1.6))
+    burst_on_the_package = (_run(bench, 1, 1.8), _run(bench, 1, 1.0))
+    size = bench.Size(pairs=(quiet, burst_on_the_floor, quiet, burst_on_the_package, quiet))
+    assert size.ratio() == pytest.approx(1.1)
 
 
 def test_the_floor_registers_each_resource_with_the_class_an_sdk_user_would_call() -> None:
