@@ -5,7 +5,11 @@ its default or which models a config holds."""
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
 import json
+import textwrap
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +27,34 @@ ANY_KEY = ".<NAME>"
 def doc_text(text: str | None) -> str:
     """A docstring on one line, as a table cell or a schema description holds it."""
     return " ".join((text or "").split())
+
+
+@functools.cache
+def attribute_docs(cls: type) -> dict[str, str]:
+    """The docstrings under a class's own annotated attributes, from its source, each on one line (as the
+    Pulumi SDK's analyzer reads a component's outputs, and as pydantic's `use_attribute_docstrings` would)."""
+    (node,) = ast.parse(textwrap.dedent(inspect.getsource(cls))).body
+    assert isinstance(node, ast.ClassDef)
+    docs: dict[str, str] = {}
+    for statement, following in zip(node.body, node.body[1:], strict=False):
+        if (
+            isinstance(statement, ast.AnnAssign)
+            and isinstance(statement.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
+            docs[statement.target.id] = doc_text(following.value.value)
+    return docs
+
+
+def _field_doc(model: type[BaseModel], name: str, info: FieldInfo) -> str:
+    """A field's description: `Field(description=...)` if given, else the docstring under it in the class that
+    declares it (pydantic copies an inherited field, description and all)."""
+    if info.description is not None:
+        return doc_text(info.description)
+    declaring = next(klass for klass in model.__mro__ if name in vars(klass).get("__annotations__", {}))
+    return attribute_docs(declaring).get(name, "")
 
 
 @dataclass(frozen=True)
@@ -66,7 +98,7 @@ def config_fields(model: type[BaseModel]) -> Iterator[ConfigField]:
             name=name,
             key=info.alias or name,
             annotation=info.annotation,
-            doc=doc_text(info.description),
+            doc=_field_doc(model, name, info),
             required=info.is_required(),
             default=default,
             default_is_model=default_is_model,

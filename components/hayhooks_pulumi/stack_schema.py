@@ -22,9 +22,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 
-from .model_walk import doc_text
+from .model_walk import config_fields, doc_text
 
 SCHEMA_FILE = Path(__file__).with_name("stack.schema.json")
 DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -35,10 +37,20 @@ MODELINE = "# yaml-language-server: $schema="
 
 
 class _Schema(GenerateJsonSchema):
-    """pydantic's schema without the fields' titles (the key itself, respelt: noise in an editor's hover)."""
+    """pydantic's schema without the fields' titles (the key itself, respelt: noise in an editor's hover), with each
+    field's description as `model_walk` reads it (the models leave their docstrings to it, not to pydantic)."""
 
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False
+
+    def model_schema(self, schema: core_schema.ModelSchema) -> JsonSchemaValue:
+        json_schema = super().model_schema(schema)
+        model: type[BaseModel] = schema["cls"]
+        properties = json_schema.get("properties", {})
+        for field in config_fields(model):
+            if field.doc and field.key in properties:
+                properties[field.key].setdefault("description", field.doc)
+        return json_schema
 
 
 def _tidy(node: Any) -> Any:

@@ -1,6 +1,6 @@
-"""`make bench` (benchmarks/bench.py): it renders each size and reports the marginal cost per service, and
-`--check` fails on a cost per service that grows with the number of services. Only what does not depend on
-the machine's speed is asserted here."""
+"""`make bench` (benchmarks/bench.py): it renders each size beside the SDK floor (benchmarks/floor.py) and
+reports the marginal cost per service, and `--check` fails above 1.2 x the floor or on a cost per service
+that grows with the number of services. Only what does not depend on the machine's speed is asserted here."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def bench() -> Iterator[ModuleType]:
         del sys.modules["bench"]
 
 
-def test_make_bench_renders_each_size_and_reports_the_marginal_cost() -> None:
+def test_make_bench_renders_each_size_beside_the_floor_and_reports_the_marginal_cost() -> None:
+    # The bench itself exits non-zero when a floor render does not hold the package render's resources.
     result = subprocess.run(
         [sys.executable, str(BENCH), "--sizes", "1,3", "--repeat", "1"],
         capture_output=True,
@@ -40,20 +41,23 @@ def test_make_bench_renders_each_size_and_reports_the_marginal_cost() -> None:
     )
     assert result.returncode == 0, result.stderr
     table = [line.split() for line in result.stdout.splitlines()]
-    rows = {row[0]: row for row in table if len(row) == 5 and row[0].isdigit()}
+    rows = {row[0]: row for row in table if len(row) == 9 and row[0].isdigit()}
     assert set(rows) == {"1", "3"}
-    # services, resources, wall s, peak MiB, s/service: the resources grow by the same count per service.
+    # services, resources, then CPU s, the floor's, the ratio, wall s, the floor's, the ratio, peak MiB: the
+    # resources grow by the same count per service (the component and what it registers).
     assert int(rows["3"][1]) - int(rows["1"][1]) == 2 * (int(rows["1"][1]) - 1)
-    assert all(float(row[2]) > 0 and float(row[3]) > 0 for row in rows.values())
-    assert "marginal cost per extra service:" in result.stdout
+    assert all(float(cell) > 0 for row in rows.values() for cell in row[2:])
+    assert "per extra service:" in result.stdout
+    assert "over the floor (CPU):" in result.stdout
+
+
+def _run(bench: ModuleType, services: int, cpu: float) -> object:
+    return bench.Run(services=services, cpu=cpu, seconds=cpu, peak_mib=100.0, resources=1 + 13 * services)
 
 
 def test_the_check_fails_a_cost_per_service_that_grows_and_passes_a_constant_one(bench: ModuleType) -> None:
     def runs(*seconds: float) -> list:
-        return [
-            bench.Run(services=n, seconds=s, peak_mib=100.0, resources=1 + 12 * n)
-            for n, s in zip((1, 10, 50), seconds, strict=True)
-        ]
+        return [_run(bench, n, s) for n, s in zip((1, 10, 50), seconds, strict=True)]
 
     # A second to start, then 50 ms a service whatever the size: linear.
     assert bench.superlinear(runs(1.0, 1.45, 3.45)) == []
@@ -68,3 +72,42 @@ def test_the_check_needs_three_sizes() -> None:
     )
     assert result.returncode == 2
     assert "at least three sizes" in result.stderr
+
+
+def test_the_check_fails_above_the_limit_over_the_floor_at_one_service_or_per_service(bench: ModuleType) -> None:
+    def sizes(first: float, per_service: float) -> list:
+        # The floor: 1 s at one service, then 50 ms a service; three repeats alike.
+        return [
+            bench.Size(
+                pairs=((_run(bench, n, first + per_service * (n - 1)), _run(bench, n, 1.0 + 0.05 * (n - 1))),) * 3
+            )
+            for n in (1, 10, 50)
+        ]
+
+    assert bench.above_limit(sizes(1.1, 0.055)) == []
+    [first] = bench.above_limit(sizes(1.3, 0.055))
+    assert first == "at 1 service: 1.30 x the floor's CPU time, more than 1.2 x"
+    [per_service] = bench.above_limit(sizes(1.1, 0.065))
+    assert per_service == "per extra service: 1.30 x the floor's CPU time, more than 1.2 x"
+
+
+def test_a_ratio_is_the_median_of_the_pairs_so_one_burst_moves_it_little(bench: ModuleType) -> None:
+    quiet = (_run(bench, 1, 1.1), _run(bench, 1, 1.0))
+    burst_on_the_floor = (_run(bench, 1, 1.1), _run(bench, 1, 1.6))
+    burst_on_the_package = (_run(bench, 1, 1.8), _run(bench, 1, 1.0))
+    size = bench.Size(pairs=(quiet, burst_on_the_floor, quiet, burst_on_the_package, quiet))
+    assert size.ratio() == pytest.approx(1.1)
+
+
+def test_the_floor_registers_each_resource_with_the_class_an_sdk_user_would_call() -> None:
+    sys.path.insert(0, str(BENCH.parent))
+    try:
+        import floor
+    finally:
+        sys.path.remove(str(BENCH.parent))
+    assert floor.sdk_class("kubernetes:apps/v1:Deployment") == "pulumi_kubernetes.apps.v1.Deployment"
+    assert floor.sdk_class("kubernetes:core/v1:Secret") == "pulumi_kubernetes.core.v1.Secret"
+    assert floor.sdk_class("kubernetes:networking.k8s.io/v1:Ingress") == "pulumi_kubernetes.networking.v1.Ingress"
+    assert floor.sdk_class("kubernetes:external-secrets.io/v1:ExternalSecret") == floor.CUSTOM_RESOURCE
+    assert floor.sdk_class("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute") == floor.CUSTOM_RESOURCE
+    assert floor.sdk_class("random:index/randomPassword:RandomPassword") == "pulumi_random.RandomPassword"

@@ -13,7 +13,6 @@ one definition: its pydantic field. A field the Pulumi schema cannot express (a 
 from __future__ import annotations
 
 import argparse
-import ast
 import inspect
 import json
 import sys
@@ -28,7 +27,7 @@ import pulumi
 from pulumi.provider.experimental.util import camel_case
 from pydantic import BaseModel
 
-from ..model_walk import ConfigField, config_fields, doc_text, model_tree
+from ..model_walk import ConfigField, attribute_docs, config_fields, doc_text, model_tree
 from ..outputs import declared_outputs
 
 SCALARS = (str, int, float, bool)
@@ -185,27 +184,10 @@ def _output_source(tp: object) -> str:
     raise BoundaryError(f"output type {tp} has no Pulumi schema type")
 
 
-def output_docs(cls: type) -> dict[str, str]:
-    """Attribute docstrings of a class's own annotations, from its source (as the analyzer reads them)."""
-    (node,) = ast.parse(inspect.getsource(cls)).body
-    assert isinstance(node, ast.ClassDef)
-    docs: dict[str, str] = {}
-    for statement, following in zip(node.body, node.body[1:], strict=False):
-        if (
-            isinstance(statement, ast.AnnAssign)
-            and isinstance(statement.target, ast.Name)
-            and isinstance(following, ast.Expr)
-            and isinstance(following.value, ast.Constant)
-            and isinstance(following.value.value, str)
-        ):
-            docs[statement.target.id] = doc_text(following.value.value)
-    return docs
-
-
 def outputs(cls: type) -> dict[str, tuple[str, str]]:
     """A component's outputs: attribute -> (annotation source, description)."""
     declared = declared_outputs(cls)
-    docs = output_docs(cls)
+    docs = attribute_docs(cls)
     missing = [output.attribute for output in declared if not docs.get(output.attribute)]
     if missing:
         raise BoundaryError(f"{cls.__name__}: document the outputs {missing} (a docstring under each annotation)")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import inspect
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,14 +77,34 @@ def random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {**inputs, "result": result, "bcryptHash": bcrypt.hashpw(result.encode(), _bcrypt_salt(name)).decode()}
 
 
-def packaged_crd(name: str) -> dict[str, Any]:
+_CRDS_LOCK = threading.Lock()
+
+
+@functools.cache
+def _packaged_crd(name: str) -> dict[str, Any]:
+    """The stand-in for a packaged CRD as the cluster returns it to a read, made once a program.
+
+    It is the packaged CRD without its versions' schemas: a read's state is the program's alone (the render writes
+    none), and what a program checks of a CRD is which versions it serves. A schema (tens of kilobytes) serialized
+    by the mock engine and deserialized by the SDK into its typed outputs made each read cost more than any resource
+    a service registers; the schemas stay in the package for the render's checks. The file is looked for under its
+    upstream name (`<group>_<plural>.json`) first, so a read parses one file, not the folder."""
     from ..crds import CRD_DIR
 
-    for path in CRD_DIR.glob("*.json"):
-        crd = json.loads(path.read_text())
-        if crd["metadata"]["name"] == name:
-            return crd
+    plural, _, group = name.partition(".")
+    for path in [CRD_DIR / f"{group}_{plural}.json", *sorted(CRD_DIR.glob("*.json"))]:
+        crd = json.loads(path.read_text()) if path.is_file() else {}
+        if crd.get("metadata", {}).get("name") == name:
+            versions = [{k: v for k, v in version.items() if k != "schema"} for version in crd["spec"]["versions"]]
+            return {**crd, "spec": {**crd["spec"], "versions": versions}}
     return {}
+
+
+def packaged_crd(name: str) -> dict[str, Any]:
+    """The packaged CRD of that name as a read returns it (see `_packaged_crd`), or `{}`. Shared between reads: the
+    mock engine only serializes it. The SDK's threads read at once: the lock has the first make it, the rest wait."""
+    with _CRDS_LOCK:
+        return _packaged_crd(name)
 
 
 def repo_digest(name: str) -> str:
@@ -116,12 +138,12 @@ class RenderMocks(pulumi.runtime.Mocks):
         raise NotImplementedError(f"the offline render cannot answer the function call {args.token}")
 
 
-def _auto_name(request: Any, response: Any) -> str | None:
+def _auto_name(type_: str, inputs: dict[str, Any], response: Any) -> str | None:
     from pulumi.runtime import rpc
 
-    if not request.type.startswith("kubernetes:"):
+    if not type_.startswith("kubernetes:"):
         return None
-    if (rpc.deserialize_properties(request.object).get("metadata") or {}).get("name"):
+    if (inputs.get("metadata") or {}).get("name"):
         return None
     name = (rpc.deserialize_properties(response.object).get("metadata") or {}).get("name")
     return name if isinstance(name, str) else None
@@ -224,6 +246,8 @@ class RecordingMonitor(MockMonitor):
             self._keep_thread_loop()
             from pulumi.runtime import rpc
 
+            # Deserialized once here for the record and the auto-name (a Deployment's inputs are hundreds of values).
+            inputs = rpc.deserialize_properties(request.object)
             self.registrations.append(
                 Registration(
                     type=request.type,
@@ -231,7 +255,7 @@ class RecordingMonitor(MockMonitor):
                     parent_urn=request.parent,
                     urn=response.urn,
                     custom=request.custom,
-                    inputs=rpc.deserialize_properties(request.object),
+                    inputs=inputs,
                     ignore_changes=list(request.ignoreChanges),
                     custom_timeouts={
                         kind: value
@@ -240,7 +264,7 @@ class RecordingMonitor(MockMonitor):
                     },
                     retain_on_delete=request.retainOnDelete,
                     dependencies=list(request.dependencies),
-                    auto_name=_auto_name(request, response),
+                    auto_name=_auto_name(request.type, inputs, response),
                     replace_on_changes=list(request.replaceOnChanges),
                     delete_before_replace=request.deleteBeforeReplace,
                 )

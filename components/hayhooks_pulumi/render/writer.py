@@ -19,10 +19,8 @@ from typing import Any
 import yaml
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
-from ..kubernetes.edge.gateway.oidc import OIDC_SECRET_KEY
-from ..kubernetes.edge.gateway.security_policy import ENVOY_HTPASSWD_KEY
 from ..kubernetes.edge.ingress.controllers import IngressController
-from ..kubernetes.edge.ingress.ingress import HTPASSWD_KEY
+from ..kubernetes.edge.secret_keys import ENVOY_HTPASSWD_KEY, HTPASSWD_KEY, OIDC_SECRET_KEY
 from .mocks import Registration
 
 REDACTED = "[secret]"

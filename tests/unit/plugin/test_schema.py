@@ -21,6 +21,7 @@ import pulumi
 import pytest
 import yaml
 from hayhooks_pulumi import ConfigError, HayhooksContainer, HayhooksService
+from hayhooks_pulumi.model_walk import config_fields
 from hayhooks_pulumi.outputs import secret_outputs
 from hayhooks_pulumi.plugin import codegen
 from hayhooks_pulumi.plugin.provider import HayhooksProvider, package_schema
@@ -112,10 +113,11 @@ def _check_model(schema: dict, model: type[BaseModel], properties: dict, require
     assert sorted(required) == sorted(
         info.alias or name for name, info in model.model_fields.items() if info.is_required()
     ), path
+    docs = {field.name: field.doc for field in config_fields(model)}
     for name, info in model.model_fields.items():
         key = info.alias or name
         prop = properties[key]
-        assert prop["description"].startswith(" ".join((info.description or "").split())), f"{path}.{key}"
+        assert docs[name] and prop["description"].startswith(docs[name]), f"{path}.{key}"
         assert prop["description"], f"{path}.{key} has no description"
         checked += 1
         for nested in _models(info.annotation):

@@ -6,7 +6,8 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 
-from ..edge.gateway.oidc import OIDC_SECRET_KEY, oidc_client_secret_name
+from ..edge.gateway.oidc import oidc_client_secret_name
+from ..edge.secret_keys import OIDC_SECRET_KEY
 from ..metadata import object_meta
 from ..plan import ServicePlan
 from .models import FromCsi

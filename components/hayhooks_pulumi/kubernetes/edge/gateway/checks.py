@@ -9,9 +9,10 @@ from ....server.facts import UPLOAD_PATHS
 from ...proposal import Proposal
 from ...secrets.checks import source_problems
 from ..routes import client_paths
+from ..secret_keys import OIDC_SECRET_KEY
 from .cors import cors_problems
 from .models import MAX_ROUTE_MATCHES
-from .oidc import OIDC_CLIENT_SECRET_VALUE, OIDC_SECRET_KEY, gateway_extra_paths, oidc_redirect_url
+from .oidc import OIDC_CLIENT_SECRET_VALUE, gateway_extra_paths, oidc_redirect_url
 
 
 def gateway_problems(proposal: Proposal) -> list[Problem]:

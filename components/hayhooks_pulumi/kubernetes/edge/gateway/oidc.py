@@ -14,8 +14,6 @@ if TYPE_CHECKING:  # the plan imports this module to check the OIDC settings
 # The key of `secret_values` that holds the value of a `fromConfig` OIDC client secret (env secrets use their name).
 OIDC_CLIENT_SECRET_VALUE = "gateway.auth.oidc.clientSecret"
 
-# The key Envoy Gateway reads an OIDC client secret from.
-OIDC_SECRET_KEY = "client-secret"
 # Envoy Gateway's own default callback path; the OIDC filter answers it, Hayhooks never sees it.
 OIDC_CALLBACK_PATH = "/oauth2/callback"
 

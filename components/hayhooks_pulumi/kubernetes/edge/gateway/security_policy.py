@@ -14,14 +14,13 @@ from ...metadata import object_meta
 from ...plan import ServicePlan
 from ...secrets.external import external_secret_for
 from ...secrets.opaque import opaque_secret_args
+from ..secret_keys import ENVOY_HTPASSWD_KEY, OIDC_SECRET_KEY
 from .models import GatewayAuthArgs
-from .oidc import OIDC_SECRET_KEY, oidc_client_secret_name, oidc_redirect_url
+from .oidc import oidc_client_secret_name, oidc_redirect_url
 from .route import GATEWAY_API_GROUP, cross_namespace, gateway_spec, route_name, route_namespace
 
 ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io"
 SECURITY_POLICY_API = f"{ENVOY_GATEWAY_GROUP}/v1alpha1"
-# Envoy's basicAuth reads this key, and only `{SHA}` hashes in it.
-ENVOY_HTPASSWD_KEY = ".htpasswd"
 
 
 def auth_spec(plan: ServicePlan) -> GatewayAuthArgs:

@@ -11,12 +11,9 @@ from ...metadata import object_meta
 from ...plan import ServicePlan
 from ...workload.service import PORT_NAME
 from ..routes import routed_paths
+from ..secret_keys import HTPASSWD_KEY
 from .annotations import AUTH_SECRET_ANNOTATION, component_annotations
-from .controllers import IngressController
 from .models import AuthType, IngressArgs
-
-# The key each controller reads the htpasswd from.
-HTPASSWD_KEY = {IngressController.NGINX: "auth", IngressController.TRAEFIK: "users"}
 
 
 def ingress_spec(plan: ServicePlan) -> IngressArgs:
