@@ -223,7 +223,7 @@ def published_status(body: dict[str, Any]) -> dict[str, Any] | None:
     None when it has written it already."""
     status = body.get("status") or {}
     if body["kind"] == "ExternalSecret":
-        if any(c.get("type") == "Ready" for c in status.get("conditions", [])):
+        if any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions", [])):
             return None
         return {"conditions": [_condition("Ready", "SecretSynced")]}
     if body["kind"] == "HTTPRoute":

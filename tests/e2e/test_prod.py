@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -75,6 +76,7 @@ class Prod:
     preview: Outcome
     up: Outcome
     config: dict[str, Any]
+    changes: dict[str, Any]
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -155,7 +157,7 @@ def prod(cluster: Cluster, sdk: Path, tmp_path_factory: pytest.TempPathFactory) 
             up = engine.up()
         assert up.ok, up.text()
         print("STAND-IN: pulumi-random (tests/e2e/standin) served the basic-auth password")
-        deployed = Prod(cluster, engine, project, rendered, preview, up, config["config"]["hayhooks:service"])
+        deployed = Prod(cluster, engine, project, rendered, preview, up, config["config"]["hayhooks:service"], changes)
         # With autoscaling the Deployment leaves `replicas` to the HPA: a first `up` returns once the one pod the
         # API starts with is ready, and the HPA raises the count to minReplicas at its next sync.
         wait_for(lambda: len(deployed.ready_pods()) >= 2, "the HPA did not bring the pods to minReplicas", 90)
@@ -538,6 +540,89 @@ def test_a_rotated_secret_is_never_missing_for_the_pods(prod: Prod) -> None:
     assert code == 0, said
     assert said.strip() == "token-two", said
     assert "token-two" not in json.dumps(prod.engine.export())
+
+
+# ------------------------------------------------------------------------------------------------ faults
+
+
+BROKEN = """from hayhooks import BasePipelineWrapper
+
+
+class PipelineWrapper(BasePipelineWrapper):
+    def setup(self) -> None:
+        raise RuntimeError("this release's pipeline cannot start (made so by the e2e fault test)")
+
+    def run_api(self, question: str) -> str:
+        return question
+"""
+
+
+def test_a_release_that_does_not_start_fails_the_up_and_the_old_pods_keep_serving(prod: Prod) -> None:
+    """A pipeline that fails at start-up: the new pod never becomes Ready, the rollout stops (`maxUnavailable: 0`),
+    `up` fails within the rollout timeout naming the Deployment and why, the old pods serve throughout; fixing the
+    pipelines and running `up` again converges. (The test copy sets `rollout.timeoutSeconds` to 60 s, the least it
+    takes, for this step: the derived one is 10 minutes or more.)"""
+    broken = prod.project / "pipelines" / "broken"
+    broken.mkdir()
+    (broken / "pipeline_wrapper.py").write_text(BROKEN)
+    outputs_before = json.loads(prod.engine.cli("stack", "output", "--json").stdout)
+    serving = {p["metadata"]["name"] for p in prod.ready_pods()}
+    changes = {**prod.changes, "rollout.timeoutSeconds": 60}
+    project_copy(prod.project.parent, "prod", changes=changes, image=prod.cluster.hayhooks_image)
+    started = time.monotonic()
+    with Loop(prod.service_address) as loop:
+        failed = prod.up_again()
+    took = time.monotonic() - started
+    errors = "\n".join(failed.diagnostics("error"))
+    print(f"FAULT: a pipeline that fails at start-up; `up` failed after {took:.0f}s saying: {errors[:1500]}")
+    assert not failed.ok
+    assert took < 60 + 60, f"up took {took:.0f}s, the rollout timeout is 60s"
+    assert '"hayhooks/hayhooks"' in errors and "CrashLoopBackOff" in errors and "exit code 1" in errors, errors
+    assert loop.failures == [] and loop.served >= 20, (loop.failures, loop.answers)
+    assert serving <= {p["metadata"]["name"] for p in prod.ready_pods()}, "an old pod stopped serving"
+    assert json.loads(prod.engine.cli("stack", "output", "--json").stdout) == outputs_before
+
+    shutil.rmtree(broken)
+    project_copy(prod.project.parent, "prod", changes=prod.changes, image=prod.cluster.hayhooks_image)
+    with Loop(prod.service_address) as loop:
+        fixed = prod.up_again()
+    assert fixed.ok, fixed.text()
+    assert loop.failures == [], loop.failures
+    assert prod.engine.pending_operations() == []
+    assert prod.engine.preview(expect_no_changes=True).ok
+
+
+def test_a_store_that_never_syncs_fails_the_up_and_moves_no_pod(prod: Prod) -> None:
+    """The ExternalSecret is changed and its store never syncs it (the stand-in writes what the operator writes when
+    the store refuses: Ready False): `up` fails within `secretStore.readyTimeoutSeconds` naming the ExternalSecret,
+    the Deployment is not touched, its pods keep serving; back to a key the store has, `up` converges."""
+    deployment = live(prod.cluster, "deployment", NAMESPACE, "hayhooks")
+    assert deployment is not None
+    generation = deployment["metadata"]["generation"]
+    moved = {**prod.changes, "secretStore.readyTimeoutSeconds": 20}
+    moved["secrets.EXAMPLE_LLM_API_KEY"] = {"fromStore": {"remoteKey": "prod/hayhooks/moved", "property": "api_key"}}
+    project_copy(prod.project.parent, "prod", changes=moved, image=prod.cluster.hayhooks_image)
+    started = time.monotonic()
+    with Controllers(prod.cluster, store_syncs=False), Loop(prod.service_address) as loop:
+        failed = prod.engine.up()
+    took = time.monotonic() - started
+    errors = "\n".join(failed.diagnostics("error"))
+    print(f"FAULT: a store that never syncs; `up` failed after {took:.0f}s saying: {errors[:1500]}")
+    assert not failed.ok
+    assert took < 20 + 60, f"up took {took:.0f}s, the store's timeout is 20s"
+    assert '"hayhooks/hayhooks-store"' in errors and "timed out" in errors, errors
+    store = prod.config["secretStore"]
+    said = [d for d in failed.diagnostics("info") if "ExternalSecret hayhooks-store" in d]
+    assert said and f"{store['kind']} {store['name']}" in said[0], failed.diagnostics("info")
+    after = live(prod.cluster, "deployment", NAMESPACE, "hayhooks")
+    assert after is not None and after["metadata"]["generation"] == generation, "the Deployment was changed"
+    assert loop.failures == [], loop.failures
+
+    project_copy(prod.project.parent, "prod", changes=prod.changes, image=prod.cluster.hayhooks_image)
+    fixed = prod.up_again()
+    assert fixed.ok, fixed.text()
+    assert prod.engine.pending_operations() == []
+    assert prod.engine.preview(expect_no_changes=True).ok
 
 
 # ------------------------------------------------------------------------------------------------ 6, 7

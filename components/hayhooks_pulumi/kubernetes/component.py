@@ -205,9 +205,10 @@ class HayhooksService(pulumi.ComponentResource):
                 )
             )
         if has_store_secrets(plan):
+            synced = external_secret(plan)
             created.append(
                 k8s.apiextensions.CustomResource(
-                    f"{plan.name}-external-secret", **external_secret(plan), opts=_synced(plan, opts)
+                    f"{plan.name}-external-secret", **synced, opts=self._synced(plan, opts, synced)
                 )
             )
         if has_config_secrets(plan):
@@ -217,6 +218,22 @@ class HayhooksService(pulumi.ComponentResource):
             created.append(secret)
             config_secret = secret.metadata.name
         return created, config_secret
+
+    def _synced(
+        self, plan: ServicePlan, opts: pulumi.ResourceOptions, args: Mapping[str, Any]
+    ) -> pulumi.ResourceOptions:
+        """An ExternalSecret: `pulumi up` waits until the operator has synced it (see `waits`). Said beforehand, on
+        the component, with the store: the provider's timeout names only the object."""
+        store = plan.args.secret_store
+        if store is not None and not pulumi.runtime.is_dry_run():
+            pulumi.log.info(
+                f"ExternalSecret {args['metadata'].name} waits for {store.kind.value} {store.name} to sync it, at most "
+                f"{store.ready_timeout_seconds}s (secretStore.readyTimeoutSeconds)",
+                resource=self,
+            )
+        return pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(custom_timeouts=external_secret_timeouts(plan))
+        )
 
     def _basic_auth(
         self,
@@ -351,8 +368,9 @@ class HayhooksService(pulumi.ComponentResource):
             )
             return EdgeCredentials(secret_name=written.metadata.name, reads=(written,))
         if source is not None and source.from_store is not None:
+            args = oidc_external_secret(plan)
             synced = k8s.apiextensions.CustomResource(
-                f"{plan.name}-oidc-client", **oidc_external_secret(plan), opts=_synced(plan, opts)
+                f"{plan.name}-oidc-client", **args, opts=self._synced(plan, opts, args)
             )
             return EdgeCredentials(reads=(synced,))
         return EdgeCredentials()
@@ -362,11 +380,6 @@ def _require_served(requirement: CrdRequirement, spec: Any) -> None:
     problem = requirement.served_problem(spec if isinstance(spec, dict) else None)
     if problem is not None:
         raise pulumi.RunError(problem)
-
-
-def _synced(plan: ServicePlan, opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
-    """An ExternalSecret: `pulumi up` waits until the operator has synced it (see `waits`)."""
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(custom_timeouts=external_secret_timeouts(plan)))
 
 
 def _secret(opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
