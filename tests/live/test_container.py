@@ -53,6 +53,16 @@ class Rendered:
         return next(r for r in self.resources if r["type"] == standin.CONTAINER)["inputs"]
 
 
+# Outside pytest's own temporary folder, which only root may enter.
+PIPELINES_ROOT = Path(tempfile.gettempdir()) / f"hayhooks-dev-{os.getpid()}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_readable_pipelines() -> Iterator[None]:
+    yield
+    shutil.rmtree(PIPELINES_ROOT, ignore_errors=True)
+
+
 def readable_pipelines(root: Path) -> Path:
     """The repository's pipelines where any user may read them (not under a folder only root may enter)."""
     target = root / "pipelines"
@@ -68,7 +78,7 @@ def render_dev(tmp: Path, image: str, port: int, changes: dict[str, Any] | None 
     stack = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
     service = stack["config"]["hayhooks:service"]
     service["image"] = image
-    service["pipelinesPath"] = str(readable_pipelines(Path(tempfile.gettempdir()) / f"hayhooks-dev-{os.getpid()}"))
+    service["pipelinesPath"] = str(readable_pipelines(PIPELINES_ROOT))
     service["publish"] = {**service.get("publish", {}), "hostPort": port}
     service.setdefault("healthcheck", {})["interval"] = TEST_INTERVAL
     for path, value in (changes or {}).items():

@@ -33,8 +33,6 @@ _CONSTRAINTS = ("gt", "ge", "lt", "le", "min_length", "max_length", "multiple_of
 
 
 def _settings_class() -> Any:
-    # `hayhooks.settings` reads a `.env` found from the working directory at import: import it from an empty one.
-    os.chdir(tempfile.mkdtemp(prefix="hayhooks-settings-"))
     try:
         module = importlib.import_module(SETTINGS_MODULE)
     except ModuleNotFoundError as error:
@@ -156,4 +154,7 @@ def parse() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(parse() if sys.argv[1:] == ["--parse"] else describe()))
+    # The settings read a `.env` found from the working directory: read them from an empty one, removed after.
+    with tempfile.TemporaryDirectory(prefix="hayhooks-settings-") as empty:
+        os.chdir(empty)
+        print(json.dumps(parse() if sys.argv[1:] == ["--parse"] else describe()))
