@@ -8,17 +8,16 @@ import json
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 from cluster import Cluster, toolchain_dir
 from engine import Outcome
-from hayhooks_pulumi.render.schemas import rendered_manifests  # e2e/, which tests/e2e/conftest.py puts on sys.path
+from hayhooks_pulumi.render.schemas import rendered_manifests
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
@@ -204,139 +203,6 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 60) -> An
         assert time.monotonic() < deadline, what
         time.sleep(0.5)
     return value
-
-
-# ------------------------------------------------------------------------------------------------ controllers
-
-# The ingress address the test publishes as the ingress controller would: a name in a reserved TLD.
-INGRESS_ADDRESS = {"hostname": "ingress.hayhooks-e2e.invalid"}
-GATEWAY_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
-
-
-def _condition(kind: str, reason: str) -> dict[str, str]:
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return {"type": kind, "status": "True", "reason": reason, "message": reason, "lastTransitionTime": now}
-
-
-def published_status(body: dict[str, Any]) -> dict[str, Any] | None:
-    """The status each missing controller writes once it has done its part, in the shape its CRD validates;
-    None when it has written it already."""
-    status = body.get("status") or {}
-    if body["kind"] == "ExternalSecret":
-        if any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions", [])):
-            return None
-        return {"conditions": [_condition("Ready", "SecretSynced")]}
-    if body["kind"] == "HTTPRoute":
-        if status.get("parents"):
-            return None
-        parents = body["spec"]["parentRefs"]
-        conditions = [_condition("Accepted", "Accepted")]
-        return {
-            "parents": [
-                {"parentRef": p, "controllerName": GATEWAY_CONTROLLER, "conditions": conditions} for p in parents
-            ]
-        }
-    if body["kind"] == "Ingress":
-        if status.get("loadBalancer", {}).get("ingress"):
-            return None
-        return {"loadBalancer": {"ingress": [INGRESS_ADDRESS]}}
-    raise AssertionError(f"no controller played for {body['kind']}")
-
-
-def failed_sync(body: dict[str, Any]) -> dict[str, Any] | None:
-    """What the External Secrets Operator writes when the store refuses it: Ready is False (None: written already)."""
-    conditions = (body.get("status") or {}).get("conditions", [])
-    if any(c.get("type") == "Ready" and c.get("status") == "False" for c in conditions):
-        return None
-    message = "could not get secret data from provider: the store is unreachable"
-    ready = {"type": "Ready", "status": "False", "reason": "SecretSyncedError", "message": message}
-    return {"conditions": [{**ready, "lastTransitionTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}]}
-
-
-class Controllers:
-    """STAND-IN for the controllers the local cluster lacks, until stopped: the External Secrets Operator
-    (an ExternalSecret becomes Ready, and the Secret it names is written, owned by it, with test values),
-    ingress-nginx or Traefik (an Ingress gets an address) and Envoy Gateway (an HTTPRoute is Accepted). Each is
-    what the real controller writes, through the API server; nothing is fetched from a store or routed. A test
-    that starts it says so in its output."""
-
-    RESOURCES: ClassVar[dict[str, str]] = {
-        "ExternalSecret": "externalsecrets.external-secrets.io",
-        "HTTPRoute": "httproutes.gateway.networking.k8s.io",
-        "Ingress": "ingresses.networking.k8s.io",
-    }
-
-    def __init__(self, cluster: Cluster, ingress: bool = True, store_syncs: bool = True) -> None:
-        self.cluster, self.store_syncs = cluster, store_syncs
-        self.kinds = [k for k in self.RESOURCES if ingress or k != "Ingress"]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.played: set[str] = set()
-
-    def _run(self) -> None:
-        while not self.stop.wait(0.5):
-            for kind in self.kinds:
-                listed = self.cluster.kubectl("get", self.RESOURCES[kind], "-A", "-o", "json", check=False)
-                if listed.returncode != 0:
-                    continue
-                for item in json.loads(listed.stdout)["items"]:
-                    status = (
-                        published_status(item) if self.store_syncs or kind != "ExternalSecret" else failed_sync(item)
-                    )
-                    if status is None:
-                        continue
-                    meta = item["metadata"]
-                    if kind == "ExternalSecret" and self.store_syncs:
-                        self._write_synced_secret(item)
-                    self.cluster.kubectl(
-                        "patch",
-                        self.RESOURCES[kind],
-                        meta["name"],
-                        "-n",
-                        meta["namespace"],
-                        "--subresource=status",
-                        "--type=merge",
-                        "-p",
-                        json.dumps({"status": status}),
-                        check=False,
-                    )
-                    self.played.add(kind)
-
-    def _write_synced_secret(self, item: dict[str, Any]) -> None:
-        """The Secret the operator writes from the store (`creationPolicy: Owner`: owned by the ExternalSecret, so
-        it goes with it), each key a test value naming where the store would have it from."""
-        spec, meta = item["spec"], item["metadata"]
-        target = spec.get("target", {}).get("name") or meta["name"]
-        data = {
-            entry["secretKey"]: f"e2e-store-value:{entry['remoteRef']['key']}:{entry['remoteRef'].get('property', '')}"
-            for entry in spec.get("data", [])
-        }
-        owner = {
-            "apiVersion": item["apiVersion"],
-            "kind": "ExternalSecret",
-            "name": meta["name"],
-            "uid": meta["uid"],
-            "controller": True,
-        }
-        secret = {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": target, "namespace": meta["namespace"], "ownerReferences": [owner]},
-            "stringData": data,
-        }
-        self.cluster.kubectl(
-            "apply", "--server-side", "--field-manager=e2e-external-secrets", "-f", "-", input=json.dumps(secret)
-        )
-
-    def __enter__(self) -> Controllers:
-        store = "" if self.store_syncs else " (a store that never syncs: ExternalSecrets Ready=False)"
-        print(f"STAND-IN: the test plays the controllers of {', '.join(self.kinds)}{store}")
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(timeout=10)
 
 
 # ------------------------------------------------------------------------------------------------ toolchain

@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 from cluster import Cluster
+from controllers import Controllers
 from engine import Engine
 
-from .support import REPO, Controllers, live, project_copy
+from .support import REPO, live, project_copy
 
 NAMESPACE = "hayhooks"
 

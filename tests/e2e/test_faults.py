@@ -30,9 +30,10 @@ from typing import Any
 
 import pytest
 from cluster import Cluster
+from controllers import Controllers
 from engine import Engine, Outcome, Running
 
-from .support import Controllers, delete_namespaces, live, names, project_copy, wait_for
+from .support import delete_namespaces, live, names, project_copy, wait_for
 
 NAMESPACE = "hayhooks"
 INSTANCE = "app.kubernetes.io/instance=hayhooks"

@@ -41,6 +41,7 @@ import bcrypt
 import pytest
 import yaml
 from cluster import Cluster
+from controllers import Controllers
 from engine import Engine, Outcome
 from hayhooks_pulumi.server.facts import DOCS_PATHS, UPLOAD_PATHS
 from helpers.ingress_nginx import Edge, annotations, running_edge
@@ -48,7 +49,6 @@ from node import NODE_NAME, node_selection
 
 from .support import (
     STANDIN_DIR,
-    Controllers,
     delete_namespaces,
     differences_from_render,
     live,

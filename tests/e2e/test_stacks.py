@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 import yaml
 from cluster import Cluster
+from controllers import Controllers
 from engine import Engine
 
 from .support import (
     CONSUMER,
     EXAMPLES,
-    Controllers,
     Render,
     delete_namespaces,
     differences_from_render,
