@@ -138,7 +138,7 @@ def kubernetes_graph(objects: list[dict[str, Any]]) -> str:
     services = _of(objects, "Service")
     secrets = {_key(o): o for o in _of(objects, "Secret")}
     external = {
-        (o["metadata"].get("namespace") or "", o["spec"]["target"].get("name") or o["metadata"]["name"]): o
+        (o["metadata"].get("namespace") or "", o["spec"].get("target", {}).get("name") or o["metadata"]["name"]): o
         for o in _of(objects, "ExternalSecret")
     }
     csi = {_key(o): o for o in _of(objects, "SecretProviderClass")}
@@ -204,20 +204,21 @@ def kubernetes_graph(objects: list[dict[str, Any]]) -> str:
 
     for deployment in deployments:
         namespace, name = _key(deployment)
-        template = deployment["spec"]["template"]
-        spec = template["spec"]
-        labels = template["metadata"].get("labels", {})
+        # Objects a consumer's program adds are drawn too: read what the API server would default as optional.
+        template = deployment["spec"].get("template", {})
+        spec = template.get("spec", {})
+        labels = template.get("metadata", {}).get("labels", {})
         scalers = [
             h
             for h in _of(objects, "HorizontalPodAutoscaler")
-            if h["spec"]["scaleTargetRef"].get("name") == name and _key(h)[0] == namespace
+            if h["spec"].get("scaleTargetRef", {}).get("name") == name and _key(h)[0] == namespace
         ]
         if scalers:
             hpa = scalers[0]["spec"]
             replicas = f"replicas {hpa.get('minReplicas', 1)}..{hpa['maxReplicas']} (HorizontalPodAutoscaler)"
         else:
             replicas = f"replicas {deployment['spec'].get('replicas', 1)}"
-        container = spec["containers"][0]
+        container = (spec.get("containers") or [{}])[0]
         budgets = [
             p
             for p in _of(objects, "PodDisruptionBudget")
@@ -306,8 +307,9 @@ def kubernetes_graph(objects: list[dict[str, Any]]) -> str:
             g.edge(secret_node(namespace, auth_secret), edge, "credentials")
         for rule in ingress["spec"].get("rules", []):
             for path in rule.get("http", {}).get("paths", []):
-                backend = path["backend"]["service"]
-                g.edge(edge, service_node(namespace, backend["name"]), f"{len(rule['http']['paths'])} paths")
+                backend = path.get("backend", {}).get("service")
+                if backend:
+                    g.edge(edge, service_node(namespace, backend["name"]), f"{len(rule['http']['paths'])} paths")
         chain = annotations.get("traefik.ingress.kubernetes.io/router.middlewares", "")
         for middleware in _of(objects, "Middleware"):
             m_namespace, m_name = _key(middleware)
