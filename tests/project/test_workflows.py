@@ -110,7 +110,7 @@ def test_preview_runs_pulumi_preview_with_the_policy_pack_for_each_stack(preview
         "stack-name": "${{ matrix.stack }}",
         "cloud-url": "${{ secrets.PULUMI_BACKEND_URL }}",
         "comment-on-pr": True,
-        "policyPacks": "policies",
+        "policyPacks": "policies/hayhooks-policy-pack",
         "diff": True,
     }
     assert job["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
@@ -147,7 +147,7 @@ def test_deploy_runs_on_main_dev_first_then_prod_behind_approval(deploy: dict[st
         [pulumi] = uses(jobs[stack], "pulumi/actions")
         assert pulumi["with"]["command"] == "up"
         assert pulumi["with"]["stack-name"] == stack
-        assert pulumi["with"]["policyPacks"] == "policies"
+        assert pulumi["with"]["policyPacks"] == "policies/hayhooks-policy-pack"
         assert pulumi["with"]["cloud-url"] == "${{ secrets.PULUMI_BACKEND_URL }}"
     assert set(deploy["env"]) >= {"PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN"}
 
