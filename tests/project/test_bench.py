@@ -111,3 +111,28 @@ def test_the_floor_registers_each_resource_with_the_class_an_sdk_user_would_call
     assert floor.sdk_class("kubernetes:external-secrets.io/v1:ExternalSecret") == floor.CUSTOM_RESOURCE
     assert floor.sdk_class("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute") == floor.CUSTOM_RESOURCE
     assert floor.sdk_class("random:index/randomPassword:RandomPassword") == "pulumi_random.RandomPassword"
+
+
+def test_the_engine_bench_compares_each_phase_by_the_median_of_its_pairs_ratios() -> None:
+    spec = importlib.util.spec_from_file_location("engine_bench", REPO / "benchmarks" / "engine_bench.py")
+    assert spec is not None and spec.loader is not None
+    engine_bench = importlib.util.module_from_spec(spec)
+    sys.modules["engine_bench"] = engine_bench
+    try:
+        spec.loader.exec_module(engine_bench)
+        timing = engine_bench.Timing
+        # preview: 1.1x, 1.3x, 1.15x -> 1.15x; up: 1.5x, 1.0x, 1.0x -> 1.0x (one slow pair is not the verdict).
+        pairs = [
+            (timing(preview=4.4, up=15.0), timing(preview=4.0, up=10.0)),
+            (timing(preview=5.2, up=10.0), timing(preview=4.0, up=10.0)),
+            (timing(preview=4.6, up=10.0), timing(preview=4.0, up=10.0)),
+        ]
+        lines, refused = engine_bench.compare("prod settings", pairs)
+        assert refused == []
+        assert " ".join(lines[0].split()) == "prod settings preview 4.6s against the floor's 4.0s: 1.15x"
+        assert lines[1].endswith(": 1.00x")
+        # Above the limit in every pair: refused, by name and phase.
+        slow = [(timing(preview=5.0, up=10.0), timing(preview=4.0, up=10.0))] * 3
+        assert engine_bench.compare("10 services", slow)[1] == ["10 services preview: 1.25x the floor, above 1.2x"]
+    finally:
+        del sys.modules["engine_bench"]
