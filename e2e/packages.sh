@@ -7,10 +7,11 @@
 #   containernetworking-plugins  the real node's pod network (bridge, host-local, loopback, portmap)
 #   iptables                     kube-proxy's Services on the real node
 #   debootstrap                  the base of the locally built Hayhooks image (e2e/image.py)
+#   gcc libc6-dev                the node's pause program, built static (e2e/pause.c)
 # Their services are never started by the packages: the tests start their own, privately, and stop them.
 set -eu
 
-packages="nginx docker.io containerd runc containernetworking-plugins iptables debootstrap"
+packages="nginx docker.io containerd runc containernetworking-plugins iptables debootstrap gcc libc6-dev"
 missing=""
 for package in $packages; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing="$missing $package"

@@ -18,6 +18,7 @@ FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository
 # The major of each action when this was written: a floor, so Renovate's next-major bumps pass.
 ACTIONS = {
     "actions/checkout": "v7",
+    "actions/setup-go": "v6",
     "actions/setup-python": "v7",
     "actions/upload-artifact": "v7",
     "pulumi/actions": "v7",
@@ -71,7 +72,14 @@ def test_preview_runs_the_tests(preview: dict[str, Any]) -> None:
     test = preview["jobs"]["test"]
 
     assert "make test" in runs(test)
-    assert uses(test, "./.github/actions/setup")
+    # The live and end-to-end parts: Go for the toolchain, the Debian packages, and root for the node.
+    [setup] = uses(test, "./.github/actions/setup")
+    assert setup["with"] == {"e2e": "true"}
+    assert "sudo" in runs(test)
+    action = yaml.safe_load((GITHUB / "actions" / "setup" / "action.yml").read_text())
+    e2e_steps = [step for step in action["runs"]["steps"] if step.get("if") == "inputs.e2e == 'true'"]
+    assert any(step.get("uses", "").startswith("actions/setup-go@") for step in e2e_steps)
+    assert any("e2e/packages.sh" in step.get("run", "") for step in e2e_steps)
 
 
 def test_preview_checks_each_stack_and_uploads_its_render(preview: dict[str, Any]) -> None:
