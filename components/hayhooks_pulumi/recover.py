@@ -18,14 +18,20 @@ anything to the state. So this does it with the CLI's state commands, non-intera
    that exist (with what the cluster holds) and dropping those the interrupted run never made, and clears the
    creates left pending.
 
-The next `pulumi up` then creates only what is missing and changes nothing twice. Standard library only.
+The next `pulumi up` then creates only what is missing and changes nothing twice.
+
+On a file backend (`pulumi login file://...`, `--local`) a run killed while it saved the state can leave that save
+halfway, and every command then fails with "failed to load checkpoint: EOF": the save is finished first, and said
+(`repair_interrupted_save`). Standard library only.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import gzip
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -54,6 +60,8 @@ class Plan:
     cleared: list[str] = field(default_factory=list)
     """URNs of pending creates left for the refresh to clear (nothing in the cluster to look up)."""
     state: dict[str, Any] = field(default_factory=dict)
+    repaired: list[str] = field(default_factory=list)
+    """What was done to finish a save of the state that a killed run left halfway (file backends)."""
 
 
 def object_id(resource: dict[str, Any]) -> str | None:
@@ -90,9 +98,53 @@ def plan(state: dict[str, Any]) -> Plan:
     return done
 
 
+def _whole_checkpoint(path: Path) -> bool:
+    try:
+        raw = gzip.decompress(path.read_bytes()) if ".json.gz." in path.name else path.read_bytes()
+        saved = json.loads(raw)
+    except (OSError, ValueError, EOFError):
+        return False
+    return isinstance(saved, dict) and "version" in saved and "checkpoint" in saved
+
+
+def repair_interrupted_save(backend_url: str, stack: str) -> list[str]:
+    """Finish a save of the stack's checkpoint that a killed run left halfway on a file backend; what was done.
+
+    The backend writes the new checkpoint to `<stack>.json.<random>.tmp`, then its metadata file
+    (`<stack>.json.attrs`), then renames the first over `<stack>.json`. Killed in between, it leaves the metadata
+    empty, which no command can load ("failed to load checkpoint: EOF"), and the new checkpoint, with the
+    operations the run had begun, beside the old one. The empty metadata goes (the backend reads a missing one as
+    the default) and the newest whole checkpoint of the interrupted save takes the old one's place, as the rename
+    would have. Nothing for another backend."""
+    if not backend_url.startswith("file://"):
+        return []
+    root = Path(backend_url.removeprefix("file://")).expanduser() / ".pulumi" / "stacks"
+    name = stack.rsplit("/", 1)[-1]
+    done = []
+    for attrs in sorted(p for suffix in ("json", "json.gz") for p in root.rglob(f"{name}.{suffix}.attrs")):
+        if attrs.stat().st_size:
+            continue
+        checkpoint = attrs.with_suffix("")
+        attrs.unlink()
+        done.append(f"removed {attrs}: empty, left by a run killed while it saved the state")
+        saves = sorted(checkpoint.parent.glob(f"{checkpoint.name}.*.tmp"), key=lambda p: p.stat().st_mtime)
+        whole = [save for save in saves if _whole_checkpoint(save)]
+        if whole:
+            os.replace(whole[-1], checkpoint)
+            done.append(f"finished that save: {whole[-1].name} is now {checkpoint.name}")
+    return done
+
+
+def _backend_url(run: Runner) -> str:
+    said = run(["whoami", "--verbose"])
+    lines = [line for line in said.stdout.splitlines() if line.startswith("Backend URL:")]
+    return lines[0].split(":", 1)[1].strip() if lines else ""
+
+
 def _pulumi(stack: str, cwd: Path, pulumi: str) -> Runner:
     def run(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
-        command = [pulumi, *args, "--stack", stack, "--non-interactive"]
+        # `whoami` is about the login, not a stack, and takes no --stack.
+        command = [pulumi, *args, *([] if args[0] == "whoami" else ["--stack", stack]), "--non-interactive"]
         return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
 
     return run
@@ -100,24 +152,35 @@ def _pulumi(stack: str, cwd: Path, pulumi: str) -> Runner:
 
 def recover(stack: str, cwd: Path, *, pulumi: str = "pulumi", dry_run: bool = False, run: Runner | None = None) -> Plan:
     """Unlock the stack, adopt or clear its pending creates, refresh; raises RecoverError with the CLI's words."""
-    run = run or _pulumi(stack, cwd, pulumi)
+    cli = run or _pulumi(stack, cwd, pulumi)
+    repaired: list[str] = []
+
+    def attempt(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        said = cli(args)
+        if said.returncode != 0 and "failed to load checkpoint" in said.stderr and not repaired and not dry_run:
+            repaired.extend(repair_interrupted_save(_backend_url(cli), stack))
+            if repaired:
+                said = cli(args)
+        return said
+
     if not dry_run:
-        cancelled = run(["cancel", "--yes"])
+        cancelled = attempt(["cancel", "--yes"])
         if cancelled.returncode != 0 and "no update" not in (cancelled.stderr + cancelled.stdout).lower():
             raise RecoverError(f"pulumi cancel failed: {cancelled.stderr.strip() or cancelled.stdout.strip()}")
-    exported = run(["stack", "export"])
+    exported = attempt(["stack", "export"])
     if exported.returncode != 0:
         raise RecoverError(f"pulumi stack export failed: {exported.stderr.strip()}")
     done = plan(json.loads(exported.stdout))
+    done.repaired = repaired
     if dry_run or not (done.adopted or done.cleared):
         return done
     with tempfile.TemporaryDirectory(prefix="hayhooks-recover-") as scratch:
         path = Path(scratch) / "state.json"
         path.write_text(json.dumps(done.state))
-        imported = run(["stack", "import", "--file", str(path)])
+        imported = attempt(["stack", "import", "--file", str(path)])
         if imported.returncode != 0:
             raise RecoverError(f"pulumi stack import failed: {imported.stderr.strip()}")
-    refreshed = run(["refresh", "--yes", "--skip-preview", "--clear-pending-creates"])
+    refreshed = attempt(["refresh", "--yes", "--skip-preview", "--clear-pending-creates"])
     if refreshed.returncode != 0:
         raise RecoverError(f"pulumi refresh failed:\n{refreshed.stdout[-3000:]}\n{refreshed.stderr.strip()}")
     return done
@@ -135,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     except (RecoverError, OSError, json.JSONDecodeError) as error:
         print(f"recover: {error}", file=sys.stderr)
         return 1
+    for step in done.repaired:
+        print(step)
     verb = "would adopt" if args.dry_run else "adopted"
     for urn in done.adopted:
         print(f"{verb} {urn.rsplit('::', 1)[-1]}: its object, if the interrupted run made it, is in the state")

@@ -101,3 +101,49 @@ def test_a_dry_run_changes_nothing_and_a_clean_stack_is_only_unlocked() -> None:
 def test_a_refusal_of_the_cli_is_reported_with_its_words() -> None:
     with pytest.raises(RecoverError, match="pulumi cancel failed: cancel: refused by the backend"):
         recover("prod", Path("."), run=FakeCli(state(), fail="cancel"))
+
+
+def test_a_save_a_killed_run_left_halfway_on_a_file_backend_is_finished_and_said(tmp_path: Path) -> None:
+    # What the file backend leaves when killed between writing the new checkpoint and renaming it into place.
+    stacks = tmp_path / "backend" / ".pulumi" / "stacks" / "hayhooks"
+    stacks.mkdir(parents=True)
+    service = pending("kubernetes:core/v1:Service", "svc", {"name": "http-hayhooks", "namespace": "hayhooks"})
+    (stacks / "prod.json").write_text(json.dumps({"version": 3, "checkpoint": {"latest": state()["deployment"]}}))
+    newer = {"version": 3, "checkpoint": {"latest": state(service)["deployment"]}}
+    (stacks / "prod.json.0123abcd.tmp").write_text(json.dumps(newer))
+    (stacks / "prod.json.ffff0000.tmp").write_text('{"version": 3, "checkp')  # cut short: not a checkpoint
+    attrs = stacks / "prod.json.attrs"
+    attrs.write_text("")
+    (stacks / "dev.json.attrs").write_text("")  # another stack's: not this recovery's to touch
+    exported = FakeCli(state(service))
+
+    def cli(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        if args[0] == "whoami":
+            said = f"User: root\nBackend URL: file://{tmp_path / 'backend'}\n"
+            return subprocess.CompletedProcess(list(args), 0, said, "")
+        if attrs.exists():
+            # What the CLI says while the metadata file is empty: it loads no checkpoint at all.
+            return subprocess.CompletedProcess(list(args), 255, "", "error: failed to load checkpoint: EOF\n")
+        return exported(args)
+
+    done = recover("prod", tmp_path, run=cli)
+
+    assert not attrs.exists() and (stacks / "dev.json.attrs").exists()
+    # The interrupted save is in place, with the create it had begun: the recovery then adopts it.
+    assert json.loads((stacks / "prod.json").read_text()) == newer
+    assert done.repaired == [
+        f"removed {attrs}: empty, left by a run killed while it saved the state",
+        "finished that save: prod.json.0123abcd.tmp is now prod.json",
+    ]
+    assert done.adopted == [service["resource"]["urn"]]
+    assert [c[0] for c in exported.commands] == ["cancel", "stack", "stack", "refresh"]
+
+
+def test_a_checkpoint_that_fails_to_load_on_another_backend_is_reported_untouched() -> None:
+    def cli(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        if args[0] == "whoami":
+            return subprocess.CompletedProcess(list(args), 0, "Backend URL: s3://states\n", "")
+        return subprocess.CompletedProcess(list(args), 255, "", "error: failed to load checkpoint: EOF\n")
+
+    with pytest.raises(RecoverError, match="pulumi cancel failed: error: failed to load checkpoint: EOF"):
+        recover("prod", Path("."), run=cli)
