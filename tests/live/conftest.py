@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from helpers.paths import REPO
 from helpers.render import Renders
 
 from .kubelet import Render
-from .support import VENV_BIN, LiveServer, pod_server
+from .support import VENV_BIN, LiveServer, pod_bin, pod_server
 
 STACK = "prod"
 TIMINGS = pytest.StashKey[list[str]]()
@@ -47,8 +48,15 @@ def hayhooks_installed() -> None:
         )
 
 
-def server_fixture(request: pytest.FixtureRequest, render: Render) -> Iterator[LiveServer]:
-    with pod_server(render, request.module.__name__.rsplit(".", 1)[-1]) as server:
+@pytest.fixture(scope="session")
+def pod_venv_bin(hayhooks_installed: None) -> Iterator[Path]:
+    """Where the emulated pod's user runs hayhooks from (support.pod_bin)."""
+    with pod_bin() as bin_dir:
+        yield bin_dir
+
+
+def server_fixture(request: pytest.FixtureRequest, render: Render, bin_dir: Path) -> Iterator[LiveServer]:
+    with pod_server(render, request.module.__name__.rsplit(".", 1)[-1], bin_dir) as server:
         request.config.stash.setdefault(TIMINGS, []).append(
             f"{request.module.__name__}: hayhooks answered GET /status {server.startup_seconds:.2f}s after exec "
             f"(startup probe passed at {server.startup_probe_seconds:.2f}s)"
@@ -57,9 +65,9 @@ def server_fixture(request: pytest.FixtureRequest, render: Render) -> Iterator[L
 
 
 @pytest.fixture(scope="module")
-def live_server(request: pytest.FixtureRequest, prod_render: Render, hayhooks_installed: None) -> Iterator[LiveServer]:
+def live_server(request: pytest.FixtureRequest, prod_render: Render, pod_venv_bin: Path) -> Iterator[LiveServer]:
     """The prod pod's server, started once per test module."""
-    yield from server_fixture(request, prod_render)
+    yield from server_fixture(request, prod_render, pod_venv_bin)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ import json
 import re
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from hayhooks_pulumi.kubernetes.workload.deployment import readiness_script
@@ -33,7 +34,7 @@ from .kubelet import (
     run_probe,
     service_link_env,
 )
-from .support import VENV_BIN, startup_budget
+from .support import startup_budget
 
 pytestmark = pytest.mark.live
 
@@ -95,7 +96,7 @@ def test_cors_preflight_refused_from_a_foreign_origin(live_server):
         assert "access-control-allow-origin" not in simple.headers
 
 
-def test_service_links_are_off_and_would_be_harmless(prod_render: Render):
+def test_service_links_are_off_and_would_be_harmless(prod_render: Render, pod_venv_bin: Path):
     spec = prod_render.one("Deployment")["spec"]["template"]["spec"]
     assert spec.get("enableServiceLinks") is False
     namespace = prod_render.one("Deployment")["metadata"]["namespace"]
@@ -104,12 +105,12 @@ def test_service_links_are_off_and_would_be_harmless(prod_render: Render):
     # Second line of defence: no rendered Service's link variables land on the server's settings.
     assert not [key for key in links if key.startswith("HAYHOOKS_")], sorted(links)
     with scratch_dir("hayhooks-links-") as root:
-        pod = materialise(prod_render, root, VENV_BIN, free_port)
+        pod = materialise(prod_render, root, pod_venv_bin, free_port)
         assert not set(links) & set(pod.env), "links were injected although the pod disables them"
         assert MASTER_SERVICE_ENV.items() <= pod.env.items(), "the `kubernetes` Service's variables are always set"
 
 
-def test_service_link_trap_is_real(prod_render: Render):
+def test_service_link_trap_is_real(prod_render: Render, pod_venv_bin: Path):
     """Negative control: with links on and a Service named like the server, the emulated pod must fail."""
     render = Render(prod_render.root, copy.deepcopy(prod_render.objects))
     deployment = render.one("Deployment")
@@ -119,7 +120,7 @@ def test_service_link_trap_is_real(prod_render: Render):
     container["env"] = [e for e in container["env"] if e["name"] != "HAYHOOKS_PORT"]
     render.one("Service")["metadata"]["name"] = "hayhooks"
     with scratch_dir("hayhooks-trap-") as root, scratch_dir("hayhooks-trap-logs-") as logs:
-        pod = materialise(render, root, VENV_BIN, free_port)
+        pod = materialise(render, root, pod_venv_bin, free_port)
         assert pod.env["HAYHOOKS_PORT"].startswith("tcp://10.0.0.1:"), pod.env["HAYHOOKS_PORT"]
         process = start_process("trap", pod.argv, logs, **pod.popen_kwargs())
         try:
