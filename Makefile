@@ -99,7 +99,7 @@ images: host-packages
 # node: kubelet, kube-proxy, containerd) with the packaged CRDs installed; prints the export lines to use it.
 # `make cluster-down` stops it and puts the host back as it was.
 .PHONY: cluster cluster-down
-cluster: toolchain images
+cluster: e2e-venv toolchain images
 	$(PYTHON) e2e/cluster.py up
 cluster-down:
 	$(PYTHON) e2e/cluster.py down

@@ -34,10 +34,9 @@ import bench  # noqa: E402
 import floor  # noqa: E402
 from cluster import Cluster  # noqa: E402
 from controllers import Controllers  # noqa: E402
-from engine import Engine  # noqa: E402
+from engine import SDK_PYTHON, Engine  # noqa: E402
 
 LIMIT = 1.2
-SDK_PYTHON = REPO / ".venv-e2e" / "bin" / "python"
 STANDIN = REPO / "tests" / "e2e" / "standin"
 # The local rebuild's digest is not needed: kwok pulls nothing. Any digest but the all-zero placeholder does.
 IMAGE = bench.IMAGE

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import image
+from engine import SDK_PYTHON
 from node import NODE_NAME, TAINT_KEY, Node, NodeError
 from registry import Registry
 
@@ -37,7 +38,8 @@ REPO = HERE.parent
 CRD_DIR = REPO / "components" / "hayhooks_pulumi" / "crds"
 LOOPBACK = "127.0.0.1"
 TOKEN = "hayhooks-e2e-admin"  # a local, loopback-only cluster's admin token; never a real credential
-# Virtual ranges the API server allocates from; nothing listens there (no kube-proxy, no kubelet).
+# Virtual ranges the API server allocates from; on the real node, kube-proxy's rules answer Service addresses
+# and they are routed to the pod bridge, so they never leave through the machine's own interface.
 SERVICE_CIDR = "10.96.0.0/16"
 POD_CIDR = "10.244.0.0/24"
 NODE_ANNOTATION = "kwok.x-k8s.io/node"
@@ -76,8 +78,6 @@ class Cluster:
     toolchain: Path = field(default_factory=toolchain_dir)
     # True for `make cluster`: the processes outlive the command that started them.
     detached: bool = False
-    # A cluster the user already has (HAYHOOKS_E2E_KUBECONFIG): used as it is, never started or stopped.
-    existing: Path | None = None
     # A real node beside kwok's: its images come from `registry` (this cluster's own when none is given).
     real_node: bool = False
     registry: Registry | None = None
@@ -93,12 +93,10 @@ class Cluster:
 
     @property
     def kubeconfig(self) -> Path:
-        return self.existing or self.root / "kubeconfig"
+        return self.root / "kubeconfig"
 
     @property
     def server(self) -> str:
-        if self.existing is not None:
-            return self.kubectl("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}").stdout
         return f"https://{LOOPBACK}:{self.ports['apiserver']}"
 
     def env(self) -> dict[str, str]:
@@ -113,9 +111,6 @@ class Cluster:
     # ---------------------------------------------------------------- start
 
     def start(self) -> None:
-        if self.existing is not None:
-            self.require_crds()
-            return
         missing = [name for name in (*PROCESSES, "kubectl") if not (self.bin / name).is_file()]
         if missing:
             raise ClusterError(
@@ -414,8 +409,6 @@ class Cluster:
 
     def stop(self, remove: bool = True) -> None:
         """Stop every process this cluster started (newest first), then remove its folder."""
-        if self.existing is not None:
-            return
         node = self.node or (Node.stopping(self.root / "node", self.bin) if (self.root / "node").exists() else None)
         if node is not None:
             problems = node.stop()
@@ -503,7 +496,11 @@ def main(argv: list[str] | None = None) -> int:
     version = json.loads(cluster.kubectl("version", "-o", "json").stdout)["serverVersion"]["gitVersion"]
     print(f"# Kubernetes {version} on {cluster.server} (state in {root}); to use it:")
     for name, value in cluster.env().items():
-        print(f"export {name}={value}")
+        # This shell's PATH would be frozen into the line: the user's shell extends its own.
+        print(f"export PATH={cluster.bin}:$PATH" if name == "PATH" else f"export {name}={value}")
+    # The toolchain's Python language host runs this interpreter (it predates the runtime options that name a
+    # project's virtualenv): the package, with the Kubernetes SDK at the toolchain provider's version.
+    print(f"export PULUMI_PYTHON_CMD={SDK_PYTHON}")
     if cluster.real_node:
         print(f"# a real node, {NODE_NAME}, runs pods that tolerate its taint {TAINT_KEY}; the image it pulls:")
         print(f"export HAYHOOKS_IMAGE={cluster.hayhooks_image}")

@@ -34,6 +34,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+# The interpreter the engine runs programs with (`make e2e-venv`): the project's requirements with the
+# Kubernetes SDK at the version of the provider the toolchain builds, so that the two match exactly.
+SDK_PYTHON = HERE.parent / ".venv-e2e" / "bin" / "python"
 OPERATIONS = ("preview", "up", "refresh", "destroy")
 # A local backend's passphrase for throwaway test stacks; never a real secret.
 PASSPHRASE = "hayhooks-e2e-passphrase"

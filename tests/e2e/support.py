@@ -16,14 +16,12 @@ from typing import Any
 
 import yaml
 from cluster import Cluster, toolchain_dir
-from engine import Outcome
+from engine import SDK_PYTHON, Outcome
 from hayhooks_pulumi.render.schemas import rendered_manifests
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 CONSUMER = REPO / "examples" / "consumer"
-# The namespaces the stacks, examples and tests create and delete.
-E2E_NAMESPACES = ("hayhooks", "assistants", "gateways", "envoy-gateway-system")
 STANDIN_DIR = Path(__file__).resolve().parent / "standin"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 RANDOM_STANDIN = "the pulumi-random stand-in (tests/e2e/standin; pulumi-random cannot be built here)"
@@ -36,7 +34,7 @@ RESTRICTED = {
 def sdk_python() -> Path:
     """The end-to-end tests' interpreter (`make e2e-venv`): the project's SDK, pulumi-kubernetes at the
     provider's version."""
-    return REPO / ".venv-e2e" / "bin" / "python"
+    return SDK_PYTHON
 
 
 # ------------------------------------------------------------------------------------------------ projects
