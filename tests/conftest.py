@@ -6,7 +6,8 @@
 - `stacks/`    the repository's stacks and examples, rendered and checked as `make render` / `make check` do.
 - `project/`   the repository as a project: docs, CI workflows, packaging, the consumer example, `make bench`.
 - `live/`      (marker `live`) the real Hayhooks server and nginx on loopback, driven by the renders.
-- `e2e/`       a real kube-apiserver and the Pulumi engine (`make toolchain`); run on their own.
+- `e2e/`       a real control plane with kwok's node and a real node, and the real Pulumi engine (`make toolchain`,
+               `make images`, `make e2e-venv`).
 - `helpers/`   what several test modules share (paths, the mock engine, renders, args builders); test modules
                import from `helpers`, never from each other or from this file.
 """

@@ -1,9 +1,10 @@
 """The end-to-end suite's cluster and engine.
 
-The cluster: a real kube-apiserver with etcd, kube-controller-manager, kube-scheduler and kwok on 127.0.0.1,
-started once per session in a temporary folder and stopped at the end whatever happened (its processes also
-die with the test process). HAYHOOKS_E2E_KUBECONFIG names a cluster of your own (kind, say) to use instead;
-it is used as it is and never stopped.
+The cluster: a real kube-apiserver with etcd, kube-controller-manager, kube-scheduler on 127.0.0.1, kwok's
+node for pods that need no runtime, and a real node (kubelet, kube-proxy, containerd, a pod network of its own)
+whose pods pull the locally built image from a registry on loopback: started once per session in a temporary
+folder and stopped at the end whatever happened (its processes also die with the test process). The tests run
+pods on this machine's node from this machine's registry, so a cluster elsewhere cannot stand in for it.
 
 The engine: `e2e/engine.py` runs a project's program through the Automation API with the toolchain's CLI,
 a file backend and a passphrase of the test's own, in the interpreter of `make e2e-venv` (the project's SDK,
@@ -14,7 +15,6 @@ A piece that is missing fails the test that needs it, naming it; nothing here sk
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,15 +25,12 @@ from engine import Engine
 from registry import Registry
 
 from .support import (
-    E2E_NAMESPACES,
     RANDOM_PASSWORD,
     RANDOM_STANDIN,
     STANDIN_DIR,
     describe_toolchain,
     sdk_python,
 )
-
-EXISTING = "HAYHOOKS_E2E_KUBECONFIG"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -42,14 +39,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> Iterator[Cluster]:
-    existing = os.environ.get(EXISTING)
-    if existing:
-        kube = Cluster(tmp_path_factory.mktemp("existing-cluster"), existing=Path(existing).resolve())
-        taken = kube.kubectl("get", "namespace", *E2E_NAMESPACES, "--ignore-not-found", "-o", "name").stdout.split()
-        if taken:
-            pytest.fail(f"{existing} has {', '.join(taken)}, which the e2e tests create and delete", pytrace=False)
-    else:
-        kube = Cluster(tmp_path_factory.mktemp("cluster"), real_node=True, registry=registry)
+    kube = Cluster(tmp_path_factory.mktemp("cluster"), real_node=True, registry=registry)
     try:
         kube.start()
     except (ClusterError, OSError) as error:
@@ -79,8 +69,7 @@ def _what_it_ran_against(request: pytest.FixtureRequest) -> None:
     """Every e2e test prints the versions it ran against (shown with its report)."""
     if "cluster" in request.fixturenames:
         version = request.getfixturevalue("server_version")
-        where = os.environ.get(EXISTING) or "the local control plane"
-        print(f"ran against Kubernetes {version} ({where}); toolchain: {describe_toolchain()}")
+        print(f"ran against Kubernetes {version} (the local control plane); toolchain: {describe_toolchain()}")
 
 
 def _sdk_versions(python: Path) -> str:
