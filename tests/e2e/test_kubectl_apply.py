@@ -4,8 +4,10 @@ folder, in file order. Every object is admitted at once and
 stored as rendered, the pods run under `restricted`, a second apply changes nothing, deleting the folder leaves
 nothing; and `restricted` is really enforced (a control pod that breaks it is refused).
 
-For prod and `examples/local-cluster.yaml` (the README's own example). kwok plays the kubelet here, so the
-stack files' placeholder digest is never pulled; what the filled-in templates hold is a test value.
+For prod and `examples/local-cluster.yaml` (the README's own example). The prod pods go to kwok's node, which
+never pulls the stack file's placeholder digest; the example's go to the real node (kubelet, containerd) with the
+image set as the README sets it, the local rebuild by digest, and run. What the filled-in templates hold is a
+test value.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .support import (
     ensure_namespace,
     missing_from,
     ref,
+    stack_file,
     stored,
     wait_for,
 )
@@ -69,7 +72,12 @@ def objects(folder: Path) -> list[dict[str, Any]]:
 def test_the_folder_applies_in_one_go_is_stored_as_rendered_runs_and_deletes(
     cluster: Cluster, stack_render: Renders, tmp_path: Path, name: str
 ) -> None:
-    rendered = stack_render(name, STACKS[name])
+    config = STACKS[name]
+    if config is not None:
+        # As the README has users do: `pulumi config set --path hayhooks:service.image "$HAYHOOKS_IMAGE"`.
+        config = tmp_path / config.name
+        config.write_text(stack_file(STACKS[name], image=cluster.hayhooks_image))  # type: ignore[arg-type]
+    rendered = stack_render(name, config)
     assert rendered.result.returncode == 0, rendered.result.stderr
     render = Render(name, rendered.out)
     folder = filled_in(render, tmp_path / "manifests")
