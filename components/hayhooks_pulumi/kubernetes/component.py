@@ -18,7 +18,7 @@ from ..server.version import warn
 from ..tokens import SERVICE_TOKEN, kind_of
 from .args import HayhooksServiceArgs
 from .claims import claim_shared
-from .crd_requirements import CrdRead, CrdRequirement, required_crds
+from .crd_requirements import CrdRead, CrdRequirement, required_crds, shared_read
 from .edge.credentials import EdgeCredentials
 from .edge.gateway.models import GatewayArgs
 from .edge.gateway.oidc import OIDC_CLIENT_SECRET_VALUE
@@ -175,10 +175,11 @@ class HayhooksService(pulumi.ComponentResource):
                 # Logged before the read and without a resource, so synchronously: a log attached to the read
                 # waits for its URN, which a failed read (the CRD missing) never gives, and the line is lost.
                 pulumi.log.info(f"{KIND} {plan.name!r} {requirement.needs}")
-            crd = CrdRead(
+            crd = shared_read(
                 f"{plan.name}-crd-{requirement.crd.replace('.', '-')}",
                 requirement.crd,
-                opts=pulumi.ResourceOptions(parent=self),
+                pulumi.ResourceOptions(parent=self),
+                self.get_provider(CrdRead.TYPE),
             )
             crd.spec.apply(functools.partial(_require_served, requirement))
             reads.append(crd)

@@ -4,11 +4,14 @@ Without the CRD, pulumi-kubernetes previews a custom resource green and fails at
 this resource does not exist"). So the component reads each CRD it needs (`checkCrds`), in preview as in
 `up`, before anything that uses it: a missing one fails that read, which `pulumi preview` reports on the
 resource named for the CRD, beside a line of the stack naming the operator and the version that serves it; one that
-does not serve the version the component writes fails with that said.
+does not serve the version the component writes fails with that said. A program's services share each read, per
+provider: one read of a CRD, however many services need it (each read is a round trip through the engine and
+the provider that the whole service waits for).
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,3 +112,25 @@ class CrdRead(pulumi.CustomResource):
     def __init__(self, name: str, crd: str, opts: pulumi.ResourceOptions) -> None:
         read = pulumi.ResourceOptions(id=crd, version=kubernetes_sdk.get_version())
         super().__init__(self.TYPE, name, {"spec": None}, opts=pulumi.ResourceOptions.merge(opts, read))
+
+
+# Per running program (the engine connection identifies it; each mock-engine test has its own), per provider and
+# CRD: the read, with the provider it was made with (kept, so that its id is not another's).
+_READS: weakref.WeakKeyDictionary[Any, dict[tuple[int, str], tuple[Any, CrdRead]]] = weakref.WeakKeyDictionary()
+
+
+def shared_read(name: str, crd: str, opts: pulumi.ResourceOptions, provider: pulumi.ProviderResource | None) -> CrdRead:
+    """The program's read of `crd` through `provider` (None: the default provider), made now under `name` by the
+    first service that needs it."""
+    monitor = pulumi.runtime.settings.get_monitor()
+    try:
+        reads = _READS.setdefault(monitor, {}) if monitor is not None else None
+    except TypeError:  # an engine connection that cannot be weakly referenced: a read per service
+        reads = None
+    key = (id(provider), crd)
+    if reads is not None and key in reads:
+        return reads[key][1]
+    read = CrdRead(name, crd, opts)
+    if reads is not None:
+        reads[key] = (provider, read)
+    return read

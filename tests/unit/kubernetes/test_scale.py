@@ -52,8 +52,8 @@ def test_each_service_adds_the_same_resources() -> None:
 
 
 def test_a_service_registers_and_reads_the_same_whatever_its_place() -> None:
-    """The tenth service costs the engine what the first does: the same resources and one read of each CRD it
-    needs, nothing redone for the services before it."""
+    """The tenth service costs the engine what the first does: the same resources, nothing redone for the services
+    before it; the CRD they all need is read once, by the first (each read is a round trip the services wait for)."""
     monitor = engine.run(services(10))
 
     def children(index: int) -> Counter[str]:
@@ -63,4 +63,22 @@ def test_a_service_registers_and_reads_the_same_whatever_its_place() -> None:
         )
 
     assert all(children(index) == children(0) for index in range(10))
-    assert Counter(read.name.split("-crd-")[0] for read in monitor.reads) == {f"svc{i}": 1 for i in range(10)}
+    assert Counter(read.name.split("-crd-")[0] for read in monitor.reads) == {"svc0": 1}
+
+
+def test_services_on_two_clusters_each_read_the_crd_of_their_own() -> None:
+    """The read is shared per provider: a service deployed through another cluster's provider reads that cluster."""
+
+    def program() -> None:
+        other = pulumi.ProviderResource("kubernetes", "other-cluster", {})
+        for index in range(3):
+            provider = other if index == 2 else None
+            HayhooksService(
+                f"svc{index}",
+                service_args(index),
+                secret_values={"WEBHOOK_TOKEN": pulumi.Output.secret("token")},
+                opts=pulumi.ResourceOptions(provider=provider),
+            )
+
+    monitor = engine.run(program)
+    assert sorted(read.name.split("-crd-")[0] for read in monitor.reads) == ["svc0", "svc2"]
