@@ -470,6 +470,21 @@ def running(root: Path) -> Iterator[Cluster]:
         cluster.stop()
 
 
+def export_lines(cluster: Cluster) -> list[str]:
+    """What `make cluster` prints for a shell to paste: its commands, with comments."""
+    lines = []
+    for name, value in cluster.env().items():
+        # This shell's PATH would be frozen into the line: the user's shell extends its own.
+        lines.append(f"export PATH={cluster.bin}:$PATH" if name == "PATH" else f"export {name}={value}")
+    # The toolchain's Python language host runs this interpreter (it predates the runtime options that name a
+    # project's virtualenv): the package, with the Kubernetes SDK at the toolchain provider's version.
+    lines.append(f"export PULUMI_PYTHON_CMD={SDK_PYTHON}")
+    if cluster.real_node:
+        lines.append(f"# a real node, {NODE_NAME}, runs pods that tolerate its taint {TAINT_KEY}; the image it pulls:")
+        lines.append(f"export HAYHOOKS_IMAGE={cluster.hayhooks_image}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="e2e/cluster.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("up", "down"))
@@ -495,15 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     version = json.loads(cluster.kubectl("version", "-o", "json").stdout)["serverVersion"]["gitVersion"]
     print(f"# Kubernetes {version} on {cluster.server} (state in {root}); to use it:")
-    for name, value in cluster.env().items():
-        # This shell's PATH would be frozen into the line: the user's shell extends its own.
-        print(f"export PATH={cluster.bin}:$PATH" if name == "PATH" else f"export {name}={value}")
-    # The toolchain's Python language host runs this interpreter (it predates the runtime options that name a
-    # project's virtualenv): the package, with the Kubernetes SDK at the toolchain provider's version.
-    print(f"export PULUMI_PYTHON_CMD={SDK_PYTHON}")
-    if cluster.real_node:
-        print(f"# a real node, {NODE_NAME}, runs pods that tolerate its taint {TAINT_KEY}; the image it pulls:")
-        print(f"export HAYHOOKS_IMAGE={cluster.hayhooks_image}")
+    print("\n".join(export_lines(cluster)))
     print("# stop it with: make cluster-down")
     return 0
 
