@@ -21,11 +21,14 @@ import argparse
 import json
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -55,8 +58,6 @@ def prod_project(root: Path) -> tuple[Path, str]:
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(REPO / name, project / name)
     shutil.copytree(REPO / "pipelines", project / "pipelines")
-    import yaml
-
     stack = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text())
     stack["config"]["hayhooks:service"]["image"] = IMAGE
     (project / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack))
@@ -68,10 +69,9 @@ def floor_of(project: Path, stack: str, root: Path) -> Path:
     package's, in the interpreter the engine runs the programs with."""
     target = root / f"{project.name}-floor"
     shutil.copytree(project, target)
-    environment = {**bench.environment(), "PATH": f"{SDK_PYTHON.parent}:{bench.environment().get('PATH', '')}"}
+    environment = bench.environment()
+    environment["PATH"] = f"{SDK_PYTHON.parent}:{environment.get('PATH', '')}"
     command = [str(SDK_PYTHON), str(HERE / "floor.py"), str(project), stack, str(target / floor.DATA)]
-    import subprocess
-
     result = subprocess.run(command, capture_output=True, text=True, check=False, env=environment)
     if result.returncode != 0:
         raise SystemExit(f"recording the floor of {project.name} failed:\n{result.stderr[-3000:]}")

@@ -19,9 +19,12 @@ INGRESS_ADDRESS = {"hostname": "ingress.hayhooks-e2e.invalid"}
 GATEWAY_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
 
 
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def _condition(kind: str, reason: str) -> dict[str, str]:
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return {"type": kind, "status": "True", "reason": reason, "message": reason, "lastTransitionTime": now}
+    return {"type": kind, "status": "True", "reason": reason, "message": reason, "lastTransitionTime": _now()}
 
 
 def published_status(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -56,15 +59,12 @@ def failed_sync(body: dict[str, Any]) -> dict[str, Any] | None:
         return None
     message = "could not get secret data from provider: the store is unreachable"
     ready = {"type": "Ready", "status": "False", "reason": "SecretSyncedError", "message": message}
-    return {"conditions": [{**ready, "lastTransitionTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}]}
+    return {"conditions": [{**ready, "lastTransitionTime": _now()}]}
 
 
 class Controllers:
-    """STAND-IN for the controllers the local cluster lacks, until stopped: the External Secrets Operator
-    (an ExternalSecret becomes Ready, and the Secret it names is written, owned by it, with test values),
-    ingress-nginx or Traefik (an Ingress gets an address) and Envoy Gateway (an HTTPRoute is Accepted). Each is
-    what the real controller writes, through the API server; nothing is fetched from a store or routed. A test
-    that starts it says so in its output."""
+    """The controllers of this module's docstring, played until stopped. A test that starts it says so in its
+    output."""
 
     RESOURCES: ClassVar[dict[str, str]] = {
         "ExternalSecret": "externalsecrets.external-secrets.io",
