@@ -115,10 +115,14 @@ class HayhooksService(pulumi.ComponentResource):
         warn(plan.warnings, self)
         image_ref = resolve_image(image if image is not None else str(plan.image), plan.args.profile)
 
-        depends: list[pulumi.Resource] = self._required_crds(plan) if plan.args.check_crds else []
+        self._crd_reads = self._required_crds(plan) if plan.args.check_crds else []
+        # In an update everything waits for the reads, so a missing operator is reported before anything changes
+        # (`up --skip-preview` too). A preview changes nothing: there only the custom resources wait (`_custom`),
+        # and the rest of the service does not queue behind a round trip to the cluster.
+        depends: list[pulumi.Resource] = [] if pulumi.runtime.is_dry_run() else list(self._crd_reads)
         created: pulumi.Output[str] | None = None
         if plan.args.namespace.create:
-            made = self._namespace(plan)
+            made = self._namespace(plan, list(depends))
             depends.append(made)
             created = made.metadata.apply(lambda metadata: plan.namespace)
         scoped = pulumi.ResourceOptions(parent=self, depends_on=depends)
@@ -181,14 +185,16 @@ class HayhooksService(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self),
                 self.get_provider(CrdRead.TYPE),
             )
-            crd.spec.apply(functools.partial(_require_served, requirement))
+            crd.served.apply(functools.partial(_require_served, requirement))
             reads.append(crd)
         return reads
 
-    def _namespace(self, plan: ServicePlan) -> k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch:
+    def _namespace(
+        self, plan: ServicePlan, depends: list[pulumi.Resource]
+    ) -> k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch:
         """Created, or adopted when it may exist; kept when it leaves the program if `retain` says so (the
         option is stored in state, so it holds when `create` is switched off later)."""
-        opts = pulumi.ResourceOptions(parent=self, retain_on_delete=retains_namespace(plan) or None)
+        opts = pulumi.ResourceOptions(parent=self, depends_on=depends, retain_on_delete=retains_namespace(plan) or None)
         if plan.args.namespace.adopt:
             return k8s.core.v1.NamespacePatch(f"{plan.name}-namespace", namespace_patch_args(plan), opts=opts)
         return k8s.core.v1.Namespace(f"{plan.name}-namespace", namespace_args(plan), opts=opts)
@@ -200,18 +206,10 @@ class HayhooksService(pulumi.ComponentResource):
         created: list[pulumi.Resource] = []
         config_secret: pulumi.Output[str] | None = None
         if uses_csi(plan):
-            created.append(
-                k8s.apiextensions.CustomResource(
-                    f"{plan.name}-secret-provider-class", **secret_provider_class(plan), opts=opts
-                )
-            )
+            created.append(self._custom(f"{plan.name}-secret-provider-class", secret_provider_class(plan), opts))
         if has_store_secrets(plan):
             synced = external_secret(plan)
-            created.append(
-                k8s.apiextensions.CustomResource(
-                    f"{plan.name}-external-secret", **synced, opts=self._synced(plan, opts, synced)
-                )
-            )
+            created.append(self._custom(f"{plan.name}-external-secret", synced, self._synced(plan, opts, synced)))
         if has_config_secrets(plan):
             secret = k8s.core.v1.Secret(
                 f"{plan.name}-config-secret", config_secret_args(plan, values), opts=_secret(opts)
@@ -219,6 +217,13 @@ class HayhooksService(pulumi.ComponentResource):
             created.append(secret)
             config_secret = secret.metadata.name
         return created, config_secret
+
+    def _custom(
+        self, name: str, args: Mapping[str, Any], opts: pulumi.ResourceOptions
+    ) -> k8s.apiextensions.CustomResource:
+        """A custom resource; it waits for the read of its CRD, in a preview too."""
+        waits = pulumi.ResourceOptions(depends_on=self._crd_reads)
+        return k8s.apiextensions.CustomResource(name, **args, opts=pulumi.ResourceOptions.merge(opts, waits))
 
     def _synced(
         self, plan: ServicePlan, opts: pulumi.ResourceOptions, args: Mapping[str, Any]
@@ -272,18 +277,14 @@ class HayhooksService(pulumi.ComponentResource):
         edge = list(credentials.reads)
         if uses_middleware(plan):
             edge.append(
-                k8s.apiextensions.CustomResource(
+                self._custom(
                     f"{plan.name}-auth-middleware",
-                    **traefik_middleware(plan, credentials.secret_name),
-                    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(credentials.reads))),
+                    traefik_middleware(plan, credentials.secret_name),
+                    pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(credentials.reads))),
                 )
             )
         if uses_cors_middleware(plan):
-            edge.append(
-                k8s.apiextensions.CustomResource(
-                    f"{plan.name}-cors-middleware", **traefik_cors_middleware(plan), opts=opts
-                )
-            )
+            edge.append(self._custom(f"{plan.name}-cors-middleware", traefik_cors_middleware(plan), opts))
         k8s.networking.v1.Ingress(
             f"{plan.name}-ingress",
             ingress_args(plan, credentials.secret_name),
@@ -304,27 +305,25 @@ class HayhooksService(pulumi.ComponentResource):
         credentials = self._policy_credentials(plan, gateway, values, opts) if uses_policy(plan) else EdgeCredentials()
         follows_secret = pulumi.ResourceOptions(replace_on_changes=["spec"])
         grants: list[pulumi.Resource] = [
-            k8s.apiextensions.CustomResource(
+            self._custom(
                 f"{plan.name}-{suffix}",
-                **grant,
-                opts=pulumi.ResourceOptions.merge(opts, follows_secret) if suffix == POLICY_GRANT else opts,
+                grant,
+                pulumi.ResourceOptions.merge(opts, follows_secret) if suffix == POLICY_GRANT else opts,
             )
             for suffix, grant in reference_grants(plan, credentials.secret_name).items()
         ]
         route_needs = list(grants)
         if uses_policy(plan):
-            policy = k8s.apiextensions.CustomResource(
+            policy = self._custom(
                 f"{plan.name}-security-policy",
-                **security_policy(plan, policy_secret(plan, credentials.secret_name)),
-                opts=pulumi.ResourceOptions.merge(
-                    opts, pulumi.ResourceOptions(depends_on=[*credentials.reads, *grants])
-                ),
+                security_policy(plan, policy_secret(plan, credentials.secret_name)),
+                pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[*credentials.reads, *grants])),
             )
             route_needs.append(policy)
-        k8s.apiextensions.CustomResource(
+        self._custom(
             f"{plan.name}-http-route",
-            **http_route(plan),
-            opts=pulumi.ResourceOptions.merge(
+            http_route(plan),
+            pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(depends_on=route_needs, custom_timeouts=gateway_timeouts(plan))
             ),
         )
@@ -370,15 +369,13 @@ class HayhooksService(pulumi.ComponentResource):
             return EdgeCredentials(secret_name=written.metadata.name, reads=(written,))
         if source is not None and source.from_store is not None:
             args = oidc_external_secret(plan)
-            synced = k8s.apiextensions.CustomResource(
-                f"{plan.name}-oidc-client", **args, opts=self._synced(plan, opts, args)
-            )
+            synced = self._custom(f"{plan.name}-oidc-client", args, self._synced(plan, opts, args))
             return EdgeCredentials(reads=(synced,))
         return EdgeCredentials()
 
 
-def _require_served(requirement: CrdRequirement, spec: Any) -> None:
-    problem = requirement.served_problem(spec if isinstance(spec, dict) else None)
+def _require_served(requirement: CrdRequirement, served: tuple[str, ...] | None) -> None:
+    problem = requirement.served_problem(served)
     if problem is not None:
         raise pulumi.RunError(problem)
 

@@ -5,8 +5,9 @@ this resource does not exist"). So the component reads each CRD it needs (`check
 `up`, before anything that uses it: a missing one fails that read, which `pulumi preview` reports on the
 resource named for the CRD, beside a line of the stack naming the operator and the version that serves it; one that
 does not serve the version the component writes fails with that said. A program's services share each read, per
-provider: one read of a CRD, however many services need it (each read is a round trip through the engine and
-the provider that the whole service waits for).
+provider: one read of a CRD, however many services need it. Each read is a round trip through the engine and the
+provider: in an update everything a service creates waits for it (nothing is changed before a missing operator is
+reported, `up --skip-preview` included); in a preview, which changes nothing, only the custom resources do.
 """
 
 from __future__ import annotations
@@ -50,12 +51,10 @@ class CrdRequirement:
     def needs(self) -> str:
         return f"needs the CRD {self.crd} serving {self.version}: {self.operator} {self.minimum} or later"
 
-    def served_problem(self, spec: dict[str, Any] | None) -> str | None:
-        """Why the CRD as read does not do; None when it does (or when nothing was read: the offline render)."""
-        if not spec:
-            return None
-        served = [v["name"] for v in spec.get("versions", []) if v.get("served")]
-        if self.version in served:
+    def served_problem(self, served: tuple[str, ...] | None) -> str | None:
+        """Why a CRD serving these versions does not do; None when it does (or when nothing was read: the offline
+        render)."""
+        if served is None or self.version in served:
             return None
         return f"the CRD {self.crd} serves {', '.join(served) or 'no version'}, not {self.version}: {self.needs}"
 
@@ -108,10 +107,21 @@ class CrdRead(pulumi.CustomResource):
 
     TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
     spec: pulumi.Output[Any]
+    served: pulumi.Output[tuple[str, ...] | None]
+    """The versions the CRD serves; None when nothing was read (the offline render). Taken from `spec` once per
+    read: the services that share it check this, not the CRD's whole schema."""
 
     def __init__(self, name: str, crd: str, opts: pulumi.ResourceOptions) -> None:
         read = pulumi.ResourceOptions(id=crd, version=kubernetes_sdk.get_version())
         super().__init__(self.TYPE, name, {"spec": None}, opts=pulumi.ResourceOptions.merge(opts, read))
+        self.served = self.spec.apply(served_versions)
+
+
+def served_versions(spec: Any) -> tuple[str, ...] | None:
+    """The served versions' names in a CRD's spec; None for no spec."""
+    if not isinstance(spec, dict) or not spec:
+        return None
+    return tuple(version["name"] for version in spec.get("versions", []) if version.get("served"))
 
 
 # Per running program (the engine connection identifies it; each mock-engine test has its own), per provider and

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from hayhooks_pulumi import HayhooksService
-from hayhooks_pulumi.kubernetes.crd_requirements import EXTERNAL_SECRET, REQUIREMENTS
+from hayhooks_pulumi.kubernetes.crd_requirements import EXTERNAL_SECRET, REQUIREMENTS, served_versions
 from hayhooks_pulumi.render import mocks
 from hayhooks_pulumi.render.mocks import RecordingMonitor
 from helpers import engine
@@ -59,6 +59,24 @@ def test_each_custom_kind_registered_has_its_crd_read_first(path: Path) -> None:
             assert read_urns <= set(registration.dependencies), registration.name
 
 
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "preview"])
+def test_in_an_update_everything_waits_for_the_reads_in_a_preview_only_the_custom_resources(preview: bool) -> None:
+    from hayhooks_pulumi.render.cli import offline_render
+
+    config = {**service_config(REPO / "examples" / "traefik-forward-auth.yaml"), "namespace": {"name": "hh"}}
+    with offline_render():
+        monitor = run(config, preview=preview)
+    read_urns = {r.urn for r in monitor.reads}
+    assert read_urns
+    kinds = custom_kinds(monitor)
+    waiting = {r.name for r in monitor.registrations if r.custom and read_urns <= set(r.dependencies)}
+    custom = {r.name for r in monitor.registrations if r.custom and r.type.rsplit(":", 1)[1] in kinds}
+    others = {r.name for r in monitor.registrations if r.custom and r.type.startswith("kubernetes:")} - custom
+    assert custom and "hh-namespace" in others and "hh-deployment" in others
+    assert waiting & others == (set() if preview else others)
+    assert custom <= waiting
+
+
 def test_no_read_without_check_crds() -> None:
     from hayhooks_pulumi.render.cli import offline_render
 
@@ -82,4 +100,7 @@ def test_the_needs_line_names_crd_version_operator_and_minimum() -> None:
         "needs the CRD externalsecrets.external-secrets.io serving v1: the External Secrets Operator 0.16.2 or later"
     )
     assert EXTERNAL_SECRET.served_problem(None) is None  # nothing read: the offline render
-    assert EXTERNAL_SECRET.served_problem({"versions": [{"name": "v1", "served": True}]}) is None
+    assert EXTERNAL_SECRET.served_problem(served_versions({"versions": [{"name": "v1", "served": True}]})) is None
+    assert served_versions(None) is None
+    assert served_versions({"versions": [{"name": "v1", "served": False}, {"name": "v2", "served": True}]}) == ("v2",)
+    assert "serves no version, not v1" in (EXTERNAL_SECRET.served_problem(()) or "")
