@@ -11,10 +11,12 @@ import functools
 import inspect
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 from pydantic.alias_generators import to_camel
+
+T = TypeVar("T")
 
 
 class Secret:
@@ -60,3 +62,9 @@ def exports(component: pulumi.ComponentResource, declared_by: type) -> dict[str,
     """What a stack exports of `component`, by the names it registers them under. `declared_by` is the component's
     own class: the plugin hosts subclasses of it that restate the annotations without their markers."""
     return {output.name: getattr(component, output.attribute) for output in declared_outputs(declared_by)}
+
+
+def known(value: T) -> pulumi.Output[T]:
+    """A plain value, with no Output inside, as one known Output. `Output.from_input` makes a dict or list into an
+    Output per key and per item (a service's env: some fifty), each a task on the program's event loop."""
+    return pulumi.Output.from_input(None).apply(lambda _: value)

@@ -10,7 +10,7 @@ import pulumi_docker as docker
 
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
-from ..outputs import exports
+from ..outputs import exports, known
 from ..server.version import warn
 from ..tokens import CONTAINER_TOKEN, kind_of
 from .args import HayhooksContainerArgs
@@ -109,7 +109,7 @@ class HayhooksContainer(pulumi.ComponentResource):
         self.network_name = network.name
         self.url = pulumi.Output.from_input(plan.url)
         self.image_digest = remote.repo_digest.apply(digest_of)
-        self.env = pulumi.Output.from_input(dict(plan.env))
+        self.env = known(dict(plan.env))
         # What a stack exports of this component: the outputs declared above, by the names it registers them under.
         self.exports = exports(self, HayhooksContainer)
         self.register_outputs(self.exports)

@@ -13,7 +13,7 @@ import pulumi_random as random
 
 from ..errors import component_problems
 from ..image import digest_of, resolve_image
-from ..outputs import Secret, exports
+from ..outputs import Secret, exports, known
 from ..server.version import warn
 from ..tokens import SERVICE_TOKEN, kind_of
 from .args import HayhooksServiceArgs
@@ -163,7 +163,7 @@ class HayhooksService(pulumi.ComponentResource):
         self.public_url = pulumi.Output.from_input(public_url(plan) or gateway_public_url(plan))
         self.image = image_ref
         self.image_digest = image_ref.apply(digest_of)
-        self.env = pulumi.Output.from_input(dict(plan.env))
+        self.env = known(dict(plan.env))
         self.basic_auth_username = pulumi.Output.from_input(credentials.username)
         self.basic_auth_password = credentials.password
         self.api_keys = credentials.api_keys
