@@ -28,8 +28,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path[:0] = [str(HERE), str(REPO / "e2e")]
@@ -38,6 +36,7 @@ import floor  # noqa: E402
 from cluster import Cluster  # noqa: E402
 from controllers import Controllers  # noqa: E402
 from engine import SDK_PYTHON, Engine  # noqa: E402
+from projects import project_copy  # noqa: E402
 
 LIMIT = 1.2
 STANDIN = REPO / "tests" / "e2e" / "standin"
@@ -53,15 +52,7 @@ class Timing:
 
 def prod_project(root: Path) -> tuple[Path, str]:
     """This repository's program with the prod stack file, the image given by a digest `up` accepts."""
-    project = root / "prod"
-    project.mkdir(parents=True)
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(REPO / name, project / name)
-    shutil.copytree(REPO / "pipelines", project / "pipelines")
-    stack = yaml.safe_load((REPO / "Pulumi.prod.yaml").read_text())
-    stack["config"]["hayhooks:service"]["image"] = IMAGE
-    (project / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack))
-    return project, "prod"
+    return project_copy(root, "prod", image=IMAGE), "prod"
 
 
 def floor_of(project: Path, stack: str, root: Path) -> Path:

@@ -15,7 +15,6 @@ A piece that is missing fails the test that needs it, naming it; nothing here sk
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,13 +23,7 @@ from cluster import Cluster, ClusterError
 from engine import Engine
 from registry import Registry
 
-from .support import (
-    RANDOM_PASSWORD,
-    RANDOM_STANDIN,
-    STANDIN_DIR,
-    describe_toolchain,
-    sdk_python,
-)
+from .support import describe_toolchain, engine_versions, sdk_python, stack_engine, torn_down
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -72,12 +65,6 @@ def _what_it_ran_against(request: pytest.FixtureRequest) -> None:
         print(f"ran against Kubernetes {version} (the local control plane); toolchain: {describe_toolchain()}")
 
 
-def _sdk_versions(python: Path) -> str:
-    code = "import importlib.metadata as m; print(m.version('pulumi'), m.version('pulumi_kubernetes'))"
-    out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    return f"Python SDK pulumi {out[0]}, pulumi-kubernetes {out[1]}"
-
-
 @pytest.fixture
 def engines(cluster: Cluster, sdk: Path, tmp_path: Path) -> Iterator[Callable[..., Engine]]:
     """`engines(project, stack)`: the real engine for one stack of a project folder; each stack made is
@@ -85,24 +72,15 @@ def engines(cluster: Cluster, sdk: Path, tmp_path: Path) -> Iterator[Callable[..
     made: list[Engine] = []
 
     def make(project: Path, stack: str, **kwargs: object) -> Engine:
-        engine = Engine(
-            project=project,
-            stack=stack,
-            root=tmp_path / f"engine-{len(made)}-{stack}",
-            toolchain=cluster.toolchain,
-            python=sdk,
-            path=(STANDIN_DIR,),
-            extra_env={"KUBECONFIG": str(cluster.kubeconfig)},
-            **kwargs,  # type: ignore[arg-type]
-        )
+        engine = stack_engine(cluster, sdk, tmp_path / f"engine-{len(made)}-{stack}", project, stack, **kwargs)
         made.append(engine)
         return engine
 
-    print(f"engine: pulumi {describe_toolchain(only='pulumi')} via the Automation API; {_sdk_versions(sdk)}")
+    print(engine_versions(sdk))
     try:
         yield make
     finally:
         for engine in reversed(made):
-            engine.teardown()
-            if RANDOM_PASSWORD in engine.types_seen:
-                print(f"STAND-IN: {RANDOM_STANDIN} served the RandomPassword of stack {engine.stack!r}")
+            said = torn_down(engine)
+            if said:
+                print(said)

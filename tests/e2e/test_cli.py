@@ -19,8 +19,9 @@ from pathlib import Path
 from cluster import Cluster
 from engine import Engine
 from node import NODE_NAME
+from projects import project_copy
 
-from .support import REPO, delete_namespaces, differences_from_render, live, project_copy, render
+from .support import REPO, delete_namespaces, differences_from_render, live, render
 
 STACK = "local"
 EXAMPLE = REPO / "examples" / "local-cluster.yaml"

@@ -19,8 +19,9 @@ import pytest
 from cluster import Cluster
 from controllers import Controllers
 from engine import Engine
+from projects import project_copy
 
-from .support import REPO, live, project_copy
+from .support import REPO, live
 
 NAMESPACE = "hayhooks"
 

@@ -32,8 +32,9 @@ import pytest
 from cluster import Cluster
 from controllers import Controllers
 from engine import Engine, Outcome, Running
+from projects import project_copy
 
-from .support import delete_namespaces, live, names, project_copy, wait_for
+from .support import delete_namespaces, live, names, wait_for
 
 NAMESPACE = "hayhooks"
 INSTANCE = "app.kubernetes.io/instance=hayhooks"

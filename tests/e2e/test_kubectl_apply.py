@@ -22,6 +22,7 @@ import pytest
 import yaml
 from cluster import Cluster
 from helpers.render import Renders
+from projects import stack_file
 
 from .support import (
     REPO,
@@ -30,7 +31,6 @@ from .support import (
     ensure_namespace,
     missing_from,
     ref,
-    stack_file,
     stored,
     wait_for,
 )

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from cluster import Cluster
 from engine import Engine
+from projects import project_copy
 
-from .support import REPO, project_copy
+from .support import REPO
 
 LAUNCHER = REPO / "policies" / "hayhooks-policy-pack"
 PACK = "hayhooks-production-guide"
