@@ -175,10 +175,10 @@ class HayhooksService(pulumi.ComponentResource):
         """Each CRD the service needs, read from the cluster (see `crd_requirements`); what uses it waits."""
         reads: list[pulumi.Resource] = []
         for requirement in required_crds(plan):
-            if pulumi.runtime.is_dry_run():
-                # Logged before the read and without a resource, so synchronously: a log attached to the read
-                # waits for its URN, which a failed read (the CRD missing) never gives, and the line is lost.
-                pulumi.log.info(f"{KIND} {plan.name!r} {requirement.needs}")
+            # Said in a preview and in an update alike (`up --skip-preview` has no preview to say it), before the
+            # read and without a resource, so synchronously: a log attached to the read waits for its URN, which a
+            # failed read (the CRD missing) never gives, and the line is lost.
+            pulumi.log.info(f"{KIND} {plan.name!r} {requirement.needs}")
             crd = shared_read(
                 f"{plan.name}-crd-{requirement.crd.replace('.', '-')}",
                 requirement.crd,
