@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Collection
 from typing import Any, ClassVar
 
 from cluster import Cluster
@@ -72,41 +73,47 @@ class Controllers:
         "Ingress": "ingresses.networking.k8s.io",
     }
 
-    def __init__(self, cluster: Cluster, ingress: bool = True, store_syncs: bool = True) -> None:
+    def __init__(self, cluster: Cluster, ingress: bool | Collection[str] = True, store_syncs: bool = True) -> None:
+        """`ingress`: which Ingresses get an address, by namespace (True: all; False: none)."""
         self.cluster, self.store_syncs = cluster, store_syncs
-        self.kinds = [k for k in self.RESOURCES if ingress or k != "Ingress"]
+        self.ingress_namespaces = None if isinstance(ingress, bool) else frozenset(ingress)
+        self.kinds = [k for k in self.RESOURCES if k != "Ingress" or ingress]
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.played: set[str] = set()
 
     def _run(self) -> None:
+        # One kubectl a round for every kind: each is a process start, which on 2 cores the tests feel.
+        resources = ",".join(self.RESOURCES[kind] for kind in self.kinds)
         while not self.stop.wait(0.5):
-            for kind in self.kinds:
-                listed = self.cluster.kubectl("get", self.RESOURCES[kind], "-A", "-o", "json", check=False)
-                if listed.returncode != 0:
+            listed = self.cluster.kubectl("get", resources, "-A", "-o", "json", check=False)
+            if listed.returncode != 0:
+                continue
+            for item in json.loads(listed.stdout)["items"]:
+                kind, meta = item["kind"], item["metadata"]
+                if kind == "Ingress" and not self._plays_ingress_in(meta["namespace"]):
                     continue
-                for item in json.loads(listed.stdout)["items"]:
-                    status = (
-                        published_status(item) if self.store_syncs or kind != "ExternalSecret" else failed_sync(item)
-                    )
-                    if status is None:
-                        continue
-                    meta = item["metadata"]
-                    if kind == "ExternalSecret" and self.store_syncs:
-                        self._write_synced_secret(item)
-                    self.cluster.kubectl(
-                        "patch",
-                        self.RESOURCES[kind],
-                        meta["name"],
-                        "-n",
-                        meta["namespace"],
-                        "--subresource=status",
-                        "--type=merge",
-                        "-p",
-                        json.dumps({"status": status}),
-                        check=False,
-                    )
-                    self.played.add(kind)
+                status = published_status(item) if self.store_syncs or kind != "ExternalSecret" else failed_sync(item)
+                if status is None:
+                    continue
+                if kind == "ExternalSecret" and self.store_syncs:
+                    self._write_synced_secret(item)
+                self.cluster.kubectl(
+                    "patch",
+                    self.RESOURCES[kind],
+                    meta["name"],
+                    "-n",
+                    meta["namespace"],
+                    "--subresource=status",
+                    "--type=merge",
+                    "-p",
+                    json.dumps({"status": status}),
+                    check=False,
+                )
+                self.played.add(kind)
+
+    def _plays_ingress_in(self, namespace: str) -> bool:
+        return self.ingress_namespaces is None or namespace in self.ingress_namespaces
 
     def _write_synced_secret(self, item: dict[str, Any]) -> None:
         """The Secret the operator writes from the store (`creationPolicy: Owner`: owned by the ExternalSecret, so
@@ -134,9 +141,15 @@ class Controllers:
             "apply", "--server-side", "--field-manager=e2e-external-secrets", "-f", "-", input=json.dumps(secret)
         )
 
-    def __enter__(self) -> Controllers:
+    def describe(self) -> str:
+        """What the test plays, as its output says it."""
         store = "" if self.store_syncs else " (a store that never syncs: ExternalSecrets Ready=False)"
-        print(f"STAND-IN: the test plays the controllers of {', '.join(self.kinds)}{store}")
+        namespaces = self.ingress_namespaces
+        only = "" if namespaces is None or not namespaces else f" (Ingresses in {', '.join(sorted(namespaces))})"
+        return f"STAND-IN: the test plays the controllers of {', '.join(self.kinds)}{store}{only}"
+
+    def __enter__(self) -> Controllers:
+        print(self.describe())
         self.thread.start()
         return self
 

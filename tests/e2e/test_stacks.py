@@ -7,15 +7,22 @@ against the cluster. What runs and what stands in is said in tests/e2e/test_engi
 the controllers the cluster lacks are played by status writes (ExternalSecret Ready, HTTPRoute Accepted, an
 Ingress address, the latter only where the stack waits for one), pulumi-random by the stand-in.
 
+The stacks go through this WORKERS at a time, each in its own thread, and each test reports its own: most of a
+stack's minute is waiting (the provider gives a Service's endpoints 10 s to settle, a namespace takes seconds to
+go), which the stacks can do side by side.
+
 What the test copy of a stack file changes: a `secure:` placeholder of a `fromConfig` secret is removed and the
-secret set with `pulumi config set --secret` (a test value); namespaces a stack refers to without creating
-them are created first, labelled `restricted` as the components label theirs.
+secret set with `pulumi config set --secret` (a test value); an example's namespace is `hayhooks-<stack>` (all
+of them name `hayhooks`, and here they run side by side); namespaces a stack refers to without creating them
+are created first, labelled `restricted` as the components label theirs.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +31,7 @@ import yaml
 from cluster import Cluster
 from controllers import Controllers
 from engine import Engine
+from projects import project_copy
 
 from .support import (
     CONSUMER,
@@ -31,18 +39,22 @@ from .support import (
     Render,
     delete_namespaces,
     differences_from_render,
+    engine_versions,
     ensure_namespace,
-    project_copy,
     registered,
     render,
     rendered_names,
+    stack_engine,
     stored,
+    torn_down,
 )
 
 # examples/local-cluster.yaml goes up, previews no change and is destroyed by the plain CLI, as the README has
 # users do it (test_cli.py), its pods on the real node; the other examples' pods go to kwok's node.
 STACKS = [*(path.stem for path in EXAMPLES if path.stem != "local-cluster"), "consumer"]
 SKIP_AWAIT = "pulumi.com/skipAwait"
+# Stacks at once: four overlap their waits; eight were 10 s faster in all, their every step twice as slow.
+WORKERS = 4
 
 
 def from_config_keys(source: Path) -> list[str]:
@@ -93,33 +105,48 @@ def waits_for_address(stack: Render) -> bool:
     return any(SKIP_AWAIT not in (b["metadata"].get("annotations") or {}) for b in stack.of_kind("Ingress"))
 
 
-@pytest.mark.parametrize("name", STACKS)
-def test_the_stack_goes_up_as_rendered_previews_no_change_and_is_destroyed(
-    cluster: Cluster,
-    engines: Callable[..., Engine],
-    tmp_path: Path,
-    name: str,
-) -> None:
+@dataclass
+class StackRun:
+    """One stack's way through the engine: what its test says, and the failure it ends with, if any."""
+
+    name: str
+    said: list[str] = field(default_factory=list)
+    failure: BaseException | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    engine: Engine
+    rendered: Render
+
+
+def prepare(cluster: Cluster, sdk: Path, root: Path, name: str) -> Prepared:
+    """The stack's project copy, its `pulumi stack init` and secrets, and the offline render of that very stack
+    file: what `up` must apply."""
     if name == "consumer":
         source, project_dir, stack = CONSUMER / "Pulumi.prod.yaml", CONSUMER, "prod"
+        changes: dict[str, Any] = {}
     else:
         source, project_dir, stack = next(p for p in EXAMPLES if p.stem == name), None, name
+        changes = {"namespace.name": f"hayhooks-{name}"}
     secrets = from_config_keys(source)
     kwargs = {"project": project_dir} if project_dir else {}
-    project = project_copy(
-        tmp_path, stack, source=source, config=dict.fromkeys(secrets), image=cluster.hayhooks_image, **kwargs
-    )
-    engine = engines(project, stack)
+    config = dict.fromkeys(secrets)
+    image = cluster.hayhooks_image
+    project = project_copy(root, stack, source=source, changes=changes, config=config, image=image, **kwargs)
+    engine = stack_engine(cluster, sdk, root / "engine", project, stack)
     engine.init()
     for key in secrets:
         engine.set_config(key, f"e2e-value-of-{key}", secret=True)
-    # The offline render of the very stack file the engine runs: what `up` must apply.
-    rendered = render(stack, tmp_path / "render", project=project)
-    made = [ns for ns in sorted(rendered.namespaces - rendered.own_namespaces) if ensure_namespace(cluster, ns)]
+    return Prepared(engine, render(stack, root / "render", project=project))
+
+
+def lifecycle(cluster: Cluster, prepared: Prepared, run: StackRun) -> None:
+    """`up`, the checks, a preview with no change, `destroy`; the stack's own namespaces deleted after."""
+    engine, rendered = prepared.engine, prepared.rendered
     clock = Clock()
     try:
-        with Controllers(cluster, ingress=waits_for_address(rendered)):
-            up = clock("up", engine.up)
+        up = clock("up", engine.up)
         assert up.ok, up.text()
         assert registered(up) == rendered_names(rendered.out)
         assert differences_from_render(cluster, rendered.out) == {}
@@ -138,6 +165,73 @@ def test_the_stack_goes_up_as_rendered_previews_no_change_and_is_destroyed(
         left = [b["metadata"]["name"] for b in rendered.objects() if b["kind"] != "Namespace" and stored(cluster, b)]
         assert left == [], f"left after destroy: {left}"
     finally:
-        delete_namespaces(cluster, *made, *rendered.own_namespaces)
+        delete_namespaces(cluster, *rendered.own_namespaces)
         clock.mark("namespaces deleted")
-        print(f"{name}: {clock}")
+        run.said.append(f"{run.name}: {clock}")
+
+
+def each(names: list[str], runs: dict[str, StackRun], step: Callable[[str], None]) -> None:
+    """`step` of every stack not failed yet, WORKERS at a time; a failure is its stack's, kept for its test."""
+
+    def guarded(name: str) -> None:
+        if runs[name].failure is None:
+            try:
+                step(name)
+            except BaseException as failure:  # re-raised by the stack's own test
+                runs[name].failure = failure
+
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="stack") as pool:
+        list(pool.map(guarded, names))
+
+
+@pytest.fixture(scope="module")
+def runs(
+    request: pytest.FixtureRequest, cluster: Cluster, sdk: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, StackRun]:
+    """Every selected stack's way through the engine, side by side (see the module's docstring)."""
+    names = [
+        item.callspec.params["name"]
+        for item in request.session.items
+        if item.path == request.path and hasattr(item, "callspec")
+    ]
+    root = tmp_path_factory.mktemp("stacks")
+    runs = {name: StackRun(name) for name in names}
+    prepared: dict[str, Prepared] = {}
+
+    def prepare_one(name: str) -> None:
+        prepared[name] = prepare(cluster, sdk, root / name, name)
+
+    each(names, runs, prepare_one)
+    renders = [p.rendered for p in prepared.values()]
+    shared = sorted({ns for r in renders for ns in r.namespaces - r.own_namespaces})
+    made = [ns for ns in shared if ensure_namespace(cluster, ns)]
+    awaited = {b["metadata"]["namespace"] for r in renders if waits_for_address(r) for b in r.of_kind("Ingress")}
+    controllers = Controllers(cluster, ingress=awaited)
+
+    def lifecycle_one(name: str) -> None:
+        try:
+            lifecycle(cluster, prepared[name], runs[name])
+        finally:
+            said = torn_down(prepared[name].engine)
+            if said:
+                runs[name].said.append(said)
+
+    try:
+        with controllers:
+            for run in runs.values():
+                run.said.append(controllers.describe())
+            each(names, runs, lifecycle_one)
+    finally:
+        delete_namespaces(cluster, *made)
+    return runs
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_the_stack_goes_up_as_rendered_previews_no_change_and_is_destroyed(
+    runs: dict[str, StackRun], sdk: Path, name: str
+) -> None:
+    run = runs[name]
+    print(engine_versions(sdk))
+    print("\n".join(run.said))
+    if run.failure is not None:
+        raise run.failure
