@@ -116,13 +116,13 @@ class HayhooksService(pulumi.ComponentResource):
         image_ref = resolve_image(image if image is not None else str(plan.image), plan.args.profile)
 
         self._crd_reads = self._required_crds(plan) if plan.args.check_crds else []
-        # In an update everything waits for the reads, so a missing operator is reported before anything changes
-        # (`up --skip-preview` too). A preview changes nothing: there only the custom resources wait (`_custom`),
-        # and the rest of the service does not queue behind a round trip to the cluster.
-        depends: list[pulumi.Resource] = [] if pulumi.runtime.is_dry_run() else list(self._crd_reads)
+        # What everything the service makes waits for: the checked reads in an update, nothing in a preview (where
+        # only the custom resources wait, see `crd_requirements`).
+        self._gate = [] if pulumi.runtime.is_dry_run() else list(self._crd_reads)
+        depends: list[pulumi.Input[pulumi.Resource]] = list(self._gate)
         created: pulumi.Output[str] | None = None
         if plan.args.namespace.create:
-            made = self._namespace(plan, list(depends))
+            made = self._namespace(plan)
             depends.append(made)
             created = made.metadata.apply(lambda metadata: plan.namespace)
         scoped = pulumi.ResourceOptions(parent=self, depends_on=depends)
@@ -171,9 +171,10 @@ class HayhooksService(pulumi.ComponentResource):
         self.exports = exports(self, HayhooksService)
         self.register_outputs(self.exports)
 
-    def _required_crds(self, plan: ServicePlan) -> list[pulumi.Resource]:
-        """Each CRD the service needs, read from the cluster (see `crd_requirements`); what uses it waits."""
-        reads: list[pulumi.Resource] = []
+    def _required_crds(self, plan: ServicePlan) -> list[pulumi.Input[pulumi.Resource]]:
+        """Each CRD the service needs, read from the cluster and checked to serve the version the service writes
+        (see `crd_requirements`): the read, once the check has passed; what waits for it waits for the check too."""
+        reads: list[pulumi.Input[pulumi.Resource]] = []
         for requirement in required_crds(plan):
             # Said in a preview and in an update alike (`up --skip-preview` has no preview to say it), before the
             # read and without a resource, so synchronously: a log attached to the read waits for its URN, which a
@@ -185,16 +186,14 @@ class HayhooksService(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self),
                 self.get_provider(CrdRead.TYPE),
             )
-            crd.served.apply(functools.partial(_require_served, requirement))
-            reads.append(crd)
+            reads.append(crd.served.apply(functools.partial(_served_read, requirement, crd)))
         return reads
 
-    def _namespace(
-        self, plan: ServicePlan, depends: list[pulumi.Resource]
-    ) -> k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch:
+    def _namespace(self, plan: ServicePlan) -> k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch:
         """Created, or adopted when it may exist; kept when it leaves the program if `retain` says so (the
         option is stored in state, so it holds when `create` is switched off later)."""
-        opts = pulumi.ResourceOptions(parent=self, depends_on=depends, retain_on_delete=retains_namespace(plan) or None)
+        retain = retains_namespace(plan) or None
+        opts = pulumi.ResourceOptions(parent=self, depends_on=list(self._gate), retain_on_delete=retain)
         if plan.args.namespace.adopt:
             return k8s.core.v1.NamespacePatch(f"{plan.name}-namespace", namespace_patch_args(plan), opts=opts)
         return k8s.core.v1.Namespace(f"{plan.name}-namespace", namespace_args(plan), opts=opts)
@@ -221,7 +220,7 @@ class HayhooksService(pulumi.ComponentResource):
     def _custom(
         self, name: str, args: Mapping[str, Any], opts: pulumi.ResourceOptions
     ) -> k8s.apiextensions.CustomResource:
-        """A custom resource; it waits for the read of its CRD, in a preview too."""
+        """A custom resource: it waits for the checked read of its CRD, in a preview too."""
         waits = pulumi.ResourceOptions(depends_on=self._crd_reads)
         return k8s.apiextensions.CustomResource(name, **args, opts=pulumi.ResourceOptions.merge(opts, waits))
 
@@ -241,6 +240,13 @@ class HayhooksService(pulumi.ComponentResource):
             opts, pulumi.ResourceOptions(custom_timeouts=external_secret_timeouts(plan))
         )
 
+    def _password(self, name: str, length: int) -> random.RandomPassword:
+        """A generated password. It changes no cluster object, but it is written to the state, so in an update it
+        too waits for the checked CRD reads."""
+        return random.RandomPassword(
+            name, length=length, special=False, opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._gate))
+        )
+
     def _basic_auth(
         self,
         plan: ServicePlan,
@@ -250,12 +256,7 @@ class HayhooksService(pulumi.ComponentResource):
     ) -> EdgeCredentials:
         """Basic auth at either edge: a generated password, and the Secret `htpasswd` makes of it for the edge.
         One resource name for each at every edge, so switching edges keeps the password."""
-        generated = random.RandomPassword(
-            f"{plan.name}-basic-auth-password",
-            length=user.password_length,
-            special=False,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        generated = self._password(f"{plan.name}-basic-auth-password", user.password_length)
         written = k8s.core.v1.Secret(f"{plan.name}-basic-auth", htpasswd(generated), opts=_secret(opts))
         return EdgeCredentials(
             username=user.username,
@@ -341,12 +342,7 @@ class HayhooksService(pulumi.ComponentResource):
         auth = gateway.auth
         if auth.api_key is not None:
             keys = {
-                client: random.RandomPassword(
-                    f"{plan.name}-api-key-{client}",
-                    length=auth.api_key.key_length,
-                    special=False,
-                    opts=pulumi.ResourceOptions(parent=self),
-                ).result
+                client: self._password(f"{plan.name}-api-key-{client}", auth.api_key.key_length).result
                 for client in auth.api_key.clients
             }
             written = k8s.core.v1.Secret(f"{plan.name}-api-keys", api_keys_secret_args(plan, keys), opts=_secret(opts))
@@ -374,10 +370,11 @@ class HayhooksService(pulumi.ComponentResource):
         return EdgeCredentials()
 
 
-def _require_served(requirement: CrdRequirement, served: tuple[str, ...] | None) -> None:
+def _served_read(requirement: CrdRequirement, crd: CrdRead, served: tuple[str, ...] | None) -> CrdRead:
     problem = requirement.served_problem(served)
     if problem is not None:
         raise pulumi.RunError(problem)
+    return crd
 
 
 def _secret(opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:

@@ -6,8 +6,9 @@ this resource does not exist"). So the component reads each CRD it needs (`check
 resource named for the CRD, beside a line of the stack naming the operator and the version that serves it; one that
 does not serve the version the component writes fails with that said. A program's services share each read, per
 provider: one read of a CRD, however many services need it. Each read is a round trip through the engine and the
-provider: in an update everything a service creates waits for it (nothing is changed before a missing operator is
-reported, `up --skip-preview` included); in a preview, which changes nothing, only the custom resources do.
+provider, and what waits for it also waits for the check of its served versions: in an update everything a service
+makes (its passwords in the state too), so nothing is changed before a missing operator is reported (`up
+--skip-preview` included); in a preview, which changes nothing, only the custom resources.
 """
 
 from __future__ import annotations

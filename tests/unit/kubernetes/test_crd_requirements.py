@@ -14,6 +14,8 @@ from hayhooks_pulumi.render import mocks
 from hayhooks_pulumi.render.mocks import RecordingMonitor
 from helpers import engine
 from helpers.paths import EXAMPLES, REPO
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
 
 
 def run(config: dict[str, Any], preview: bool = False) -> RecordingMonitor:
@@ -63,7 +65,7 @@ def test_each_custom_kind_registered_has_its_crd_read_first(path: Path) -> None:
 def test_in_an_update_everything_waits_for_the_reads_in_a_preview_only_the_custom_resources(preview: bool) -> None:
     from hayhooks_pulumi.render.cli import offline_render
 
-    config = {**service_config(REPO / "examples" / "traefik-forward-auth.yaml"), "namespace": {"name": "hh"}}
+    config = {**service_config(REPO / "examples" / "gateway-envoy-basic.yaml"), "namespace": {"name": "hh"}}
     with offline_render():
         monitor = run(config, preview=preview)
     read_urns = {r.urn for r in monitor.reads}
@@ -71,8 +73,8 @@ def test_in_an_update_everything_waits_for_the_reads_in_a_preview_only_the_custo
     kinds = custom_kinds(monitor)
     waiting = {r.name for r in monitor.registrations if r.custom and read_urns <= set(r.dependencies)}
     custom = {r.name for r in monitor.registrations if r.custom and r.type.rsplit(":", 1)[1] in kinds}
-    others = {r.name for r in monitor.registrations if r.custom and r.type.startswith("kubernetes:")} - custom
-    assert custom and "hh-namespace" in others and "hh-deployment" in others
+    others = {r.name for r in monitor.registrations if r.custom} - custom
+    assert custom and {"hh-namespace", "hh-deployment", "hh-basic-auth-password"} <= others
     assert waiting & others == (set() if preview else others)
     assert custom <= waiting
 
@@ -90,9 +92,14 @@ def test_a_crd_that_does_not_serve_the_version_fails_naming_operator_and_version
 
     served_v1beta1 = {"spec": {"versions": [{"name": "v1beta1", "served": True, "storage": True}]}}
     monkeypatch.setattr(mocks, "packaged_crd", lambda name: served_v1beta1)
+    values = {"EXAMPLE_LLM_API_KEY": "v"}
+    config = service_config(REPO / "Pulumi.prod.yaml")
+    monitor = engine.install()
     with offline_render(), pytest.raises(Exception, match=r"serves v1beta1, not v1") as refused:
-        run(service_config(REPO / "Pulumi.prod.yaml"))
+        _sync_await(run_pulumi_func(lambda: HayhooksService("hh", config, secret_values=values)))
     assert "the External Secrets Operator 0.16.2 or later" in str(refused.value)
+    # What waits for the read waits for its check: nothing but the component was registered.
+    assert [r.type for r in monitor.registrations if r.custom] == []
 
 
 def test_the_needs_line_names_crd_version_operator_and_minimum() -> None:
