@@ -80,15 +80,23 @@ class Controllers:
         self.kinds = [k for k in self.RESOURCES if k != "Ingress" or ingress]
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
-        self.played: set[str] = set()
+        self.failure: Exception | None = None
 
     def _run(self) -> None:
         # One kubectl a round for every kind: each is a process start, which on 2 cores the tests feel.
         resources = ",".join(self.RESOURCES[kind] for kind in self.kinds)
         while not self.stop.wait(0.5):
-            listed = self.cluster.kubectl("get", resources, "-A", "-o", "json", check=False)
-            if listed.returncode != 0:
-                continue
+            # A round that fails (an API server restarting, in the fault tests) is tried again; the failure of the
+            # last round is said when the test leaves (see __exit__), not lost with the thread.
+            try:
+                self._round(resources)
+                self.failure = None
+            except Exception as failure:
+                self.failure = failure
+
+    def _round(self, resources: str) -> None:
+        listed = self.cluster.kubectl("get", resources, "-A", "-o", "json", check=False)
+        if listed.returncode == 0:
             for item in json.loads(listed.stdout)["items"]:
                 kind, meta = item["kind"], item["metadata"]
                 if kind == "Ingress" and not self._plays_ingress_in(meta["namespace"]):
@@ -110,7 +118,6 @@ class Controllers:
                     json.dumps({"status": status}),
                     check=False,
                 )
-                self.played.add(kind)
 
     def _plays_ingress_in(self, namespace: str) -> bool:
         return self.ingress_namespaces is None or namespace in self.ingress_namespaces
@@ -153,6 +160,8 @@ class Controllers:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         self.stop.set()
         self.thread.join(timeout=10)
+        if self.failure is not None and kind is None:
+            raise AssertionError(f"the controllers' stand-in failed: {self.failure!r}") from self.failure

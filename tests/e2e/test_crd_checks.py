@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
 from cluster import Cluster
 from engine import Engine
 from projects import project_copy
@@ -16,7 +17,7 @@ from .support import REPO, live
 
 EXAMPLE = REPO / "examples" / "traefik-forward-auth.yaml"
 CRD = "middlewares.traefik.io"
-NAMESPACE = "hayhooks"
+NAMESPACE = yaml.safe_load(EXAMPLE.read_text())["config"]["hayhooks:service"]["namespace"]["name"]
 
 
 def test_a_missing_crd_fails_the_preview_naming_its_operator_and_an_installed_one_passes(

@@ -120,9 +120,9 @@ class Prepared:
     rendered: Render
 
 
-def prepare(cluster: Cluster, sdk: Path, root: Path, name: str) -> Prepared:
+def prepare(cluster: Cluster, sdk: Path, root: Path, name: str, engines: dict[str, Engine]) -> Prepared:
     """The stack's project copy, its `pulumi stack init` and secrets, and the offline render of that very stack
-    file: what `up` must apply."""
+    file: what `up` must apply. The engine is kept in `engines` before it makes anything, for the clean-up."""
     if name == "consumer":
         source, project_dir, stack = CONSUMER / "Pulumi.prod.yaml", CONSUMER, "prod"
         changes: dict[str, Any] = {}
@@ -134,7 +134,7 @@ def prepare(cluster: Cluster, sdk: Path, root: Path, name: str) -> Prepared:
     config = dict.fromkeys(secrets)
     image = cluster.hayhooks_image
     project = project_copy(root, stack, source=source, changes=changes, config=config, image=image, **kwargs)
-    engine = stack_engine(cluster, sdk, root / "engine", project, stack)
+    engine = engines[name] = stack_engine(cluster, sdk, root / "engine", project, stack)
     engine.init()
     for key in secrets:
         engine.set_config(key, f"e2e-value-of-{key}", secret=True)
@@ -142,7 +142,8 @@ def prepare(cluster: Cluster, sdk: Path, root: Path, name: str) -> Prepared:
 
 
 def lifecycle(cluster: Cluster, prepared: Prepared, run: StackRun) -> None:
-    """`up`, the checks, a preview with no change, `destroy`; the stack's own namespaces deleted after."""
+    """`up`, the checks, a preview with no change, `destroy`; whatever is left of the stack destroyed after, then
+    its own namespaces deleted."""
     engine, rendered = prepared.engine, prepared.rendered
     clock = Clock()
     try:
@@ -165,9 +166,10 @@ def lifecycle(cluster: Cluster, prepared: Prepared, run: StackRun) -> None:
         left = [b["metadata"]["name"] for b in rendered.objects() if b["kind"] != "Namespace" and stored(cluster, b)]
         assert left == [], f"left after destroy: {left}"
     finally:
+        said = torn_down(engine)
         delete_namespaces(cluster, *rendered.own_namespaces)
         clock.mark("namespaces deleted")
-        run.said.append(f"{run.name}: {clock}")
+        run.said.extend([f"{run.name}: {clock}", *([said] if said else [])])
 
 
 def each(names: list[str], runs: dict[str, StackRun], step: Callable[[str], None]) -> None:
@@ -196,32 +198,33 @@ def runs(
     ]
     root = tmp_path_factory.mktemp("stacks")
     runs = {name: StackRun(name) for name in names}
+    engines: dict[str, Engine] = {}
     prepared: dict[str, Prepared] = {}
+    begun: set[str] = set()  # each destroys what is left of its stack itself (`lifecycle`)
 
     def prepare_one(name: str) -> None:
-        prepared[name] = prepare(cluster, sdk, root / name, name)
-
-    each(names, runs, prepare_one)
-    renders = [p.rendered for p in prepared.values()]
-    shared = sorted({ns for r in renders for ns in r.namespaces - r.own_namespaces})
-    made = [ns for ns in shared if ensure_namespace(cluster, ns)]
-    awaited = {b["metadata"]["namespace"] for r in renders if waits_for_address(r) for b in r.of_kind("Ingress")}
-    controllers = Controllers(cluster, ingress=awaited)
+        prepared[name] = prepare(cluster, sdk, root / name, name, engines)
 
     def lifecycle_one(name: str) -> None:
-        try:
-            lifecycle(cluster, prepared[name], runs[name])
-        finally:
-            said = torn_down(prepared[name].engine)
-            if said:
-                runs[name].said.append(said)
+        begun.add(name)
+        lifecycle(cluster, prepared[name], runs[name])
 
+    made: list[str] = []
     try:
-        with controllers:
+        each(names, runs, prepare_one)
+        renders = [p.rendered for p in prepared.values()]
+        for namespace in sorted({ns for r in renders for ns in r.namespaces - r.own_namespaces}):
+            if ensure_namespace(cluster, namespace):
+                made.append(namespace)
+        awaited = {b["metadata"]["namespace"] for r in renders if waits_for_address(r) for b in r.of_kind("Ingress")}
+        with Controllers(cluster, ingress=awaited) as controllers:
             for run in runs.values():
                 run.said.append(controllers.describe())
             each(names, runs, lifecycle_one)
     finally:
+        for name, engine in engines.items():
+            if name not in begun:
+                torn_down(engine)
         delete_namespaces(cluster, *made)
     return runs
 
