@@ -67,18 +67,20 @@ outputs:
   prompt: prompt_builder.prompt
 """
 # Every feature on, so each service registers the most resources it can: public with basic auth,
-# secrets from a store and from config, an autoscaler. One namespace, created by the first.
+# secrets from a store and from config, an autoscaler. One namespace, created by the first, given to the others as
+# its `namespace` output (the `namespace=` keyword), so that what they make waits for it.
 PROGRAM = f"""\
 import pulumi
 from hayhooks_pulumi import HayhooksService
 
 count = int(pulumi.Config().require("services"))
+first = None
 for index in range(count):
-    HayhooksService(
+    service = HayhooksService(
         f"svc{{index}}",
         {{
             "image": "{IMAGE}",
-            "namespace": {{"name": "bench", "create": index == 0}},
+            **({{"namespace": {{"name": "bench"}}}} if first is None else {{}}),
             "pipelinesPath": "pipelines",
             "requiredPipelines": ["ask"],
             "server": {{"cors": {{"allowOrigins": ["https://app.example.com"]}}}},
@@ -90,8 +92,10 @@ for index in range(count):
             }},
             "autoscaling": {{"enabled": True}},
         }},
+        namespace=None if first is None else first.namespace,
         secret_values={{"WEBHOOK_TOKEN": pulumi.Output.secret("token")}},
     )
+    first = first or service
 """
 
 
