@@ -35,11 +35,10 @@ import bench  # noqa: E402
 import floor  # noqa: E402
 from cluster import Cluster  # noqa: E402
 from controllers import Controllers  # noqa: E402
-from engine import SDK_PYTHON, Engine  # noqa: E402
-from projects import project_copy  # noqa: E402
+from engine import SDK_PYTHON  # noqa: E402
+from projects import project_copy, stack_engine  # noqa: E402
 
 LIMIT = 1.2
-STANDIN = REPO / "tests" / "e2e" / "standin"
 # The local rebuild's digest is not needed: kwok pulls nothing. Any digest but the all-zero placeholder does.
 IMAGE = bench.IMAGE
 
@@ -73,15 +72,7 @@ def floor_of(project: Path, stack: str, root: Path) -> Path:
 def timed(cluster: Cluster, project: Path, stack: str, root: Path, namespace: str) -> Timing:
     """Wall-clock seconds of `preview` and of `up`, each a whole operation as a CI job runs it (the interpreter,
     the CLI, the plugins, the program, the provider's awaits); the stack is destroyed after."""
-    engine = Engine(
-        project=project,
-        stack=stack,
-        root=root,
-        toolchain=cluster.toolchain,
-        python=SDK_PYTHON,
-        path=(STANDIN,),
-        extra_env={"KUBECONFIG": str(cluster.kubeconfig)},
-    )
+    engine = stack_engine(cluster, SDK_PYTHON, root, project, stack)
     try:
         started = time.monotonic()
         preview = engine.preview()

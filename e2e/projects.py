@@ -1,6 +1,7 @@
 """Project folders for the real engine: a copy of a Pulumi project whose program is the original, unchanged, with a
-stack file written from one of the repository's and the changes a test or a bench names. Standard library and
-PyYAML only (the end-to-end tests and `make bench` both use it)."""
+stack file written from one of the repository's and the changes a test or a bench names; and the engine for a
+stack of one on the local cluster. Standard library and PyYAML only (the end-to-end tests and `make bench` both
+use it)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,27 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from cluster import Cluster
+from engine import Engine
 
 REPO = Path(__file__).resolve().parent.parent
+# The end-to-end tests' stand-in for pulumi-random (a provider executable), put on the engine's PATH.
+STANDIN_DIR = REPO / "tests" / "e2e" / "standin"
+
+
+def stack_engine(cluster: Cluster, sdk: Path, root: Path, project: Path, stack: str, **kwargs: Any) -> Engine:
+    """The real engine for one stack of a project folder, on the cluster, with the pulumi-random stand-in on PATH;
+    its files (backend, plugins' home, runs) under `root`."""
+    return Engine(
+        project=project,
+        stack=stack,
+        root=root,
+        toolchain=cluster.toolchain,
+        python=sdk,
+        path=(STANDIN_DIR,),
+        extra_env={"KUBECONFIG": str(cluster.kubeconfig)},
+        **kwargs,
+    )
 
 
 def stack_file(

@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 from cluster import Cluster, ClusterError
 from engine import Engine
+from projects import stack_engine
 from registry import Registry
 
-from .support import describe_toolchain, engine_versions, sdk_python, stack_engine, torn_down
+from .support import describe_toolchain, engine_versions, sdk_python, torn_down
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

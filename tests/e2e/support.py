@@ -21,7 +21,6 @@ from projects import REPO
 
 EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
 CONSUMER = REPO / "examples" / "consumer"
-STANDIN_DIR = Path(__file__).resolve().parent / "standin"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 RANDOM_STANDIN = "the pulumi-random stand-in (tests/e2e/standin; pulumi-random cannot be built here)"
 RESTRICTED = {
@@ -34,21 +33,6 @@ def sdk_python() -> Path:
     """The end-to-end tests' interpreter (`make e2e-venv`): the project's SDK, pulumi-kubernetes at the
     provider's version."""
     return SDK_PYTHON
-
-
-def stack_engine(cluster: Cluster, sdk: Path, root: Path, project: Path, stack: str, **kwargs: Any) -> Engine:
-    """The real engine for one stack of a project folder, on the cluster, with the pulumi-random stand-in on PATH;
-    its files (backend, plugins' home, runs) under `root`."""
-    return Engine(
-        project=project,
-        stack=stack,
-        root=root,
-        toolchain=cluster.toolchain,
-        python=sdk,
-        path=(STANDIN_DIR,),
-        extra_env={"KUBECONFIG": str(cluster.kubeconfig)},
-        **kwargs,
-    )
 
 
 def torn_down(engine: Engine) -> str | None:

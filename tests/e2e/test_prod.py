@@ -46,7 +46,7 @@ from engine import Engine, Outcome
 from hayhooks_pulumi.server.facts import DOCS_PATHS, UPLOAD_PATHS
 from helpers.ingress_nginx import Edge, annotations, running_edge
 from node import NODE_NAME, node_selection
-from projects import project_copy
+from projects import project_copy, stack_engine
 
 from .support import (
     delete_namespaces,
@@ -56,7 +56,6 @@ from .support import (
     registered,
     render,
     rendered_names,
-    stack_engine,
     wait_for,
 )
 

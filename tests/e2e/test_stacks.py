@@ -31,7 +31,7 @@ import yaml
 from cluster import Cluster
 from controllers import Controllers
 from engine import Engine
-from projects import project_copy
+from projects import project_copy, stack_engine
 
 from .support import (
     CONSUMER,
@@ -44,7 +44,6 @@ from .support import (
     registered,
     render,
     rendered_names,
-    stack_engine,
     stored,
     torn_down,
 )
