@@ -7,7 +7,7 @@ from a registry on loopback, e2e/registry.py), from the toolchain `e2e/toolchain
     python3 e2e/cluster.py up [--dir DIR] [--no-real-node]   start it, install the packaged CRDs, print exports
     python3 e2e/cluster.py down [--dir DIR]                  stop all it started, put the host back, remove DIR
 
-The test session uses `Cluster` directly: its processes die with the test process (PR_SET_PDEATHSIG)
+The test session uses `Cluster` directly: its processes die with the test process (e2e/lifetime.py)
 as well as on `stop()`, so a failed or timed-out run leaves nothing behind. Standard library only.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import image
 from engine import SDK_PYTHON
+from lifetime import launched
 from node import NODE_NAME, TAINT_KEY, Node, NodeError
 from registry import Registry
 
@@ -63,13 +63,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((LOOPBACK, 0))
         return int(s.getsockname()[1])
-
-
-def die_with_parent() -> None:
-    """In the child, before exec: SIGKILL when the process that started it ends, however it ends."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 @dataclass
@@ -179,12 +172,11 @@ class Cluster:
     def _spawn(self, name: str, args: Sequence[str]) -> None:
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
         proc = subprocess.Popen(
-            [str(self.bin / name.split("@")[0]), *args],
+            launched([str(self.bin / name.split("@")[0]), *args], not self.detached),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=None if self.detached else die_with_parent,
         )
         log.close()
         self.procs[name] = proc
@@ -336,7 +328,7 @@ class Cluster:
         if self.registry is None:
             self.registry = Registry(self.bin / "registry", self.root / "registry.log")
             self.own_registry = True
-            self.registry.start(None if self.detached else die_with_parent)
+            self.registry.start(dies_with_parent=not self.detached)
         self.registry.ensure(hayhooks)
         self.node = Node(
             root=self.root / "node",
@@ -347,7 +339,7 @@ class Cluster:
             client_ca=self.root / "kubelet-client" / "ca.crt",
             service_cidr=SERVICE_CIDR,
             fake_pod_cidr=POD_CIDR,
-            preexec_fn=None if self.detached else die_with_parent,
+            dies_with_parent=not self.detached,
         )
         try:
             self.node.start()

@@ -25,6 +25,8 @@ from http.client import HTTPConnection, HTTPResponse
 from pathlib import Path
 from typing import Any
 
+from lifetime import launched
+
 START_TIMEOUT = 60.0
 API_VERSION = "v1.41"  # dockerd 20.10's
 
@@ -59,7 +61,7 @@ class DockerEngine:
         """DOCKER_HOST for a client of this engine."""
         return f"unix://{self.socket}"
 
-    def start(self, preexec_fn: Any = None) -> None:
+    def start(self, dies_with_parent: bool = False) -> None:
         dockerd = shutil.which("dockerd")
         if dockerd is None:
             raise DockerError("dockerd is missing: apt-get install docker.io (make test installs it as root)")
@@ -82,12 +84,11 @@ class DockerEngine:
         ]
         with (self.root / "dockerd.log").open("ab") as log:
             self.proc = subprocess.Popen(
-                command,
+                launched(command, dies_with_parent),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=preexec_fn,
             )
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -192,10 +193,10 @@ def _unmount_below(root: Path) -> None:
 
 
 @contextlib.contextmanager
-def running(root: Path, preexec_fn: Any = None) -> Iterator[DockerEngine]:
+def running(root: Path, dies_with_parent: bool = False) -> Iterator[DockerEngine]:
     engine = DockerEngine(root)
     try:
-        engine.start(preexec_fn)
+        engine.start(dies_with_parent)
         yield engine
     finally:
         engine.stop()

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lifetime import launched
+
 HERE = Path(__file__).resolve().parent
 # The interpreter the engine runs programs with (`make e2e-venv`): the project's requirements with the
 # Kubernetes SDK at the version of the provider the toolchain builds, so that the two match exactly.
@@ -204,7 +206,7 @@ class Engine:
         if self.program is not None:
             command += ["--program", str(self.program)]
         proc = subprocess.Popen(
-            command,
+            launched(command),
             cwd=self.project,
             env=self.environ(),
             stdin=subprocess.DEVNULL,
@@ -212,7 +214,6 @@ class Engine:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
         )
         return Running(self, op, proc, result_file, events_file)
 
@@ -237,7 +238,7 @@ class Engine:
         if stack:
             command += ["--stack", self.stack]
         with subprocess.Popen(
-            command,
+            launched(command),
             cwd=self.project,
             env=self.environ(),
             stdin=subprocess.DEVNULL,
@@ -245,7 +246,6 @@ class Engine:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
         ) as proc:
             try:
                 stdout, stderr = proc.communicate(timeout=timeout)
@@ -301,13 +301,6 @@ class Engine:
 
     def resources(self) -> list[dict[str, Any]]:
         return list(self.export().get("deployment", {}).get("resources") or [])
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGKILL when the test process ends, however it ends."""
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 # ------------------------------------------------------------------------------------------------ runner side

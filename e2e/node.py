@@ -29,10 +29,11 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lifetime import launched
 
 NODE_NAME = "hayhooks-node"
 TAINT_KEY = "hayhooks.dev/real-node"
@@ -194,7 +195,7 @@ class Node:
     service_cidr: str
     fake_pod_cidr: str
     client_ca: Path = Path()
-    preexec_fn: Callable[[], None] | None = None
+    dies_with_parent: bool = False
     host: HostState | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
@@ -245,12 +246,11 @@ class Node:
     def _spawn(self, name: str, command: list[str]) -> None:
         with (self.root / f"{name}.log").open("ab") as log:
             self.procs[name] = subprocess.Popen(
-                command,
+                launched(command, self.dies_with_parent),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=self.preexec_fn,
             )
         (self.root / f"{name}.pid").write_text(str(self.procs[name].pid))
 

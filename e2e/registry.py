@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from image import DEFAULT_CACHE, MANIFEST_TYPE, Image
+from lifetime import launched
 
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT = 30.0
@@ -54,7 +55,7 @@ class Registry:
         """How a stack names the image, as production does: `<name>:<tag>@<digest>` (pulled by the digest)."""
         return f"{self.address}/{image.name}:{image.tag}@{image.digest}"
 
-    def start(self, preexec_fn: Any = None) -> None:
+    def start(self, dies_with_parent: bool = False) -> None:
         self.storage.mkdir(parents=True, exist_ok=True)
         self.port = _free_port()
         config = self.log.parent / "registry.yml"
@@ -70,12 +71,11 @@ class Registry:
         )
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [str(self.binary), "serve", str(config)],
+                launched([str(self.binary), "serve", str(config)], dies_with_parent),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=preexec_fn,
             )
         (self.log.parent / "registry.pid").write_text(str(self.proc.pid))
         deadline = time.monotonic() + START_TIMEOUT
@@ -174,11 +174,11 @@ def _alive(pid: int, proc: subprocess.Popen[bytes] | None) -> bool:
 
 
 @contextlib.contextmanager
-def serving(binary: Path, folder: Path, *images: Image, preexec_fn: Any = None) -> Iterator[Registry]:
+def serving(binary: Path, folder: Path, *images: Image, dies_with_parent: bool = False) -> Iterator[Registry]:
     """The registry on a free loopback port with the images in it, until the block ends."""
     folder.mkdir(parents=True, exist_ok=True)
     registry = Registry(binary, folder / "registry.log")
-    registry.start(preexec_fn)
+    registry.start(dies_with_parent)
     try:
         for image in images:
             registry.ensure(image)

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import hypothesis  # noqa: F401  imported before the mock engine runs: see below
 import image
 import pytest
-from cluster import die_with_parent, toolchain_dir
+from cluster import toolchain_dir
 from hayhooks_pulumi.render.mocks import RecordingMonitor
 from helpers import engine
 from helpers.paths import EXAMPLES
@@ -83,7 +83,7 @@ def registry(images: tuple[image.Image, image.Image], tmp_path_factory: pytest.T
         pytest.fail(f"{binary} is missing: run `make toolchain`", pytrace=False)
     served = Registry(binary, tmp_path_factory.mktemp("registry") / "registry.log")
     try:
-        served.start(die_with_parent)
+        served.start(dies_with_parent=True)
         for built in images:
             served.ensure(built)
     except (RegistryError, OSError) as error:

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import yaml
-from cluster import die_with_parent
 from docker_engine import DockerEngine, DockerError
 from helpers.paths import REPO
 from helpers.render import Renders
@@ -75,7 +74,7 @@ def docker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerEngine]:
     """A Docker engine of the session's own (private socket and folders), stopped with all it ran at the end."""
     engine = DockerEngine(tmp_path_factory.mktemp("docker"))
     try:
-        engine.start(die_with_parent)
+        engine.start(dies_with_parent=True)
     except (DockerError, OSError) as error:
         engine.stop()
         pytest.fail(f"the test session's Docker engine did not start: {error}", pytrace=False)
