@@ -152,7 +152,7 @@ class Controllers:
         """What the test plays, as its output says it."""
         store = "" if self.store_syncs else " (a store that never syncs: ExternalSecrets Ready=False)"
         namespaces = self.ingress_namespaces
-        only = "" if namespaces is None or not namespaces else f" (Ingresses in {', '.join(sorted(namespaces))})"
+        only = "" if not namespaces else f" (Ingresses in {', '.join(sorted(namespaces))})"
         return f"STAND-IN: the test plays the controllers of {', '.join(self.kinds)}{store}{only}"
 
     def __enter__(self) -> Controllers:

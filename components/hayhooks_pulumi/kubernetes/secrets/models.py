@@ -19,6 +19,10 @@ class StoreKind(StrEnum):
     SECRET_STORE = "SecretStore"
 
 
+# The least `secretStore.readyTimeoutSeconds` allows: an operator's first sync takes seconds.
+READY_TIMEOUT_MIN = 10
+
+
 class SecretStoreArgs(ConfigModel):
     """The External Secrets Operator store that `fromStore` secrets are read from."""
 
@@ -28,7 +32,7 @@ class SecretStoreArgs(ConfigModel):
     """`ClusterSecretStore` or `SecretStore` (the latter in the service's namespace)."""
     refresh_interval: GoDuration = "1h"
     """How often the operator re-reads the store (a Go duration, e.g. `1h`, `15m`)."""
-    ready_timeout_seconds: Annotated[int, Field(ge=10, le=3600), Unit.SECONDS] = 300
+    ready_timeout_seconds: Annotated[int, Field(ge=READY_TIMEOUT_MIN, le=3600), Unit.SECONDS] = 300
     """Seconds `pulumi up` waits for the operator to sync each ExternalSecret (its `Ready` condition) before it
     fails, instead of going on to pods that cannot find their Secret."""
 
