@@ -172,7 +172,7 @@ class Cluster:
     def _spawn(self, name: str, args: Sequence[str]) -> None:
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
         proc = subprocess.Popen(
-            launched([str(self.bin / name.split("@")[0]), *args], not self.detached),
+            launched([str(self.bin / name.split("@")[0]), *args], dies_with_parent=not self.detached),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -84,7 +84,7 @@ class DockerEngine:
         ]
         with (self.root / "dockerd.log").open("ab") as log:
             self.proc = subprocess.Popen(
-                launched(command, dies_with_parent),
+                launched(command, dies_with_parent=dies_with_parent),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -128,7 +128,7 @@ class Running:
 
     def wait(self, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
         try:
-            self.proc.communicate(timeout=timeout)
+            said, _ = self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
             raise TimeoutError(f"pulumi {self.op} did not finish in {timeout:.0f} s") from None
@@ -137,7 +137,9 @@ class Running:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
         if not self.result_file.exists():
-            raise RuntimeError(f"pulumi {self.op}: the engine runner wrote no result (exit {self.proc.returncode})")
+            raise RuntimeError(
+                f"pulumi {self.op}: the engine runner wrote no result (exit {self.proc.returncode}):\n{said[-3000:]}"
+            )
         data = json.loads(self.result_file.read_text())
         events = self.events()
         for event in events:
@@ -206,7 +208,7 @@ class Engine:
         if self.program is not None:
             command += ["--program", str(self.program)]
         proc = subprocess.Popen(
-            launched(command),
+            launched(command, dies_with_parent=True),
             cwd=self.project,
             env=self.environ(),
             stdin=subprocess.DEVNULL,
@@ -238,7 +240,7 @@ class Engine:
         if stack:
             command += ["--stack", self.stack]
         with subprocess.Popen(
-            launched(command),
+            launched(command, dies_with_parent=True),
             cwd=self.project,
             env=self.environ(),
             stdin=subprocess.DEVNULL,

@@ -7,11 +7,16 @@ library only."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 
 DIE_WITH_PARENT = ("setpriv", "--pdeathsig", "KILL", "--")
 
 
-def launched(command: Sequence[str], dies_with_parent: bool = True) -> list[str]:
+def launched(command: Sequence[str], *, dies_with_parent: bool) -> list[str]:
     """`command` as it is started: behind `setpriv` when it is to die with its parent."""
-    return [*DIE_WITH_PARENT, *command] if dies_with_parent else list(command)
+    if not dies_with_parent:
+        return list(command)
+    if shutil.which(DIE_WITH_PARENT[0]) is None:
+        raise FileNotFoundError(f"{DIE_WITH_PARENT[0]} is missing (it is in util-linux): cannot start {command[0]}")
+    return [*DIE_WITH_PARENT, *command]

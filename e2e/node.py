@@ -246,7 +246,7 @@ class Node:
     def _spawn(self, name: str, command: list[str]) -> None:
         with (self.root / f"{name}.log").open("ab") as log:
             self.procs[name] = subprocess.Popen(
-                launched(command, self.dies_with_parent),
+                launched(command, dies_with_parent=self.dies_with_parent),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -71,7 +71,7 @@ class Registry:
         )
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                launched([str(self.binary), "serve", str(config)], dies_with_parent),
+                launched([str(self.binary), "serve", str(config)], dies_with_parent=dies_with_parent),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
@@ -442,9 +443,11 @@ class Loop:
 
 
 def _when(began: float, sent: float) -> str:
-    """When a request that failed was sent and how long it took (whether it waited out its timeout): what a
-    failure's cause is looked for by, in the cluster's logs."""
-    return f"(sent {sent - began:.1f}s into the loop, after {time.monotonic() - sent:.1f}s)"
+    """When a request that failed was sent (the wall clock, as the cluster's logs have it, and the seconds into the
+    loop) and how long it took (whether it waited out its timeout)."""
+    took = time.monotonic() - sent
+    clock = (datetime.now(UTC) - timedelta(seconds=took)).strftime("%H:%M:%S.%f")[:-3]
+    return f"(sent at {clock} UTC, {sent - began:.1f}s into the loop, after {took:.1f}s)"
 
 
 class SecretWatch:
