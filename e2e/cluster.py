@@ -45,6 +45,8 @@ POD_CIDR = "10.244.0.0/24"
 NODE_ANNOTATION = "kwok.x-k8s.io/node"
 KWOK_NODE = "kwok-node-0"
 START_TIMEOUT = 120.0
+# Seconds a control-plane process is given to stop after SIGTERM before SIGKILL.
+GRACE_SECONDS = 10.0
 PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 DEFAULT_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hayhooks-pulumi" / "cluster"
 
@@ -418,8 +420,12 @@ class Cluster:
                 # After a crash or a reboot the number may be another program's: signal only ours.
                 if Path(f"/proc/{pid}/exe").resolve().name == pid_file.stem:
                     pids.setdefault(pid_file.stem, pid)
+        # Removed with its folder, the control plane has nothing to save: each process is killed at once.
+        # kube-apiserver, asked to stop (SIGTERM), took the whole 10 s of grace at the end of every test session.
+        # Kept (a start that failed), each gets the grace to write its last log lines.
+        grace = 0.0 if remove else GRACE_SECONDS
         for name in reversed(list(pids)):
-            _terminate(pids[name], self.procs.get(name))
+            _terminate(pids[name], self.procs.get(name), grace)
         self.procs.clear()
         if remove:
             shutil.rmtree(self.root, ignore_errors=True)
@@ -428,11 +434,12 @@ class Cluster:
                 pid_file.unlink()
 
 
-def _terminate(pid: int, proc: subprocess.Popen[bytes] | None) -> None:
-    """SIGTERM the process group, SIGKILL it after 10 s."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
+def _terminate(pid: int, proc: subprocess.Popen[bytes] | None, grace: float = GRACE_SECONDS) -> None:
+    """SIGTERM the process group, SIGKILL it after `grace` seconds (at once without any)."""
+    if grace > 0:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
     while time.monotonic() < deadline and _alive(pid, proc):
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError, PermissionError):
