@@ -29,7 +29,7 @@ from pathlib import Path
 
 import image
 from engine import SDK_PYTHON
-from lifetime import launched
+from lifetime import GRACE_SECONDS, launched, terminate
 from node import NODE_NAME, TAINT_KEY, Node, NodeError
 from registry import Registry
 
@@ -45,8 +45,6 @@ POD_CIDR = "10.244.0.0/24"
 NODE_ANNOTATION = "kwok.x-k8s.io/node"
 KWOK_NODE = "kwok-node-0"
 START_TIMEOUT = 120.0
-# Seconds a control-plane process is given to stop after SIGTERM before SIGKILL.
-GRACE_SECONDS = 10.0
 PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 DEFAULT_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hayhooks-pulumi" / "cluster"
 
@@ -191,7 +189,7 @@ class Cluster:
         """Stop one of the control plane's processes (SIGTERM, as a control-plane upgrade does) and start it again
         with the same arguments; the seconds until the API server answered again."""
         proc = self.procs[name]
-        _terminate(proc.pid, proc)
+        terminate(proc.pid, proc)
         started = time.monotonic()
         self._spawn(name, self.args[name])
         self._wait_ready()
@@ -425,38 +423,13 @@ class Cluster:
         # Kept (a start that failed), each gets the grace to write its last log lines.
         grace = 0.0 if remove else GRACE_SECONDS
         for name in reversed(list(pids)):
-            _terminate(pids[name], self.procs.get(name), grace)
+            terminate(pids[name], self.procs.get(name), grace)
         self.procs.clear()
         if remove:
             shutil.rmtree(self.root, ignore_errors=True)
         else:
             for pid_file in self.root.glob("*.pid"):
                 pid_file.unlink()
-
-
-def _terminate(pid: int, proc: subprocess.Popen[bytes] | None, grace: float = GRACE_SECONDS) -> None:
-    """SIGTERM the process group, SIGKILL it after `grace` seconds (at once without any)."""
-    if grace > 0:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and _alive(pid, proc):
-        time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-    if proc is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5)
-
-
-def _alive(pid: int, proc: subprocess.Popen[bytes] | None) -> bool:
-    if proc is not None:
-        return proc.poll() is None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @contextlib.contextmanager

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import socket
 import subprocess
 import time
@@ -23,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from image import DEFAULT_CACHE, MANIFEST_TYPE, Image
-from lifetime import launched
+from lifetime import launched, terminate
 
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT = 30.0
@@ -93,15 +91,7 @@ class Registry:
         """Stop it (started here, or by another run of this program: `make cluster`)."""
         pid = self.proc.pid if self.proc is not None else _pid_of(self.log.parent / "registry.pid")
         if pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while _alive(pid, self.proc) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
-            if self.proc is not None:
-                self.proc.wait(timeout=10)
+            terminate(pid, self.proc)
         self.proc = None
         (self.log.parent / "registry.pid").unlink(missing_ok=True)
 
@@ -165,12 +155,6 @@ def _pid_of(path: Path) -> int | None:
         if Path(f"/proc/{pid}/exe").resolve().name == "registry":
             return pid
     return None
-
-
-def _alive(pid: int, proc: subprocess.Popen[bytes] | None) -> bool:
-    if proc is not None:
-        return proc.poll() is None
-    return Path(f"/proc/{pid}").exists()
 
 
 @contextlib.contextmanager
