@@ -12,8 +12,8 @@ outputs, its error) is written to FILE as JSON; `--events` also streams every ev
 it happens, for a test that acts in the middle of an update.
 
 The test side imports `Engine`: it runs the above in a fresh interpreter per operation (the SDK keeps
-global state, and a CI job runs one operation per process too), in a process group of its own that dies
-with the test and is killed whole on a timeout. `Engine.cli` runs the plain `pulumi` CLI with the same
+global state, and a CI job runs one operation per process too), in a session of its own that dies with the
+test and is killed whole (the CLI and its plugins) on a timeout. `Engine.cli` runs the plain `pulumi` CLI with the same
 backend, passphrase and plugins (`stack output`, `config set --secret`, `cancel`, or `up` itself through
 the Python language host). Standard library only on the test side.
 """
@@ -21,10 +21,8 @@ the Python language host). Standard library only on the test side.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -33,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lifetime import launched
+from lifetime import kill_session, launched, session_processes
 
 HERE = Path(__file__).resolve().parent
 # The interpreter the engine runs programs with (`make e2e-venv`): the project's requirements with the
@@ -121,10 +119,13 @@ class Running:
         return [json.loads(line) for line in lines[:-1] if line]
 
     def kill(self) -> None:
-        """SIGKILL the whole group, as a CI runner that dies takes the CLI and its plugins with it."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        """SIGKILL the runner, the CLI and its plugins (their session), as a CI runner that dies takes them all."""
+        kill_session(self.proc.pid)
         self.proc.wait(timeout=30)
+
+    def survivors(self) -> list[tuple[int, str]]:
+        """(pid, name) of every process of the operation still running (none, once it is killed or waited for)."""
+        return session_processes(self.proc.pid)
 
     def wait(self, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
         try:
@@ -133,9 +134,8 @@ class Running:
             self.kill()
             raise TimeoutError(f"pulumi {self.op} did not finish in {timeout:.0f} s") from None
         finally:
-            # The CLI's plugins are in this group: none outlives the operation.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+            # The CLI's plugins are in its session (each in a group of its own): none outlives the operation.
+            kill_session(self.proc.pid)
         if not self.result_file.exists():
             raise RuntimeError(
                 f"pulumi {self.op}: the engine runner wrote no result (exit {self.proc.returncode}):\n{said[-3000:]}"
@@ -235,7 +235,7 @@ class Engine:
         return self.run("refresh", **options)
 
     def cli(self, *args: str, timeout: float = DEFAULT_TIMEOUT, stack: bool = True) -> subprocess.CompletedProcess[str]:
-        """The plain CLI in the project folder, non-interactive; its process group is killed on a timeout."""
+        """The plain CLI in the project folder, non-interactive; it and its plugins are killed on a timeout."""
         command = [str(self.toolchain / "bin" / "pulumi"), *args, "--non-interactive"]
         if stack:
             command += ["--stack", self.stack]
@@ -252,12 +252,11 @@ class Engine:
             try:
                 stdout, stderr = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                kill_session(proc.pid)
                 stdout, stderr = proc.communicate()
                 stderr += f"\n(killed: not finished in {timeout:.0f} s)"
             finally:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+                kill_session(proc.pid)
         return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
 
     def init(self) -> None:

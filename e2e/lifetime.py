@@ -1,9 +1,9 @@
-"""How a process the end-to-end pieces start ends: `terminate` stops its process group; and it ends with the
-process that started it, however that one ends (a failed test, a timeout, SIGKILL): `setpriv --pdeathsig KILL`
-(util-linux) sets PR_SET_PDEATHSIG and execs the command. Nothing of the parent's interpreter runs between fork and
-exec, as a `preexec_fn` would; Python documents that as unsafe in a process with threads, and the tests start
-engines from several at once. The kernel sends the signal when the thread that started the child ends: start
-long-lived processes from the main thread. Standard library only."""
+"""How a process the end-to-end pieces start ends: `terminate` stops its process group, `kill_session` its
+session; and it ends with the process that started it, however that one ends (a failed test, a timeout, SIGKILL):
+`setpriv --pdeathsig KILL` (util-linux) sets PR_SET_PDEATHSIG and execs the command. Nothing of the parent's
+interpreter runs between fork and exec, as a `preexec_fn` would; Python documents that as unsafe in a process with
+threads, and the tests start engines from several at once. The kernel sends the signal when the thread that started
+the child ends: start long-lived processes from the main thread. Standard library only."""
 
 from __future__ import annotations
 
@@ -54,3 +54,36 @@ def _alive(pid: int, proc: subprocess.Popen[Any] | None) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def session_processes(sid: int) -> list[tuple[int, str]]:
+    """(pid, name) of every live process of session `sid` (zombies left out: they have ended, only not been reaped
+    yet). A process started with `start_new_session=True` leads a session whose id is its pid."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                text = stat.read()
+        except OSError:  # ended meanwhile
+            continue
+        name, _, rest = text.partition(" (")[2].rpartition(")")
+        state, _ppid, _group, session = rest.split()[:4]
+        if int(session) == sid and state != "Z":
+            found.append((int(entry.name), name))
+    return found
+
+
+def kill_session(sid: int) -> None:
+    """SIGKILL every process of session `sid`. A process group is not enough for the Pulumi CLI: it starts each
+    plugin in a group of its own, so SIGKILL to the CLI's group left its providers running, orphaned. Done again
+    while any is left: one may have been started during the look."""
+    for _ in range(5):
+        left = session_processes(sid)
+        if not left:
+            return
+        for pid, _name in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)

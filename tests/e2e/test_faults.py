@@ -8,7 +8,7 @@ in the state, every object of the stack in the cluster is in the state and none 
 shows no change. The faults of a release that does not start and of a store that never syncs need running pods:
 they are in test_prod.py, on the real node.
 
-- The CLI killed (SIGKILL to its whole process group, as a CI runner that dies takes the CLI and its plugins) while
+- The CLI killed (SIGKILL to it and its plugins, as a CI runner that dies takes them all; none left running) while
   the pipelines ConfigMap is created, while the Deployment rolls, while the Service's endpoints are awaited.
 - kube-apiserver restarted while the Deployment is awaited; etcd frozen for five seconds during a rollout.
 - A second stack with the same settings, into the same namespace by mistake: refused at its first object.
@@ -169,7 +169,8 @@ def test_a_killed_up_is_recovered_and_the_next_up_converges(
         at = wait_until_in_flight(running, lambda r: KILL_POINTS[point](cluster, r), f"reached {point}")
         flight = started(running)
         running.kill()
-    print(f"FAULT: SIGKILL to the CLI's process group {at:.1f}s into `up`, with {sorted(flight)} in flight")
+    print(f"FAULT: SIGKILL to the CLI and its plugins {at:.1f}s into `up`, with {sorted(flight)} in flight")
+    assert running.survivors() == [], "a process of the killed up is still running"
     left = pending_after_kill(engine)
     print(f"the state after it: {left}; in the cluster: {sorted(stack_objects(cluster))}")
 
@@ -192,6 +193,7 @@ def test_destroy_after_a_partial_up_leaves_nothing_of_the_stack(
         at = wait_until_in_flight(running, lambda r: KILL_POINTS["service"](cluster, r), "reached the Service")
         running.kill()
     print(f"FAULT: SIGKILL {at:.1f}s into `up`; in the cluster: {sorted(stack_objects(cluster))}")
+    assert running.survivors() == [], "a process of the killed up is still running"
     recover(engine)
     destroyed = engine.destroy()
     assert destroyed.ok, destroyed.text()
