@@ -25,9 +25,11 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import image
+from api import Api
 from engine import SDK_PYTHON
 from lifetime import GRACE_SECONDS, launched, terminate
 from node import NODE_NAME, TAINT_KEY, Node, NodeError
@@ -91,6 +93,11 @@ class Cluster:
     @property
     def server(self) -> str:
         return f"https://{LOOPBACK}:{self.ports['apiserver']}"
+
+    @cached_property
+    def api(self) -> Api:
+        """The API server asked from this process, as admin (reads and status writes without a kubectl process)."""
+        return Api(self.server, self.root / "pki" / "apiserver.crt", TOKEN)
 
     def env(self) -> dict[str, str]:
         """What a shell needs to use this cluster with kubectl and the Pulumi CLI built here."""

@@ -7,7 +7,6 @@ end-to-end tests and `make bench`, each of which says so in its output. Standard
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Collection
@@ -83,22 +82,22 @@ class Controllers:
         self.failure: Exception | None = None
 
     def _run(self) -> None:
-        # One kubectl a round for every kind: each is a process start, which on 2 cores the tests feel.
-        resources = ",".join(self.RESOURCES[kind] for kind in self.kinds)
         while not self.stop.wait(0.5):
             # A round that fails (an API server restarting, in the fault tests) is tried again; the failure of the
             # last round is said when the test leaves (see __exit__), not lost with the thread.
             try:
-                self._round(resources)
+                self._round()
                 self.failure = None
             except Exception as failure:
                 self.failure = failure
 
-    def _round(self, resources: str) -> None:
-        listed = self.cluster.kubectl("get", resources, "-A", "-o", "json", check=False)
-        if listed.returncode == 0:
-            for item in json.loads(listed.stdout)["items"]:
-                kind, meta = item["kind"], item["metadata"]
+    def _round(self) -> None:
+        # Asked from this process (e2e/api.py): a kubectl process twice a second is CPU the tests feel on 2 cores.
+        api = self.cluster.api
+        for kind in self.kinds:
+            resource = api.resource(self.RESOURCES[kind])
+            for item in api.list(resource):
+                meta = item["metadata"]
                 if kind == "Ingress" and not self._plays_ingress_in(meta["namespace"]):
                     continue
                 status = published_status(item) if self.store_syncs or kind != "ExternalSecret" else failed_sync(item)
@@ -106,18 +105,7 @@ class Controllers:
                     continue
                 if kind == "ExternalSecret" and self.store_syncs:
                     self._write_synced_secret(item)
-                self.cluster.kubectl(
-                    "patch",
-                    self.RESOURCES[kind],
-                    meta["name"],
-                    "-n",
-                    meta["namespace"],
-                    "--subresource=status",
-                    "--type=merge",
-                    "-p",
-                    json.dumps({"status": status}),
-                    check=False,
-                )
+                api.patch(resource, meta["namespace"], meta["name"], {"status": status}, subresource="status")
 
     def _plays_ingress_in(self, namespace: str) -> bool:
         return self.ingress_namespaces is None or namespace in self.ingress_namespaces
@@ -144,9 +132,7 @@ class Controllers:
             "metadata": {"name": target, "namespace": meta["namespace"], "ownerReferences": [owner]},
             "stringData": data,
         }
-        self.cluster.kubectl(
-            "apply", "--server-side", "--field-manager=e2e-external-secrets", "-f", "-", input=json.dumps(secret)
-        )
+        self.cluster.api.apply(secret, manager="e2e-external-secrets")
 
     def describe(self) -> str:
         """What the test plays, as its output says it."""

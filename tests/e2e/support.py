@@ -96,32 +96,23 @@ def ref(body: dict[str, Any]) -> str:
     return f"{body['kind'].lower()}/{body['metadata']['name']}"
 
 
-def api_resource(body: dict[str, Any]) -> str:
-    """The resource kubectl should ask for: kind.version.group, so equal kinds of two groups never mix."""
-    group_version = body["apiVersion"]
-    group, _, version = group_version.rpartition("/")
-    return f"{body['kind']}.{version}.{group}" if group else body["kind"]
-
-
 # ------------------------------------------------------------------------------------------------ the cluster
 
 
 def stored(cluster: Cluster, body: dict[str, Any]) -> dict[str, Any] | None:
-    args = ["get", api_resource(body), body["metadata"]["name"], "-o", "json", "--ignore-not-found"]
-    if "namespace" in body["metadata"]:
-        args += ["-n", body["metadata"]["namespace"]]
-    text = cluster.kubectl(*args).stdout
-    return json.loads(text) if text.strip() else None
+    """The cluster's object of a rendered one (the same apiVersion, kind, namespace and name), or None."""
+    meta = body["metadata"]
+    return cluster.api.get(cluster.api.resource_of(body), meta.get("namespace"), meta["name"])
 
 
 def live(cluster: Cluster, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
-    args = ["get", kind, name, "-o", "json", "--ignore-not-found"] + (["-n", namespace] if namespace else [])
-    result = cluster.kubectl(*args)
-    return json.loads(result.stdout) if result.stdout.strip() else None
+    """The object (`kind` as kubectl names kinds; `namespace` empty for a cluster-wide kind), or None."""
+    return cluster.api.get(cluster.api.resource(kind), namespace or None, name)
 
 
 def names(cluster: Cluster, kind: str, namespace: str) -> set[str]:
-    listed = json.loads(cluster.kubectl("get", kind, "-n", namespace, "-o", "json").stdout)["items"]
+    """The objects of a kind in the namespace that are not being deleted."""
+    listed = cluster.api.list(cluster.api.resource(kind), namespace)
     return {item["metadata"]["name"] for item in listed if not item["metadata"].get("deletionTimestamp")}
 
 
@@ -239,10 +230,7 @@ def stored_like(cluster: Cluster, body: dict[str, Any], prefixes: set[str]) -> d
     if not name.endswith("-*"):
         found = stored(cluster, body)
         return None if found is None else normalised(found, prefixes)
-    args = ["get", api_resource(body), "-o", "json"]
-    if "namespace" in body["metadata"]:
-        args += ["-n", body["metadata"]["namespace"]]
-    items = json.loads(cluster.kubectl(*args).stdout)["items"]
+    items = cluster.api.list(cluster.api.resource_of(body), body["metadata"].get("namespace"))
     matching = [normalised(i, prefixes) for i in items if normalised(i["metadata"]["name"], prefixes) == name]
     assert len(matching) <= 1, f"more than one {body['kind']} named {name}"
     return matching[0] if matching else None

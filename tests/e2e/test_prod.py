@@ -84,8 +84,8 @@ class Prod:
         return self.up.outputs
 
     def pods(self) -> list[dict[str, Any]]:
-        listed = self.cluster.kubectl("get", "pods", "-n", NAMESPACE, "-l", POD_LABELS, "-o", "json").stdout
-        return [p for p in json.loads(listed)["items"] if not p["metadata"].get("deletionTimestamp")]
+        listed = self.cluster.api.list(self.cluster.api.resource("pods"), NAMESPACE, selector=POD_LABELS)
+        return [p for p in listed if not p["metadata"].get("deletionTimestamp")]
 
     def ready_pods(self) -> list[dict[str, Any]]:
         return [p for p in self.pods() if _conditions(p).get("Ready") == "True"]
