@@ -116,19 +116,21 @@ def names(cluster: Cluster, kind: str, namespace: str) -> set[str]:
     return {item["metadata"]["name"] for item in listed if not item["metadata"].get("deletionTimestamp")}
 
 
-def ensure_namespace(cluster: Cluster, name: str) -> bool:
-    """A namespace a stack refers to but does not create, made as its cluster would have it (`restricted`);
-    True when this call made it."""
-    if live(cluster, "namespace", "", name) is not None:
-        return False
-    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": RESTRICTED}}
-    cluster.kubectl("apply", "--server-side", "--field-manager=hayhooks-e2e", "-f", "-", input=json.dumps(body))
-    return True
+def ensure_namespace(cluster: Cluster, name: str) -> None:
+    """A namespace a stack refers to but does not create, made as its cluster would have it (`restricted`)."""
+    if live(cluster, "namespace", "", name) is None:
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": RESTRICTED}}
+        cluster.api.apply(body, manager="hayhooks-e2e")
 
 
 def delete_namespaces(cluster: Cluster, *namespaces: str) -> None:
     if namespaces:
         cluster.kubectl("delete", "namespace", *namespaces, "--wait=true", "--timeout=120s", "--ignore-not-found")
+
+
+def in_namespace(name: str) -> dict[str, str]:
+    """The stack-file change that puts a stack's objects in namespace `name` (a `project_copy` change)."""
+    return {"namespace.name": name}
 
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 60) -> Any:

@@ -16,7 +16,9 @@ they are in test_prod.py, on the real node.
 
 Which provider ran: pulumi-kubernetes 4.25.0, the one the proxy serves. Where an outcome depends on its version it
 is said below (from 4.29 a create is a POST, so an object a killed run made is refused as "already exists" rather
-than adopted; the recovery makes both converge). Stand-ins as in test_engine.py.
+than adopted; the recovery makes both converge). Stand-ins as in test_engine.py. What the test copies of the prod
+stack file change: the image (the local rebuild by digest) and the namespace's name, each test's own (the
+`namespace` fixture), so that none waits for the one before it to be deleted.
 """
 
 from __future__ import annotations
@@ -34,17 +36,10 @@ from controllers import Controllers
 from engine import Engine, Outcome, Running
 from projects import project_copy
 
-from .support import delete_namespaces, live, names, wait_for
+from .support import in_namespace, live, names, wait_for
 
-NAMESPACE = "hayhooks"
 INSTANCE = "app.kubernetes.io/instance=hayhooks"
 FAULT_TIMEOUT = 90.0
-
-
-@pytest.fixture(autouse=True)
-def _namespace_removed(cluster: Cluster) -> Any:
-    yield
-    delete_namespaces(cluster, NAMESPACE)
 
 
 def steps(running: Running) -> tuple[set[str], set[str]]:
@@ -76,20 +71,20 @@ def wait_until_in_flight(running: Running, predicate: Callable[[Running], bool],
     return time.monotonic() - running.started
 
 
-def exists(cluster: Cluster, kind: str, name: str) -> bool:
-    return live(cluster, kind, NAMESPACE, name) is not None
+def exists(cluster: Cluster, namespace: str, kind: str, name: str) -> bool:
+    return live(cluster, kind, namespace, name) is not None
 
 
 # Kill points: what the engine has begun (and what must be in the cluster by then).
-KILL_POINTS: dict[str, Callable[[Cluster, Running], bool]] = {
+KILL_POINTS: dict[str, Callable[[Cluster, str, Running], bool]] = {
     # A ConfigMap's create takes milliseconds, less than a poll: killed as soon as the engine has begun it, in the
     # wave of creates the engine begins with it (the ServiceAccount, the ExternalSecret, the Service, ...).
-    "configmap": lambda cluster, running: "hayhooks-pipelines" in steps(running)[0],
-    "deployment": lambda cluster, running: (
-        "hayhooks-deployment" in started(running) and exists(cluster, "deployment", "hayhooks")
+    "configmap": lambda cluster, namespace, running: "hayhooks-pipelines" in steps(running)[0],
+    "deployment": lambda cluster, namespace, running: (
+        "hayhooks-deployment" in started(running) and exists(cluster, namespace, "deployment", "hayhooks")
     ),
-    "service": lambda cluster, running: (
-        "hayhooks-service" in started(running) and exists(cluster, "service", "http-hayhooks")
+    "service": lambda cluster, namespace, running: (
+        "hayhooks-service" in started(running) and exists(cluster, namespace, "service", "http-hayhooks")
     ),
 }
 
@@ -119,14 +114,14 @@ def recover(engine: Engine) -> str:
     return result.stdout
 
 
-def stack_objects(cluster: Cluster) -> set[str]:
+def stack_objects(cluster: Cluster, namespace: str) -> set[str]:
     """Every object of the stack in its namespace (by the instance label), and the namespace: kind/name."""
     kinds = cluster.kubectl("api-resources", "--verbs=list", "--namespaced", "-o", "name").stdout.split()
     kinds = [k for k in kinds if k not in ("events", "events.events.k8s.io", "pods", "replicasets.apps")]
     kinds = [k for k in kinds if not k.startswith(("endpoints", "endpointslices"))]
-    listed = cluster.kubectl("get", ",".join(kinds), "-n", NAMESPACE, "-l", INSTANCE, "-o", "json").stdout
+    listed = cluster.kubectl("get", ",".join(kinds), "-n", namespace, "-l", INSTANCE, "-o", "json").stdout
     found = {f"{item['kind']}/{item['metadata']['name']}" for item in json.loads(listed)["items"]}
-    return found | ({f"Namespace/{NAMESPACE}"} if live(cluster, "namespace", "", NAMESPACE) else set())
+    return found | ({f"Namespace/{namespace}"} if live(cluster, "namespace", "", namespace) else set())
 
 
 def state_objects(engine: Engine) -> set[str]:
@@ -141,10 +136,10 @@ def state_objects(engine: Engine) -> set[str]:
     return found
 
 
-def assert_converged(cluster: Cluster, engine: Engine, up: Outcome) -> None:
+def assert_converged(cluster: Cluster, namespace: str, engine: Engine, up: Outcome) -> None:
     assert up.ok, up.text()
     assert engine.pending_operations() == [], engine.pending_operations()
-    in_cluster, in_state = stack_objects(cluster), state_objects(engine)
+    in_cluster, in_state = stack_objects(cluster, namespace), state_objects(engine)
     orphans = in_cluster - in_state
     print(
         f"converged: {len(in_cluster)} objects of the stack in the cluster, all in the state; orphaned: {len(orphans)}"
@@ -152,27 +147,29 @@ def assert_converged(cluster: Cluster, engine: Engine, up: Outcome) -> None:
     assert orphans == set(), f"in the cluster, not in the state: {orphans}"
     assert in_state <= in_cluster, f"in the state, not in the cluster: {in_state - in_cluster}"
     # Nothing twice: one of each auto-named Secret and of the pipelines ConfigMap.
-    secrets = names(cluster, "secrets", NAMESPACE)
+    secrets = names(cluster, "secrets", namespace)
     assert len([s for s in secrets if s.startswith("hayhooks-basic-auth-")]) == 1, secrets
-    assert len([m for m in names(cluster, "configmaps", NAMESPACE) if m.startswith("hayhooks-pipelines-")]) == 1
+    assert len([m for m in names(cluster, "configmaps", namespace) if m.startswith("hayhooks-pipelines-")]) == 1
     again = engine.preview(expect_no_changes=True)
     assert again.ok, again.text()
 
 
 @pytest.mark.parametrize("point", KILL_POINTS)
 def test_a_killed_up_is_recovered_and_the_next_up_converges(
-    cluster: Cluster, engines: Callable[..., Engine], tmp_path: Path, point: str
+    cluster: Cluster, engines: Callable[..., Engine], tmp_path: Path, namespace: str, point: str
 ) -> None:
-    engine = engines(project_copy(tmp_path, "prod", image=cluster.hayhooks_image), "prod")
+    engine = engines(
+        project_copy(tmp_path, "prod", changes=in_namespace(namespace), image=cluster.hayhooks_image), "prod"
+    )
     with Controllers(cluster):
         running = engine.start("up")
-        at = wait_until_in_flight(running, lambda r: KILL_POINTS[point](cluster, r), f"reached {point}")
+        at = wait_until_in_flight(running, lambda r: KILL_POINTS[point](cluster, namespace, r), f"reached {point}")
         flight = started(running)
         running.kill()
     print(f"FAULT: SIGKILL to the CLI and its plugins {at:.1f}s into `up`, with {sorted(flight)} in flight")
     assert running.survivors() == [], "a process of the killed up is still running"
     left = pending_after_kill(engine)
-    print(f"the state after it: {left}; in the cluster: {sorted(stack_objects(cluster))}")
+    print(f"the state after it: {left}; in the cluster: {sorted(stack_objects(cluster, namespace))}")
 
     said = recover(engine)
     print(f"recovery: {said.strip()}")
@@ -180,38 +177,42 @@ def test_a_killed_up_is_recovered_and_the_next_up_converges(
         assert "finished that save" in said or "removed" in said, said
     with Controllers(cluster):
         up = engine.up()
-    assert_converged(cluster, engine, up)
+    assert_converged(cluster, namespace, engine, up)
 
 
 def test_destroy_after_a_partial_up_leaves_nothing_of_the_stack(
-    cluster: Cluster, engines: Callable[..., Engine], tmp_path: Path
+    cluster: Cluster, engines: Callable[..., Engine], tmp_path: Path, namespace: str
 ) -> None:
-    project = project_copy(tmp_path, "prod", changes={"namespace.retain": False}, image=cluster.hayhooks_image)
+    project = project_copy(
+        tmp_path, "prod", changes={**in_namespace(namespace), "namespace.retain": False}, image=cluster.hayhooks_image
+    )
     engine = engines(project, "prod")
     with Controllers(cluster):
         running = engine.start("up")
-        at = wait_until_in_flight(running, lambda r: KILL_POINTS["service"](cluster, r), "reached the Service")
+        at = wait_until_in_flight(
+            running, lambda r: KILL_POINTS["service"](cluster, namespace, r), "reached the Service"
+        )
         running.kill()
-    print(f"FAULT: SIGKILL {at:.1f}s into `up`; in the cluster: {sorted(stack_objects(cluster))}")
+    print(f"FAULT: SIGKILL {at:.1f}s into `up`; in the cluster: {sorted(stack_objects(cluster, namespace))}")
     assert running.survivors() == [], "a process of the killed up is still running"
     recover(engine)
     destroyed = engine.destroy()
     assert destroyed.ok, destroyed.text()
-    wait_for(lambda: live(cluster, "namespace", "", NAMESPACE) is None, "the namespace is left (retain is off)", 120)
+    wait_for(lambda: live(cluster, "namespace", "", namespace) is None, "the namespace is left (retain is off)", 120)
     assert engine.resources() == []
 
 
 def test_an_api_server_restart_and_a_frozen_etcd_mid_up_converge(
-    cluster: Cluster, engines: Callable[..., Engine], tmp_path: Path
+    cluster: Cluster, engines: Callable[..., Engine], tmp_path: Path, namespace: str
 ) -> None:
     """The API server restarted while the Deployment is awaited: `up` goes on once it answers again or fails with
     the provider's words; then, on a pipeline change, etcd frozen for 5 s while the Deployment rolls. After each,
     the documented recovery and an `up` converge."""
-    project = project_copy(tmp_path, "prod", image=cluster.hayhooks_image)
+    project = project_copy(tmp_path, "prod", changes=in_namespace(namespace), image=cluster.hayhooks_image)
     engine = engines(project, "prod")
     with Controllers(cluster):
         running = engine.start("up")
-        at = wait_until_in_flight(running, lambda r: KILL_POINTS["deployment"](cluster, r), "the rollout")
+        at = wait_until_in_flight(running, lambda r: KILL_POINTS["deployment"](cluster, namespace, r), "the rollout")
         took = cluster.restart("kube-apiserver")
         print(f"FAULT: kube-apiserver restarted {at:.1f}s into `up`; it answered again {took:.1f}s later")
         first = running.wait()
@@ -221,7 +222,7 @@ def test_an_api_server_restart_and_a_frozen_etcd_mid_up_converge(
     recover(engine)
     with Controllers(cluster):
         up = engine.up()
-    assert_converged(cluster, engine, up)
+    assert_converged(cluster, namespace, engine, up)
 
     wrapper = project / "pipelines" / "greeter" / "pipeline_wrapper.py"
     wrapper.write_text(wrapper.read_text() + "\n# a new revision, made by the fault test\n")
@@ -237,17 +238,19 @@ def test_an_api_server_restart_and_a_frozen_etcd_mid_up_converge(
     recover(engine)
     with Controllers(cluster):
         up = engine.up()
-    assert_converged(cluster, engine, up)
+    assert_converged(cluster, namespace, engine, up)
 
 
 def test_a_second_stack_into_the_same_namespace_is_refused_and_changes_nothing(
-    cluster: Cluster, engines: Callable[..., Engine], tmp_path: Path
+    cluster: Cluster, engines: Callable[..., Engine], tmp_path: Path, namespace: str
 ) -> None:
     """Two stack names, the same settings. The components mark each object with the stack that manages it, so the
     second stack's first object conflicts with the first's under server-side apply. (pulumi-kubernetes 4.25, which
     ran here, applies a create and would otherwise take the first stack's objects over silently; from 4.29 a
     create is refused as "already exists" anyway.)"""
-    first = engines(project_copy(tmp_path / "first", "prod", image=cluster.hayhooks_image), "prod")
+    first = engines(
+        project_copy(tmp_path / "first", "prod", changes=in_namespace(namespace), image=cluster.hayhooks_image), "prod"
+    )
     with Controllers(cluster):
         assert (up := first.up()).ok, up.text()
 
@@ -255,9 +258,9 @@ def test_a_second_stack_into_the_same_namespace_is_refused_and_changes_nothing(
         """What a second stack's apply would change: an object's spec (its generation), who manages its fields,
         and which stack it says manages it. (Status updates by the controllers change none of these.)"""
         kinds = "deployments,services,configmaps,secrets,ingresses,networkpolicies,pdb,hpa,serviceaccounts"
-        listed = cluster.kubectl("get", kinds, "-n", NAMESPACE, "-o", "json", "--show-managed-fields").stdout
-        namespace = cluster.kubectl("get", "namespace", NAMESPACE, "-o", "json", "--show-managed-fields").stdout
-        items = [*json.loads(listed)["items"], json.loads(namespace)]
+        listed = cluster.kubectl("get", kinds, "-n", namespace, "-o", "json", "--show-managed-fields").stdout
+        own = cluster.kubectl("get", "namespace", namespace, "-o", "json", "--show-managed-fields").stdout
+        items = [*json.loads(listed)["items"], json.loads(own)]
         return {
             f"{i['kind']}/{i['metadata']['name']}": (
                 i["metadata"].get("generation"),
@@ -268,7 +271,10 @@ def test_a_second_stack_into_the_same_namespace_is_refused_and_changes_nothing(
         }
 
     before = snapshot()
-    second = engines(project_copy(tmp_path / "second", "staging", image=cluster.hayhooks_image), "staging")
+    second = engines(
+        project_copy(tmp_path / "second", "staging", changes=in_namespace(namespace), image=cluster.hayhooks_image),
+        "staging",
+    )
     with Controllers(cluster):
         refused = second.up()
     errors = "\n".join(refused.diagnostics("error"))

@@ -7,9 +7,10 @@ against the cluster. What runs and what stands in is said in tests/e2e/test_engi
 the controllers the cluster lacks are played by status writes (ExternalSecret Ready, HTTPRoute Accepted, an
 Ingress address, the latter only where the stack waits for one), pulumi-random by the stand-in.
 
-The stacks go through this WORKERS at a time, each in its own thread, and each test reports its own: most of a
-stack's minute is waiting (the provider gives a Service's endpoints 10 s to settle, a namespace takes seconds to
-go), which the stacks can do side by side.
+The stacks go through this WORKERS at a time, each in its own thread, and each test reports its own: they overlap
+their waits (the provider gives a Service's endpoints 10 s to settle). The namespaces they keep (emptied by their
+destroy) and those made for them are left to the session's cluster, which goes whole at the end: a deletion would
+first wait out kube-controller-manager's 5 s grace, for nothing a later test reads.
 
 What the test copy of a stack file changes: a `secure:` placeholder of a `fromConfig` secret is removed and the
 secret set with `pulumi config set --secret` (a test value); an example's namespace is `hayhooks-<stack>` (all
@@ -37,10 +38,10 @@ from .support import (
     CONSUMER,
     EXAMPLES,
     Render,
-    delete_namespaces,
     differences_from_render,
     engine_versions,
     ensure_namespace,
+    in_namespace,
     registered,
     render,
     rendered_names,
@@ -127,7 +128,7 @@ def prepare(cluster: Cluster, sdk: Path, root: Path, name: str, engines: dict[st
         changes: dict[str, Any] = {}
     else:
         source, project_dir, stack = next(p for p in EXAMPLES if p.stem == name), None, name
-        changes = {"namespace.name": f"hayhooks-{name}"}
+        changes = in_namespace(f"hayhooks-{name}")
     secrets = from_config_keys(source)
     kwargs = {"project": project_dir} if project_dir else {}
     config = dict.fromkeys(secrets)
@@ -141,8 +142,7 @@ def prepare(cluster: Cluster, sdk: Path, root: Path, name: str, engines: dict[st
 
 
 def lifecycle(cluster: Cluster, prepared: Prepared, run: StackRun) -> None:
-    """`up`, the checks, a preview with no change, `destroy`; whatever is left of the stack destroyed after, then
-    its own namespaces deleted."""
+    """`up`, the checks, a preview with no change, `destroy`; whatever is left of the stack destroyed after."""
     engine, rendered = prepared.engine, prepared.rendered
     clock = Clock()
     try:
@@ -166,8 +166,7 @@ def lifecycle(cluster: Cluster, prepared: Prepared, run: StackRun) -> None:
         assert left == [], f"left after destroy: {left}"
     finally:
         said = torn_down(engine)
-        delete_namespaces(cluster, *rendered.own_namespaces)
-        clock.mark("namespaces deleted")
+        clock.mark("torn down")
         run.said.extend([f"{run.name}: {clock}", *([said] if said else [])])
 
 
@@ -208,13 +207,11 @@ def runs(
         begun.add(name)
         lifecycle(cluster, prepared[name], runs[name])
 
-    made: list[str] = []
     try:
         each(names, runs, prepare_one)
         renders = [p.rendered for p in prepared.values()]
         for namespace in sorted({ns for r in renders for ns in r.namespaces - r.own_namespaces}):
-            if ensure_namespace(cluster, namespace):
-                made.append(namespace)
+            ensure_namespace(cluster, namespace)
         awaited = {b["metadata"]["namespace"] for r in renders if waits_for_address(r) for b in r.of_kind("Ingress")}
         with Controllers(cluster, ingress=awaited) as controllers:
             for run in runs.values():
@@ -224,7 +221,6 @@ def runs(
         for name, engine in engines.items():
             if name not in begun:
                 torn_down(engine)
-        delete_namespaces(cluster, *made)
     return runs
 
 
