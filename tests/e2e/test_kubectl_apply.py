@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ from projects import stack_file
 from .support import (
     REPO,
     Render,
-    delete_namespaces,
     ensure_namespace,
     missing_from,
     ref,
@@ -91,7 +89,10 @@ def test_the_folder_applies_in_one_go_is_stored_as_rendered_runs_and_deletes(
     render = Render(name, rendered.out)
     folder = filled_in(render, tmp_path / "manifests")
     bodies = objects(folder)
-    created = [ns for ns in sorted(render.namespaces - render.own_namespaces) if ensure_namespace(cluster, ns)]
+    # Namespaces the render refers to without making them, made as their cluster would have them; left to the
+    # session's cluster, like the restricted one below.
+    for namespace in sorted(render.namespaces - render.own_namespaces):
+        ensure_namespace(cluster, namespace)
     try:
         # One command, as the README says: file order creates each object after what it needs.
         kubectl_apply(cluster, folder)
@@ -111,18 +112,16 @@ def test_the_folder_applies_in_one_go_is_stored_as_rendered_runs_and_deletes(
         assert {ref(b): version(stored(cluster, b)) for b in bodies} == versions
     finally:
         cluster.kubectl("delete", "-f", str(folder), "--wait=true", "--timeout=120s", "--ignore-not-found")
-        delete_namespaces(cluster, *created)
     wait_for(lambda: all(stored(cluster, b) is None for b in bodies), "objects left after deleting the folder")
 
 
 @pytest.fixture
-def restricted_namespace(cluster: Cluster) -> Iterator[str]:
+def restricted_namespace(cluster: Cluster) -> str:
+    """A namespace of its own, labelled `restricted` as the components label theirs. Left, empty, to the session's
+    cluster, which goes whole at the end (a deletion would wait out kube-controller-manager's 5 s grace)."""
     name = "hayhooks-restricted-control"
     ensure_namespace(cluster, name)
-    try:
-        yield name
-    finally:
-        delete_namespaces(cluster, name)
+    return name
 
 
 def test_restricted_is_enforced_a_control_pod_that_breaks_it_is_refused(
