@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,10 +35,12 @@ def test_the_plain_cli_inits_sets_a_secret_goes_up_previews_no_change_and_destro
     project = project_copy(tmp_path, STACK, source=EXAMPLE)
     engine = engines(project, STACK)
     try:
-        said = {}
+        said, took = {}, []
 
         def step(*args: str) -> None:
+            started = time.monotonic()
             result = engine.cli(*args, stack=args[:2] != ("stack", "init"))
+            took.append(f"{' '.join(args[:2])} {time.monotonic() - started:.1f}s")
             said[args[0]] = result
             assert result.returncode == 0, f"pulumi {' '.join(args)}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
 
@@ -56,6 +59,7 @@ def test_the_plain_cli_inits_sets_a_secret_goes_up_previews_no_change_and_destro
         )
         step("preview", "--expect-no-changes")
         step("destroy", "--yes")
+        print(f"pulumi {', pulumi '.join(took)}")
 
         up = said["up"].stdout
         # The plain CLI has no other way to run a Python program than the language host beside it.
