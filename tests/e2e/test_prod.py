@@ -16,7 +16,8 @@ from the registry on loopback. The tests below run in this order on one deployme
 7. destroy leaves nothing of the stack (the namespace is kept: `namespace.retain`).
 
 What the test copy of the prod stack file changes, and why: the image (the local rebuild by digest: the stack
-file's placeholder digest is no image's, and no registry can be reached), `pod.nodeSelector` and `pod.tolerations`
+file's placeholder digest is no image's, and no registry can be reached), the namespace (`hayhooks-prod`, its own,
+left to the session's cluster: no later test waits for its deletion), `pod.nodeSelector` and `pod.tolerations`
 (the real node, tainted so that only pods that ask land there), a `fromConfig` secret `WEBHOOK_TOKEN` (one the
 test rotates; the prod file's own comes from the store). What stands in, each said in the output: pulumi-random
 (the basic-auth password), and the controllers the cluster lacks (the External Secrets Operator writes the store's
@@ -51,8 +52,8 @@ from node import NODE_NAME, node_selection
 from projects import project_copy, stack_engine
 
 from .support import (
-    delete_namespaces,
     differences_from_render,
+    in_namespace,
     live,
     names,
     registered,
@@ -61,7 +62,8 @@ from .support import (
     wait_for,
 )
 
-NAMESPACE = "hayhooks"
+# The test copy's namespace: its own, so that no test after it waits for its deletion.
+NAMESPACE = "hayhooks-prod"
 POD_LABELS = "app.kubernetes.io/instance=hayhooks"
 # Objects every namespace has, which no stack makes.
 NAMESPACE_DEFAULTS = {("ConfigMap", "kube-root-ca.crt"), ("ServiceAccount", "default")}
@@ -132,6 +134,7 @@ def prod(cluster: Cluster, sdk: Path, tmp_path_factory: pytest.TempPathFactory) 
     """The prod settings up on the real node, once for this module; destroyed (by the last test, else here)."""
     root = tmp_path_factory.mktemp("prod")
     changes = {
+        **in_namespace(NAMESPACE),
         "pod.nodeSelector": node_selection()["nodeSelector"],
         "pod.tolerations": node_selection()["tolerations"],
         "secrets.WEBHOOK_TOKEN": {"fromConfig": "webhookToken"},
@@ -156,8 +159,7 @@ def prod(cluster: Cluster, sdk: Path, tmp_path_factory: pytest.TempPathFactory) 
         wait_for(lambda: len(deployed.ready_pods()) >= 2, "the HPA did not bring the pods to minReplicas", 90)
         yield deployed
     finally:
-        engine.teardown()
-        delete_namespaces(cluster, NAMESPACE)
+        engine.teardown()  # the namespace, emptied, is left to the session's cluster
 
 
 # ------------------------------------------------------------------------------------------------ 1, 2
@@ -432,7 +434,7 @@ class Loop:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        time.sleep(2)  # the last pods' first answers
+        time.sleep(1)  # the last pods' first answers
         self.stop.set()
         assert self.thread is not None
         self.thread.join(timeout=15)
@@ -580,7 +582,7 @@ def test_a_release_that_does_not_start_fails_the_up_and_the_old_pods_keep_servin
     print(f"FAULT: a pipeline that fails at start-up; `up` failed after {took:.0f}s saying: {errors[:1500]}")
     assert not failed.ok
     assert took < 60 + 60, f"up took {took:.0f}s, the rollout timeout is 60s"
-    assert '"hayhooks/hayhooks"' in errors and "CrashLoopBackOff" in errors and "exit code 1" in errors, errors
+    assert f'"{NAMESPACE}/hayhooks"' in errors and "CrashLoopBackOff" in errors and "exit code 1" in errors, errors
     assert loop.failures == [] and loop.served >= 20, (loop.failures, loop.answers)
     assert serving <= {p["metadata"]["name"] for p in prod.ready_pods()}, "an old pod stopped serving"
     assert json.loads(prod.engine.cli("stack", "output", "--json").stdout) == outputs_before
@@ -613,7 +615,7 @@ def test_a_store_that_never_syncs_fails_the_up_and_moves_no_pod(prod: Prod) -> N
     print(f"FAULT: a store that never syncs; `up` failed after {took:.0f}s saying: {errors[:1500]}")
     assert not failed.ok
     assert took < READY_TIMEOUT_MIN + 60, f"up took {took:.0f}s, the store's timeout is {READY_TIMEOUT_MIN}s"
-    assert '"hayhooks/hayhooks-store"' in errors and "timed out" in errors, errors
+    assert f'"{NAMESPACE}/hayhooks-store"' in errors and "timed out" in errors, errors
     store = prod.config["secretStore"]
     said = [d for d in failed.diagnostics("info") if "ExternalSecret hayhooks-store" in d]
     assert said and f"{store['kind']} {store['name']}" in said[0], failed.diagnostics("info")
