@@ -20,7 +20,9 @@ import yaml
 from cluster import Cluster
 from engine import Engine
 
-from .support import REPO, delete_namespaces, live
+from .support import REPO, live
+
+NAMESPACE = "hayhooks-yaml"
 
 
 def program(pipelines: Path, image: str) -> dict[str, object]:
@@ -33,7 +35,8 @@ def program(pipelines: Path, image: str) -> dict[str, object]:
                 "properties": {
                     "profile": "production",
                     "image": image,
-                    "namespace": {"name": "hayhooks", "retain": False},
+                    # Its own namespace, kept by destroy as production's is and left to the session's cluster.
+                    "namespace": {"name": NAMESPACE},
                     "pipelinesPath": str(pipelines),
                     "requiredPipelines": ["greeter"],
                     "server": {"cors": {"allowOrigins": ["https://app.example.com"]}},
@@ -77,22 +80,19 @@ def test_a_pulumi_yaml_program_uses_the_component(
         yaml.safe_dump(program(REPO / "pipelines", cluster.hayhooks_image), sort_keys=False)
     )
     engine = engines(project, "dev")
-    try:
-        assert (init := engine.cli("stack", "init", "dev", stack=False)).returncode == 0, init.stderr
-        up = engine.cli("up", "--yes")
-        assert up.returncode == 0, f"{up.stdout[-4000:]}\n{up.stderr[-4000:]}"
-        assert "hayhooks:index:HayhooksService" in up.stdout
-        outputs = json.loads(engine.cli("stack", "output", "--json", "--show-secrets").stdout)
-        assert outputs["url"] == "https://chat.example.com"
-        assert live(cluster, "service", "hayhooks", outputs["service"]) is not None
-        assert len(outputs["password"]) >= 20
-        deployment = live(cluster, "deployment", "hayhooks", "chat")
-        assert deployment is not None and deployment["status"].get("readyReplicas", 0) >= 2
+    assert (init := engine.cli("stack", "init", "dev", stack=False)).returncode == 0, init.stderr
+    up = engine.cli("up", "--yes")
+    assert up.returncode == 0, f"{up.stdout[-4000:]}\n{up.stderr[-4000:]}"
+    assert "hayhooks:index:HayhooksService" in up.stdout
+    outputs = json.loads(engine.cli("stack", "output", "--json", "--show-secrets").stdout)
+    assert outputs["url"] == "https://chat.example.com"
+    assert live(cluster, "service", NAMESPACE, outputs["service"]) is not None
+    assert len(outputs["password"]) >= 20
+    deployment = live(cluster, "deployment", NAMESPACE, "chat")
+    assert deployment is not None and deployment["status"].get("readyReplicas", 0) >= 2
 
-        again = engine.cli("preview", "--expect-no-changes")
-        assert again.returncode == 0, f"{again.stdout[-4000:]}\n{again.stderr[-4000:]}"
-        down = engine.cli("destroy", "--yes")
-        assert down.returncode == 0, f"{down.stdout[-4000:]}\n{down.stderr[-4000:]}"
-        assert live(cluster, "deployment", "hayhooks", "chat") is None
-    finally:
-        delete_namespaces(cluster, "hayhooks")
+    again = engine.cli("preview", "--expect-no-changes")
+    assert again.returncode == 0, f"{again.stdout[-4000:]}\n{again.stderr[-4000:]}"
+    down = engine.cli("destroy", "--yes")
+    assert down.returncode == 0, f"{down.stdout[-4000:]}\n{down.stderr[-4000:]}"
+    assert live(cluster, "deployment", NAMESPACE, "chat") is None
