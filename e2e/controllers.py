@@ -7,11 +7,13 @@ end-to-end tests and `make bench`, each of which says so in its output. Standard
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Collection
 from typing import Any, ClassVar
 
+from api import ApiError
 from cluster import Cluster
 
 # The ingress address the test publishes as the ingress controller would: a name in a reserved TLD.
@@ -83,8 +85,8 @@ class Controllers:
 
     def _run(self) -> None:
         while not self.stop.wait(0.5):
-            # A round that fails (an API server restarting, in the fault tests) is tried again; the failure of the
-            # last round is said when the test leaves (see __exit__), not lost with the thread.
+            # A round that fails otherwise (the synced Secret refused) is tried again; the failure of the last
+            # round is said when the test leaves (see __exit__), not lost with the thread.
             try:
                 self._round()
                 self.failure = None
@@ -96,7 +98,11 @@ class Controllers:
         api = self.cluster.api
         for kind in self.kinds:
             resource = api.resource(self.RESOURCES[kind])
-            for item in api.list(resource):
+            try:
+                listed = api.list(resource)
+            except ApiError:  # an API server restarting, in the fault tests: the next round asks again
+                return
+            for item in listed:
                 meta = item["metadata"]
                 if kind == "Ingress" and not self._plays_ingress_in(meta["namespace"]):
                     continue
@@ -105,7 +111,9 @@ class Controllers:
                     continue
                 if kind == "ExternalSecret" and self.store_syncs:
                     self._write_synced_secret(item)
-                api.patch(resource, meta["namespace"], meta["name"], {"status": status}, subresource="status")
+                # Refused (the object deleted since the list, the server restarting): the next round sees it again.
+                with contextlib.suppress(ApiError):
+                    api.patch(resource, meta["namespace"], meta["name"], {"status": status}, subresource="status")
 
     def _plays_ingress_in(self, namespace: str) -> bool:
         return self.ingress_namespaces is None or namespace in self.ingress_namespaces
