@@ -75,14 +75,13 @@ def session_processes(sid: int) -> list[tuple[int, str]]:
     return found
 
 
-def kill_session(sid: int) -> None:
-    """SIGKILL every process of session `sid`. A process group is not enough for the Pulumi CLI: it starts each
-    plugin in a group of its own, so SIGKILL to the CLI's group left its providers running, orphaned. Done again
-    while any is left: one may have been started during the look."""
-    for _ in range(5):
-        left = session_processes(sid)
-        if not left:
-            return
+def kill_session(sid: int, timeout: float = 10.0) -> None:
+    """SIGKILL every process of session `sid`, and wait (at most `timeout` seconds) until none is left. A process
+    group is not enough for the Pulumi CLI: it starts each plugin in a group of its own, so SIGKILL to the CLI's
+    group left its providers running, orphaned. Sent again while any is left: one may have been started during the
+    look, and one in uninterruptible sleep (an fsync) ends only when it wakes."""
+    deadline = time.monotonic() + timeout
+    while (left := session_processes(sid)) and time.monotonic() < deadline:
         for pid, _name in left:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
