@@ -91,8 +91,8 @@ class Api:
             connection.request(method, path, body=data, headers=headers)
             answer = connection.getresponse()
             raw = answer.read()
-        except OSError as error:
-            raise ApiError(f"{method} {path}: {error}") from error
+        except (OSError, http.client.HTTPException) as error:  # unreachable, or the answer cut short
+            raise ApiError(f"{method} {path}: {error!r}") from error
         finally:
             connection.close()
         try:
@@ -132,7 +132,11 @@ class Api:
         names: dict[str, Resource] = {}
         for group_version in ["v1", *(g["preferredVersion"]["groupVersion"] for g in groups)]:
             group = group_version.rpartition("/")[0]
-            for resource, aliases in self._fetch(group_version):
+            try:
+                fetched = self._fetch(group_version)
+            except ApiError:  # a group going (a CRD deleted) or not served: kubectl warns and goes on too
+                continue
+            for resource, aliases in fetched:
                 for alias in aliases:  # the first group to claim a name keeps it, the core group first
                     names.setdefault(alias, resource)
                     if group:
@@ -143,11 +147,13 @@ class Api:
     def resource(self, name: str) -> Resource:
         """The resource kubectl would take `name` for; discovery again when it is unknown (a CRD installed since)."""
         key = name.lower()
-        if key not in self.names:
+        found = self.names.get(key)  # one look at the mapping: another thread's discovery may replace it
+        if found is None:
             self._discover()
-        if key not in self.names:
+            found = self.names.get(key)
+        if found is None:
             raise ApiError(f"the server has no resource named {name!r}")
-        return self.names[key]
+        return found
 
     def resource_of(self, body: dict[str, Any]) -> Resource:
         """The resource of an object's own apiVersion and kind (that version asked again when it lacks the kind:
@@ -167,6 +173,8 @@ class Api:
 
     def get(self, resource: Resource, namespace: str | None, name: str) -> dict[str, Any] | None:
         """The object, or None when there is none."""
+        if resource.namespaced and not namespace:
+            raise ApiError(f"{resource.kind} {name}: a namespaced kind, and no namespace given")
         status, answer = self.request("GET", resource.path(namespace, name))
         if status == 404:
             return None
