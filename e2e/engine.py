@@ -12,8 +12,9 @@ outputs, its error) is written to FILE as JSON; `--events` also streams every ev
 it happens, for a test that acts in the middle of an update.
 
 The test side imports `Engine`: it runs the above in a fresh interpreter per operation (the SDK keeps
-global state, and a CI job runs one operation per process too), in a session of its own that dies with the
-test and is killed whole (the CLI and its plugins) on a timeout. `Engine.cli` runs the plain `pulumi` CLI with the same
+global state, and a CI job runs one operation per process too), in a session of its own: the runner dies with
+the test (PR_SET_PDEATHSIG), and whatever of the session is left (the CLI, its plugins) is killed when the
+operation ends, on a timeout or when a test kills it. `Engine.cli` runs the plain `pulumi` CLI with the same
 backend, passphrase and plugins (`stack output`, `config set --secret`, `cancel`, or `up` itself through
 the Python language host). Standard library only on the test side.
 """

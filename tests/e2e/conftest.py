@@ -94,10 +94,10 @@ def _namespaces_given() -> list[str]:
 
 @pytest.fixture
 def namespace(request: pytest.FixtureRequest, _namespaces_given: list[str]) -> str:
-    """A namespace name no other test uses (`hayhooks-<module>-<n>`), for a test whose stack keeps its namespace
-    after `destroy` (`namespace.retain`). It is left, emptied by the stack's destroy, to the session's cluster,
-    which goes whole at the end: deleting it would first wait out kube-controller-manager's 5 s grace, for
-    nothing a later test reads."""
+    """A namespace name no other test uses (`hayhooks-<module>-<n>`). Whatever of it outlives the test's stack
+    (kept by `namespace.retain`, adopted, or made by the test) is left, emptied by the stack's destroy, to the
+    session's cluster, which goes whole at the end: deleting it would first wait out kube-controller-manager's
+    5 s grace, for nothing a later test reads."""
     module = request.node.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
     name = f"hayhooks-{module}-{len(_namespaces_given) + 1}"
     _namespaces_given.append(name)
