@@ -73,12 +73,13 @@ class Api:
         e.g. a new CRD's storage still initialising) is asked again after its Retry-After, as client-go does."""
         if query:
             path += "?" + urllib.parse.urlencode(query)
-        for attempt in range(1, ATTEMPTS_429 + 1):
+        attempts = ATTEMPTS_429
+        while True:
             status, answer, retry_after = self._once(method, path, body, content_type)
-            if status != 429 or attempt == ATTEMPTS_429:
+            attempts -= 1
+            if status != 429 or not attempts:
                 return status, answer
             time.sleep(min(retry_after, 2.0))
-        raise AssertionError("unreachable")
 
     def _once(self, method: str, path: str, body: Any, content_type: str) -> tuple[int, Any, float]:
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
@@ -161,13 +162,10 @@ class Api:
         group_version, kind = body["apiVersion"], body["kind"]
         with self.lock:
             known = self.versions.get(group_version, [])
-        for resources in (known, None):
-            if resources is None:
-                resources = [resource for resource, _ in self._fetch(group_version)]
-            for resource in resources:
-                if resource.kind == kind:
-                    return resource
-        raise ApiError(f"the server has no kind {kind} in {group_version}")
+        found = _of_kind(known, kind) or _of_kind([resource for resource, _ in self._fetch(group_version)], kind)
+        if found is None:
+            raise ApiError(f"the server has no kind {kind} in {group_version}")
+        return found
 
     # ---------------------------------------------------------------- objects
 
@@ -175,11 +173,12 @@ class Api:
         """The object, or None when there is none."""
         if resource.namespaced and not namespace:
             raise ApiError(f"{resource.kind} {name}: a namespaced kind, and no namespace given")
-        status, answer = self.request("GET", resource.path(namespace, name))
+        path = resource.path(namespace, name)
+        status, answer = self.request("GET", path)
         if status == 404:
             return None
         if status >= 300:
-            raise ApiError(f"GET {resource.path(namespace, name)}: HTTP {status}: {answer}")
+            raise ApiError(f"GET {path}: HTTP {status}: {answer}")
         return dict(answer)
 
     def list(self, resource: Resource, namespace: str | None = None, selector: str | None = None) -> list[Any]:
@@ -202,3 +201,7 @@ class Api:
         path = resource.path(meta.get("namespace"), meta["name"])
         query = {"fieldManager": manager}
         return self._ok("PATCH", path, body=body, content_type=APPLY_PATCH, query=query)
+
+
+def _of_kind(resources: list[Resource], kind: str) -> Resource | None:
+    return next((resource for resource in resources if resource.kind == kind), None)

@@ -79,6 +79,11 @@ class Render:
     def own_namespaces(self) -> set[str]:
         return {body["metadata"]["name"] for body in self.of_kind("Namespace")}
 
+    @property
+    def foreign_namespaces(self) -> set[str]:
+        """The namespaces its objects are in that it does not make: its cluster has them."""
+        return self.namespaces - self.own_namespaces
+
 
 def render(name: str, out: Path, config: Path | None = None, project: Path = REPO) -> Render:
     """`make render` of one stack, in a fresh interpreter; fails the test with the render's own words."""

@@ -90,8 +90,8 @@ def test_the_folder_applies_in_one_go_is_stored_as_rendered_runs_and_deletes(
     folder = filled_in(render, tmp_path / "manifests")
     bodies = objects(folder)
     # Namespaces the render refers to without making them, made as their cluster would have them; left to the
-    # session's cluster, like the restricted one below.
-    for namespace in sorted(render.namespaces - render.own_namespaces):
+    # session's cluster (see conftest's `namespace` fixture).
+    for namespace in sorted(render.foreign_namespaces):
         ensure_namespace(cluster, namespace)
     try:
         # One command, as the README says: file order creates each object after what it needs.
@@ -116,12 +116,10 @@ def test_the_folder_applies_in_one_go_is_stored_as_rendered_runs_and_deletes(
 
 
 @pytest.fixture
-def restricted_namespace(cluster: Cluster) -> str:
-    """A namespace of its own, labelled `restricted` as the components label theirs. Left, empty, to the session's
-    cluster, which goes whole at the end (a deletion would wait out kube-controller-manager's 5 s grace)."""
-    name = "hayhooks-restricted-control"
-    ensure_namespace(cluster, name)
-    return name
+def restricted_namespace(cluster: Cluster, namespace: str) -> str:
+    """The test's own namespace, labelled `restricted` as the components label theirs."""
+    ensure_namespace(cluster, namespace)
+    return namespace
 
 
 def test_restricted_is_enforced_a_control_pod_that_breaks_it_is_refused(

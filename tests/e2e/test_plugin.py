@@ -22,10 +22,8 @@ from engine import Engine
 
 from .support import REPO, live
 
-NAMESPACE = "hayhooks-yaml"
 
-
-def program(pipelines: Path, image: str) -> dict[str, object]:
+def program(pipelines: Path, image: str, namespace: str) -> dict[str, object]:
     return {
         "name": "hayhooks-yaml",
         "runtime": "yaml",
@@ -35,8 +33,8 @@ def program(pipelines: Path, image: str) -> dict[str, object]:
                 "properties": {
                     "profile": "production",
                     "image": image,
-                    # Its own namespace, kept by destroy as production's is and left to the session's cluster.
-                    "namespace": {"name": NAMESPACE},
+                    # The test's own namespace, kept by destroy as production's is.
+                    "namespace": {"name": namespace},
                     "pipelinesPath": str(pipelines),
                     "requiredPipelines": ["greeter"],
                     "server": {"cors": {"allowOrigins": ["https://app.example.com"]}},
@@ -72,12 +70,12 @@ def test_get_schema_of_the_executable_is_the_committed_schema(engines: Callable[
 
 
 def test_a_pulumi_yaml_program_uses_the_component(
-    cluster: Cluster, engines: Callable[..., Engine], tmp_path: Path
+    cluster: Cluster, engines: Callable[..., Engine], tmp_path: Path, namespace: str
 ) -> None:
     project = tmp_path / "yaml-program"
     project.mkdir()
     (project / "Pulumi.yaml").write_text(
-        yaml.safe_dump(program(REPO / "pipelines", cluster.hayhooks_image), sort_keys=False)
+        yaml.safe_dump(program(REPO / "pipelines", cluster.hayhooks_image, namespace), sort_keys=False)
     )
     engine = engines(project, "dev")
     assert (init := engine.cli("stack", "init", "dev", stack=False)).returncode == 0, init.stderr
@@ -86,13 +84,13 @@ def test_a_pulumi_yaml_program_uses_the_component(
     assert "hayhooks:index:HayhooksService" in up.stdout
     outputs = json.loads(engine.cli("stack", "output", "--json", "--show-secrets").stdout)
     assert outputs["url"] == "https://chat.example.com"
-    assert live(cluster, "service", NAMESPACE, outputs["service"]) is not None
+    assert live(cluster, "service", namespace, outputs["service"]) is not None
     assert len(outputs["password"]) >= 20
-    deployment = live(cluster, "deployment", NAMESPACE, "chat")
+    deployment = live(cluster, "deployment", namespace, "chat")
     assert deployment is not None and deployment["status"].get("readyReplicas", 0) >= 2
 
     again = engine.cli("preview", "--expect-no-changes")
     assert again.returncode == 0, f"{again.stdout[-4000:]}\n{again.stderr[-4000:]}"
     down = engine.cli("destroy", "--yes")
     assert down.returncode == 0, f"{down.stdout[-4000:]}\n{down.stderr[-4000:]}"
-    assert live(cluster, "deployment", NAMESPACE, "chat") is None
+    assert live(cluster, "deployment", namespace, "chat") is None

@@ -9,8 +9,7 @@ Ingress address, the latter only where the stack waits for one), pulumi-random b
 
 The stacks go through this WORKERS at a time, each in its own thread, and each test reports its own: they overlap
 their waits (the provider gives a Service's endpoints 10 s to settle). The namespaces they keep (emptied by their
-destroy) and those made for them are left to the session's cluster, which goes whole at the end: a deletion would
-first wait out kube-controller-manager's 5 s grace, for nothing a later test reads.
+destroy) and those made for them are left to the session's cluster, as conftest's `namespace` fixture says why.
 
 What the test copy of a stack file changes: a `secure:` placeholder of a `fromConfig` secret is removed and the
 secret set with `pulumi config set --secret` (a test value); an example's namespace is `hayhooks-<stack>` (all
@@ -53,9 +52,9 @@ from .support import (
 # users do it (test_cli.py), its pods on the real node; the other examples' pods go to kwok's node.
 STACKS = [*(path.stem for path in EXAMPLES if path.stem != "local-cluster"), "consumer"]
 SKIP_AWAIT = "pulumi.com/skipAwait"
-# Stacks at once: all eight. On 2 cores (2026-12-08) they took 88 s, against 99 s four at a time: each step is
-# slower, the whole is faster, the CPU never idle.
-WORKERS = 8
+# Stacks at once: all of them. On 2 cores (2026-12-08) the eight took 88 s, against 99 s four at a time: each step
+# is slower, the whole is faster, the CPU never idle.
+WORKERS = len(STACKS)
 
 
 def from_config_keys(source: Path) -> list[str]:
@@ -211,7 +210,7 @@ def runs(
     try:
         each(names, runs, prepare_one)
         renders = [p.rendered for p in prepared.values()]
-        for namespace in sorted({ns for r in renders for ns in r.namespaces - r.own_namespaces}):
+        for namespace in sorted({ns for r in renders for ns in r.foreign_namespaces}):
             ensure_namespace(cluster, namespace)
         awaited = {b["metadata"]["namespace"] for r in renders if waits_for_address(r) for b in r.of_kind("Ingress")}
         with Controllers(cluster, ingress=awaited) as controllers:
