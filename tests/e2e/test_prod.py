@@ -17,7 +17,7 @@ from the registry on loopback. The tests below run in this order on one deployme
 
 What the test copy of the prod stack file changes, and why: the image (the local rebuild by digest: the stack
 file's placeholder digest is no image's, and no registry can be reached), the namespace (`hayhooks-prod`, its own,
-left to the session's cluster: no later test waits for its deletion), `pod.nodeSelector` and `pod.tolerations`
+left to the session's cluster as conftest's `namespace` fixture says), `pod.nodeSelector` and `pod.tolerations`
 (the real node, tainted so that only pods that ask land there), a `fromConfig` secret `WEBHOOK_TOKEN` (one the
 test rotates; the prod file's own comes from the store). What stands in, each said in the output: pulumi-random
 (the basic-auth password), and the controllers the cluster lacks (the External Secrets Operator writes the store's
@@ -594,7 +594,8 @@ def test_a_release_that_does_not_start_fails_the_up_and_the_old_pods_keep_servin
     assert fixed.ok, fixed.text()
     assert loop.failures == [], loop.failures
     assert prod.engine.pending_operations() == []
-    assert prod.engine.preview(expect_no_changes=True).ok
+    again = prod.engine.preview(expect_no_changes=True)
+    assert again.ok, f"planned: {again.planned()}\n{again.text()}"
 
 
 def test_a_store_that_never_syncs_fails_the_up_and_moves_no_pod(prod: Prod) -> None:
@@ -627,7 +628,8 @@ def test_a_store_that_never_syncs_fails_the_up_and_moves_no_pod(prod: Prod) -> N
     fixed = prod.up_again()
     assert fixed.ok, fixed.text()
     assert prod.engine.pending_operations() == []
-    assert prod.engine.preview(expect_no_changes=True).ok
+    again = prod.engine.preview(expect_no_changes=True)
+    assert again.ok, f"planned: {again.planned()}\n{again.text()}"
 
 
 # ------------------------------------------------------------------------------------------------ 6, 7
