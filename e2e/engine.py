@@ -82,6 +82,18 @@ class Outcome:
                 ops[pre["metadata"]["urn"].rsplit("::", 1)[-1]] = pre["metadata"]["op"]
         return ops
 
+    def drift(self) -> str:
+        """Each change the engine announced, with the properties it found different (for failure messages)."""
+        lines = []
+        for event in self.events:
+            pre = event.get("resource_pre_event")
+            if pre and pre["metadata"]["op"] not in UNCHANGED:
+                metadata = pre["metadata"]
+                detailed = {key: diff.get("kind") for key, diff in (metadata.get("detailed_diff") or {}).items()}
+                keys = detailed or metadata.get("diffs") or metadata.get("keys") or []
+                lines.append(f"{metadata['urn'].rsplit('::', 1)[-1]}: {metadata['op']} {keys}")
+        return "\n".join(lines) or "(no change announced)"
+
     def diagnostics(self, severity: str | None = None) -> list[str]:
         found = []
         for event in self.events:
