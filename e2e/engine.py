@@ -109,8 +109,9 @@ class Outcome:
         return [e["resource_pre_event"]["metadata"]["urn"] for e in self.events if e.get("resource_pre_event")]
 
     def text(self) -> str:
-        """Everything the engine printed, for failure messages."""
-        return f"{self.error or ''}\n{self.stdout[-6000:]}\n{self.stderr[-4000:]}"
+        """Everything the engine printed, for failure messages; a preview's first says what drifted."""
+        said = f"{self.error or ''}\n{self.stdout[-6000:]}\n{self.stderr[-4000:]}"
+        return f"{self.drift()}\n{said}" if self.op == "preview" else said
 
 
 @dataclass

@@ -158,7 +158,7 @@ def lifecycle(cluster: Cluster, prepared: Prepared, run: StackRun) -> None:
 
         clock.mark("checks")
         again = clock("preview", lambda: engine.preview(expect_no_changes=True))
-        assert again.ok, f"{again.drift()}\n{again.text()}"
+        assert again.ok, again.text()
 
         destroyed = clock("destroy", engine.destroy)
         assert destroyed.ok, destroyed.text()
